@@ -1,0 +1,3 @@
+from olist.cli import main
+
+raise SystemExit(main())

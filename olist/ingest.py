@@ -1,0 +1,175 @@
+"""Strict ingestion of the Olist CSVs into the warehouse's ``landing`` area.
+
+Every file is parsed with an explicit dialect and the contract's column list (never
+auto-detection); every value stays text as delivered. Headers are checked for all files
+before anything is written, so schema drift fails the load with nothing half-written.
+Rows the parser cannot read go to ``quarantine.parse_errors`` with file, line and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from contracts.sources import SOURCES, SourceTable
+from olist.warehouse import ensure_schemas, scalar
+
+LEDGER_DDL = """
+create table if not exists ops.file_ledger (
+    file_name       varchar not null,
+    table_name      varchar not null,
+    sha256          varchar not null,
+    size_bytes      bigint not null,
+    source_records  bigint not null,
+    loaded          bigint not null,
+    quarantined     bigint not null,
+    batch_id        varchar not null,
+    status          varchar not null,
+    started_at      timestamp not null,
+    finished_at     timestamp
+)
+"""
+
+PARSE_ERRORS_DDL = """
+create table if not exists quarantine.parse_errors (
+    batch_id     varchar,
+    source_file  varchar,
+    table_name   varchar,
+    line         bigint,
+    raw_text     varchar,
+    error_type   varchar,
+    reason       varchar,
+    loaded_at    timestamp
+)
+"""
+
+
+class SchemaDriftError(ValueError):
+    """A source file's header differs from its contract."""
+
+    def __init__(self, file: Path, column: str, expected: str) -> None:
+        self.file, self.column, self.expected = file, column, expected
+        super().__init__(f"{file}: column {column!r}: {expected}")
+
+
+class MissingSourceError(FileNotFoundError):
+    pass
+
+
+@dataclass
+class LandedFile:
+    table: str
+    file: Path
+    sha256: str
+    size_bytes: int
+    loaded: int
+    rejected: int
+
+    @property
+    def source_records(self) -> int:
+        return self.loaded + self.rejected
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_header(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:  # utf-8-sig strips a BOM
+        return next(csv.reader(fh), [])
+
+
+def check_header(source: SourceTable, path: Path) -> None:
+    """Raise ``SchemaDriftError`` naming the first column that differs from the contract."""
+    header = read_header(path)
+    expected = list(source.columns)
+    for position, column in enumerate(expected):
+        if position >= len(header):
+            raise SchemaDriftError(path, column, f"missing (expected at position {position + 1})")
+        if header[position] != column:
+            found = header[position]
+            if column in header:
+                raise SchemaDriftError(path, column, f"expected at position {position + 1}, "
+                                       f"found {found!r} there")
+            raise SchemaDriftError(path, column, f"missing; found unexpected column {found!r} "
+                                   f"at position {position + 1}")
+    if len(header) > len(expected):
+        extra = header[len(expected)]
+        raise SchemaDriftError(path, extra, f"unexpected extra column (contract has "
+                               f"{len(expected)} columns: {', '.join(expected)})")
+
+
+def resolve_sources(folder: Path) -> dict[SourceTable, Path]:
+    missing = [s.file for s in SOURCES if not (folder / s.file).is_file()]
+    if missing:
+        raise MissingSourceError(f"{folder}: missing source files: {', '.join(missing)}")
+    return {s: folder / s.file for s in SOURCES}
+
+
+def _read_csv_sql(source: SourceTable, path: Path, batch_id: str, loaded_at: datetime) -> str:
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
+    file = path.as_posix().replace("'", "''")
+    return (
+        f"select row_number() over () as _row_number, *, "
+        f"'{batch_id}' as _batch_id, '{path.name}' as _source_file, "
+        f"timestamp '{loaded_at:%Y-%m-%d %H:%M:%S}' as _loaded_at "
+        f"from read_csv('{file}', header=true, delim=',', quote='\"', escape='\"', "
+        f"new_line='\\n', encoding='utf-8', auto_detect=false, columns={{{columns}}}, "
+        f"all_varchar=true, null_padding=false, store_rejects=true, "
+        f"rejects_table='_rejects_errors', rejects_scan='_rejects_scans')"
+    )
+
+
+def land_file(con: duckdb.DuckDBPyConnection, source: SourceTable, path: Path, batch_id: str,
+              loaded_at: datetime) -> LandedFile:
+    """Parse one file into ``landing.<table>``; unparsable rows to quarantine."""
+    con.execute(f"create or replace table landing.{source.table} as "
+                f"{_read_csv_sql(source, path, batch_id, loaded_at)}")
+    con.execute(PARSE_ERRORS_DDL)
+    rejected = scalar(
+        con,
+        "insert into quarantine.parse_errors select ?, ?, ?, line, csv_line, "
+        "error_type::varchar, error_message, ? from _rejects_errors",
+        [batch_id, path.name, source.table, loaded_at],
+    )
+    con.execute("drop table if exists _rejects_errors")
+    con.execute("drop table if exists _rejects_scans")
+    loaded = scalar(con, f"select count(*) from landing.{source.table}")
+    return LandedFile(
+        table=source.table,
+        file=path,
+        sha256=sha256_file(path),
+        size_bytes=path.stat().st_size,
+        loaded=int(loaded or 0),
+        rejected=int(rejected or 0),
+    )
+
+
+def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -> list[LandedFile]:
+    """Check every header first, then land every file; record each in ``ops.file_ledger``."""
+    files = resolve_sources(folder)
+    for source, path in files.items():
+        check_header(source, path)
+    ensure_schemas(con)
+    con.execute(LEDGER_DDL)
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    landed = []
+    for source, path in files.items():
+        result = land_file(con, source, path, batch_id, loaded_at)
+        con.execute(
+            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, ?)",
+            [path.name, source.table, result.sha256, result.size_bytes, result.source_records,
+             result.loaded, result.rejected, batch_id, loaded_at,
+             datetime.now(UTC).replace(tzinfo=None)],
+        )
+        landed.append(result)
+    return landed

@@ -1,0 +1,104 @@
+"""One settings object and one place that says which environment we are in.
+
+Precedence: explicit values (CLI flags) > environment variables (``OLIST_*``,
+``MLFLOW_TRACKING_URI``) > defaults relative to the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Environment = Literal["local", "ci", "production"]
+
+# Runtime defaults for the libraries we drive; set before they are imported (see
+# ../shared/STACK_NOTES.md: slow ephemeral start, telemetry lock, MLflow telemetry host).
+RUNTIME_ENV_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "90",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "PREFECT_LOGGING_LEVEL": "INFO",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+}
+
+
+def repo_root() -> Path:
+    """The checkout this package runs from (or ``OLIST_HOME``)."""
+    if home := os.environ.get("OLIST_HOME"):
+        return Path(home).resolve()
+    return Path(__file__).resolve().parents[1]
+
+
+def environment() -> Environment:
+    """``OLIST_ENV`` if set; CI when ``CI`` is set; local otherwise."""
+    value = os.environ.get("OLIST_ENV")
+    if value in ("local", "ci", "production"):
+        return value  # type: ignore[return-value]
+    if value:
+        raise ValueError(f"OLIST_ENV must be local, ci or production, not {value!r}")
+    return "ci" if os.environ.get("CI") else "local"
+
+
+def configure_runtime(prefect_home: Path | None = None) -> None:
+    """Set library environment defaults without overriding what the user set."""
+    for key, value in RUNTIME_ENV_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if prefect_home is not None and "PREFECT_API_URL" not in os.environ:
+        os.environ.setdefault("PREFECT_HOME", str(prefect_home))
+
+
+class Settings(BaseModel):
+    """Where things are. Serialisable, so it travels as a flow parameter."""
+
+    source_dir: Path
+    warehouse: Path
+    reports_dir: Path
+    mlflow_tracking_uri: str
+    mlflow_artifact_root: Path
+    dbt_project_dir: Path
+    dbt_profiles_dir: Path
+    dbt_target: str = "duckdb"
+    batches_dir: Path | None = None
+    churn_horizon_days: int = Field(default=180, ge=1)
+    env: str = "local"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.mlflow_artifact_root.parent
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else None
+
+
+def load_settings(
+    source_dir: Path | str | None = None,
+    warehouse: Path | str | None = None,
+    reports_dir: Path | str | None = None,
+    mlflow_tracking_uri: str | None = None,
+    dbt_target: str | None = None,
+) -> Settings:
+    root = repo_root()
+    source = Path(source_dir).resolve() if source_dir else _env_path("OLIST_SOURCE_DIR")
+    wh = Path(warehouse).resolve() if warehouse else _env_path("OLIST_WAREHOUSE")
+    reports = Path(reports_dir).resolve() if reports_dir else _env_path("OLIST_REPORTS_DIR")
+    mlflow_dir = _env_path("OLIST_MLFLOW_DIR") or root / "mlruns"
+    uri = mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    return Settings(
+        source_dir=source or root / "data" / "raw",
+        warehouse=wh or root / "warehouse" / "olist.duckdb",
+        reports_dir=reports or root / "reports",
+        mlflow_tracking_uri=uri or f"sqlite:///{(mlflow_dir / 'mlflow.db').as_posix()}",
+        mlflow_artifact_root=mlflow_dir / "artifacts",
+        dbt_project_dir=root / "dbt",
+        dbt_profiles_dir=_env_path("DBT_PROFILES_DIR") or root / "dbt",
+        dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
+        batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
+        env=environment(),
+    )

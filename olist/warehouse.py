@@ -1,0 +1,51 @@
+"""The local warehouse: one DuckDB file with medallion schemas.
+
+Connections are short-lived on purpose: dbt-duckdb and GX open the same file from this
+process, and DuckDB allows one configuration per file per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+SCHEMAS = ("landing", "bronze", "quarantine", "silver", "gold", "quality", "ops")
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(scalar(
+        con,
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ))
+
+
+def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    return int(scalar(con, f'select count(*) from {schema}."{table}"') or 0)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """First value of a query, with the result drained (DuckDB 2 blocks the connection
+    while a result is only partly fetched)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
