@@ -24,6 +24,7 @@ RUNTIME_ENV_DEFAULTS = {
     "PREFECT_LOGGING_LEVEL": "INFO",
     "GX_ANALYTICS_ENABLED": "false",
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "TQDM_DISABLE": "1",  # GX metric progress bars flood flow logs
 }
 
 

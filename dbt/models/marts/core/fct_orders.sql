@@ -1,0 +1,109 @@
+with
+
+orders as (
+
+    select * from {{ ref('stg_olist__orders') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_olist__customers') }}
+
+),
+
+items as (
+
+    select * from {{ ref('int_order_items_aggregated_to_orders') }}
+
+),
+
+payments as (
+
+    select * from {{ ref('int_order_payments_aggregated_to_orders') }}
+
+),
+
+reviews as (
+
+    select * from {{ ref('int_order_reviews_latest_per_order') }}
+
+),
+
+joined as (
+
+    select
+        orders.order_id,
+        customers.customer_unique_id,
+        orders.customer_id,
+        orders.order_status,
+        orders.purchased_at,
+        orders.approved_at,
+        orders.delivered_to_carrier_at,
+        orders.delivered_to_customer_at,
+        orders.estimated_delivery_at,
+        coalesce(items.items_count, 0) as items_count,
+        coalesce(items.items_value, 0) as items_value,
+        coalesce(items.freight_value, 0) as freight_value,
+        coalesce(items.items_value, 0) + coalesce(items.freight_value, 0) as order_value,
+        coalesce(payments.payment_value, 0) as payment_value,
+        payments.main_payment_type,
+        coalesce(payments.max_installments, 0) as max_installments,
+        coalesce(payments.used_voucher, false) as used_voucher,
+        reviews.review_score,
+        coalesce(reviews.has_comment, false) as review_has_comment,
+        customers.state as customer_state,
+        customers.city as customer_city
+    from orders
+    inner join customers on orders.customer_id = customers.customer_id
+    left join items on orders.order_id = items.order_id
+    left join payments on orders.order_id = payments.order_id
+    left join reviews on orders.order_id = reviews.order_id
+
+),
+
+measured as (
+
+    select
+        joined.*,
+        abs(payment_value - order_value) < 0.01 as payment_matches,
+        {{ dbt.datediff('purchased_at', 'delivered_to_customer_at', 'day') }} as delivery_days,
+        {{ dbt.datediff('estimated_delivery_at', 'delivered_to_customer_at', 'day') }} as delay_days,
+        coalesce(delivered_to_customer_at > estimated_delivery_at, false) as is_late
+    from joined
+
+),
+
+final as (
+
+    select
+        cast(order_id as {{ dbt.type_string() }}) as order_id,
+        cast(customer_unique_id as {{ dbt.type_string() }}) as customer_unique_id,
+        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+        cast(order_status as {{ dbt.type_string() }}) as order_status,
+        purchased_at,
+        approved_at,
+        delivered_to_carrier_at,
+        delivered_to_customer_at,
+        estimated_delivery_at,
+        cast(items_count as {{ dbt.type_bigint() }}) as items_count,
+        cast(items_value as {{ type_money() }}) as items_value,
+        cast(freight_value as {{ type_money() }}) as freight_value,
+        cast(order_value as {{ type_money() }}) as order_value,
+        cast(payment_value as {{ type_money() }}) as payment_value,
+        payment_matches,
+        cast(main_payment_type as {{ dbt.type_string() }}) as main_payment_type,
+        cast(max_installments as {{ dbt.type_bigint() }}) as max_installments,
+        used_voucher,
+        cast(delivery_days as {{ dbt.type_bigint() }}) as delivery_days,
+        cast(delay_days as {{ dbt.type_bigint() }}) as delay_days,
+        is_late,
+        cast(review_score as {{ dbt.type_bigint() }}) as review_score,
+        review_has_comment,
+        cast(customer_state as {{ dbt.type_string() }}) as customer_state,
+        cast(customer_city as {{ dbt.type_string() }}) as customer_city
+    from measured
+
+)
+
+select * from final
