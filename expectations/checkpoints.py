@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
 from expectations.suites import TableSuite
@@ -73,12 +74,25 @@ def _outcome(suite: TableSuite, result: Any) -> ExpectationOutcome:
     )
 
 
+def _release(source: Any) -> None:
+    """Close the persisted connection so other clients can open the DuckDB file again."""
+    engine = source.get_execution_engine()
+    connection = getattr(engine, "_connection", None)
+    if connection is not None:
+        connection.close()
+        engine._connection = None
+    engine.close()
+    source.get_engine().dispose()  # the datasource keeps a second engine of its own
+
+
 def run_suites(connection_string: str, suites: tuple[TableSuite, ...] | list[TableSuite],
                docs_dir: str | None = None) -> list[ExpectationOutcome]:
     """Run one checkpoint over ``suites`` on the database at ``connection_string``."""
     if connection_string.startswith("duckdb"):
         enable_duckdb_pushdown()
     context = gx.get_context(mode="ephemeral")
+    # metric progress bars flood flow logs; Prefect shows task progress instead
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
     definitions = []
     for suite in suites:
@@ -98,7 +112,10 @@ def run_suites(connection_string: str, suites: tuple[TableSuite, ...] | list[Tab
         validation_definitions=definitions,
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
     ))
-    result = checkpoint.run()
+    try:
+        result = checkpoint.run()
+    finally:
+        _release(source)
     by_name = {s.name: s for s in suites}
     outcomes = []
     for suite_result in result.run_results.values():

@@ -49,3 +49,21 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     while a result is only partly fetched)."""
     rows = con.execute(sql, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def release_dbt_duckdb() -> None:
+    """Close the DuckDB instance dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches one environment per process (``DuckDBConnectionManager._ENV``);
+    while it lives, any other client (GX via duckdb-engine, our own connections with a
+    different configuration) is refused the same file.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed (BigQuery-only deployment)
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+        DuckDBConnectionManager._ENV = None

@@ -1,0 +1,64 @@
+"""Quality: GX checkpoints on the warehouse; every result to ``quality.check_results``.
+
+A critical failure fails the flow; the caller then publishes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from expectations import SUITES, run_suites
+from olist import quality_store, warehouse
+from olist.quality import CriticalQualityFailure, from_gx
+from olist.settings import Settings, load_settings
+
+
+@task(name="run-gx-checkpoint", timeout_seconds=1800)
+def run_checkpoint(warehouse_path: Path, run_id: str) -> list[quality_store.CheckResult]:
+    outcomes = run_suites(f"duckdb:///{warehouse_path.as_posix()}", SUITES)
+    results = from_gx(outcomes, run_id)
+    for r in results:
+        r.flow_run_id = str(flow_run.id) if flow_run.id else None
+    return results
+
+
+@task(name="record-check-results")
+def record_results(warehouse_path: Path, results: list[quality_store.CheckResult]) -> int:
+    with warehouse.connect(warehouse_path) as con:
+        return quality_store.write_results(con, results)
+
+
+@flow(name="quality", log_prints=True)
+def quality_flow(settings: Settings | None = None, run_id: str = "manual",
+                 upstream: list[quality_store.CheckResult] | None = None) -> list[quality_store.CheckResult]:
+    """Run GX checks and fail on a critical one. ``upstream`` (contract results) is
+    reported alongside; its critical row failures were already quarantined."""
+    settings = settings or load_settings()
+    logger = get_run_logger()
+    results = run_checkpoint(settings.warehouse, run_id)
+    record_results(settings.warehouse, results)
+    everything = [*(upstream or []), *results]
+    summary = quality_store.summarize(everything)
+    create_table_artifact(
+        key="quality-checks",
+        table=[{"table": f"{r.layer}.{r.table_name}", "column": r.column_name or "",
+                "check": r.check_name, "engine": r.check_engine, "severity": r.severity,
+                "passed": r.passed, "unexpected": r.unexpected_count} for r in everything],
+        description=f"Checks of run {run_id}",
+    )
+    lines = [f"# Data quality, run `{run_id}`", "", "| severity | passed | failed |",
+             "|---|---|---|"]
+    lines += [f"| {sev} | {c['passed']} | {c['failed']} |" for sev, c in sorted(summary.items())]
+    create_markdown_artifact(key="quality-summary", markdown="\n".join(lines))
+    for r in everything:
+        if not r.passed:
+            logger.warning("%s check %s.%s %s: %s unexpected", r.severity, r.table_name,
+                           r.column_name or "*", r.check_name, r.unexpected_count)
+    critical = quality_store.critical_failures(results)
+    if critical:
+        raise CriticalQualityFailure(critical)
+    return everything

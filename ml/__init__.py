@@ -1,0 +1,1 @@
+"""Customer-grain churn models: point-in-time features, forward validation, MLflow registry."""

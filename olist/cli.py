@@ -1,0 +1,201 @@
+"""``olist``: the command line, thin over the flows.
+
+Settings come from flags, then ``OLIST_*`` / ``MLFLOW_TRACKING_URI``, then repo defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from olist.settings import Settings, configure_runtime, load_settings, repo_root
+
+DEFAULT_SCALE = 1.0
+DEFAULT_SEED = 1
+EXIT_QUALITY = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        source_dir=getattr(args, "source", None),
+        warehouse=getattr(args, "warehouse", None),
+        reports_dir=getattr(args, "reports", None),
+    )
+
+
+def _say(msg: str) -> None:
+    print(f"[olist] {msg}", flush=True)
+
+
+def _explain(title: str, body: str) -> None:
+    print(f"\n{title}\n" + textwrap.fill(body, width=88), file=sys.stderr)
+
+
+def _has_sources(folder: Path) -> bool:
+    from contracts.sources import SOURCES
+
+    return all((folder / s.file).is_file() for s in SOURCES)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from olist.synthetic.generator import generate
+
+    out = Path(args.out) if args.out else _settings(args).source_dir
+    if _has_sources(out) and not args.force:
+        _say(f"{out} already holds the 9 source files (use --force to regenerate)")
+        return 0
+    start = time.perf_counter()
+    summary = generate(out, scale=args.scale, seed=args.seed, progress=_say)
+    _say(f"wrote {sum(summary.rows.values()):,} rows to {out} in "
+         f"{time.perf_counter() - start:.1f}s ({summary.customers:,} unique customers)")
+    return 0
+
+
+def cmd_generate_batch(args: argparse.Namespace) -> int:
+    from olist.synthetic.batches import generate_batch
+
+    settings = _settings(args)
+    history = Path(args.source) if args.source else settings.source_dir
+    out = Path(args.out) if args.out else settings.batches_dir
+    assert out is not None
+    path = generate_batch(history, out, n_orders=args.orders, seed=args.seed,
+                          window_minutes=args.minutes)
+    _say(f"wrote {args.orders:,} orders to {path}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from olist.synthetic.calibration import COMPARABLE, compare
+
+    print(f"{'statistic':45s} {'real':>12s} {'synthetic':>12s}")
+    for name, real, synthetic in compare(args.real, args.synthetic):
+        mark = "" if name in COMPARABLE else "  (sample is status-biased)"
+        print(f"{name:45s} {real:12.4f} {synthetic:12.4f}{mark}")
+    return 0
+
+
+def _run_flow(name: str, args: argparse.Namespace) -> int:
+    """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
+    settings = _settings(args)
+    from olist.ingest import MissingSourceError, SchemaDriftError
+    from olist.quality import CriticalQualityFailure
+
+    try:
+        if name == "platform":
+            if not _has_sources(settings.source_dir):
+                if settings.source_dir != load_settings().source_dir or args.source:
+                    raise MissingSourceError(f"{settings.source_dir}: the 9 Olist CSVs are not there")
+                _say(f"no data in {settings.source_dir}: generating the default synthetic "
+                     f"data set (scale {DEFAULT_SCALE}, seed {DEFAULT_SEED})")
+                from olist.synthetic.generator import generate
+
+                generate(settings.source_dir, DEFAULT_SCALE, DEFAULT_SEED, progress=_say)
+            from flows.platform import platform_flow
+
+            result = platform_flow(settings, skip_train=args.skip_train)
+            _say("done.")
+            print(f"  warehouse : {settings.warehouse}")
+            print(f"  reports   : {result['report']}")
+            print(f"  mlflow    : {settings.mlflow_tracking_uri} (artifacts in "
+                  f"{settings.mlflow_artifact_root})")
+            print("  stages    : " + ", ".join(f"{s['stage']} {s['seconds']:.1f}s"
+                                              for s in result["stages"]))
+            return 0
+        flows = _stage_flows()
+        flows[name](settings)
+        return 0
+    except SchemaDriftError as err:
+        _explain("Schema drift: nothing was loaded.",
+                 f"{err.file} does not match its contract: column {err.column!r} is "
+                 f"{err.expected}. The run stopped before writing anything, so the last good "
+                 f"data in {settings.warehouse} is unchanged. Fix the file or the contract in "
+                 f"contracts/sources.py and run again.")
+        return EXIT_QUALITY
+    except MissingSourceError as err:
+        _explain("Missing source files.", f"{err}. Point --source at a folder with the 9 Olist "
+                 f"CSVs (the Kaggle download or `olist generate --out DIR`).")
+        return EXIT_QUALITY
+    except CriticalQualityFailure as err:
+        _explain("Critical data-quality failure: nothing was trained or scored.",
+                 f"{err}. The check results are in quality.check_results of "
+                 f"{settings.warehouse}; the report is under {settings.reports_dir}/quality.")
+        return EXIT_QUALITY
+
+
+def _stage_flows() -> dict:
+    from flows.clean import clean_flow
+    from flows.ingest import ingest_flow
+    from flows.quality import quality_flow
+    from flows.score import score_flow
+    from flows.train import train_flow
+    from flows.transform import transform_flow
+
+    return {"ingest": ingest_flow, "clean": clean_flow, "transform": transform_flow,
+            "quality": quality_flow, "train": train_flow, "score": score_flow}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="olist",
+        description="Olist marketplace data & ML platform: generate data, run the Prefect "
+                    "flows (ingest, contracts, dbt, GX quality, MLflow churn model, scoring).",
+        epilog="Defaults: data/raw, warehouse/olist.duckdb, reports/, MLflow in mlruns/ under "
+               "the repo; override with flags or OLIST_SOURCE_DIR, OLIST_WAREHOUSE, "
+               "OLIST_REPORTS_DIR, MLFLOW_TRACKING_URI.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--source", help="folder with the 9 Olist CSVs (default data/raw)")
+        p.add_argument("--warehouse", help="DuckDB file (default warehouse/olist.duckdb)")
+        p.add_argument("--reports", help="reports folder (default reports/)")
+
+    p = sub.add_parser("generate", help="write a synthetic Olist data set (9 CSVs)")
+    p.add_argument("--scale", type=float, default=DEFAULT_SCALE,
+                   help="1.0 = the full data set's size (99,441 orders)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--out", help="output folder (default: the source folder, data/raw)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("generate-batch", help="write one incremental JSON order batch")
+    p.add_argument("--source", help="history folder whose timeline the batch continues")
+    p.add_argument("--out", help="batch folder (default data/batches)")
+    p.add_argument("--orders", type=int, default=1_000)
+    p.add_argument("--minutes", type=int, default=15, help="purchase window of the batch")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.set_defaults(func=cmd_generate_batch)
+
+    p = sub.add_parser("run", help="run the whole platform flow")
+    common(p)
+    p.add_argument("--skip-train", action="store_true", help="stop after the quality gate")
+    p.set_defaults(func=lambda a: _run_flow("platform", a))
+
+    for stage, text in [("ingest", "land the 9 CSVs in the warehouse"),
+                        ("clean", "apply the pandera contracts (landing → bronze/quarantine)"),
+                        ("transform", "dbt build through prefect-dbt"),
+                        ("quality", "run the GX checkpoints"),
+                        ("train", "train and register the churn model"),
+                        ("score", "score every customer with the champion model")]:
+        p = sub.add_parser(stage, help=text)
+        common(p)
+        p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))
+
+    p = sub.add_parser("calibrate", help="compare a synthetic folder's shape with real data")
+    p.add_argument("--real", required=True)
+    p.add_argument("--synthetic", required=True)
+    p.set_defaults(func=cmd_calibrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_runtime(prefect_home=repo_root() / ".prefect")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
