@@ -403,15 +403,16 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
     has_delivered = status == "delivered"
 
     delivered_idx = np.flatnonzero(has_delivered)
+    floor = 1 if n >= 1_000 else 0  # guarantee rare quirks in the big first-order block only
     # quirks: delivered without approval / delivery date, carrier before approval,
     # delivered before handed to carrier
-    q = _pick(rng, n, _at_least(14 / 96_478, len(delivered_idx)), has_delivered)
+    q = _pick(rng, n, _at_least(14 / 96_478, len(delivered_idx), floor), has_delivered)
     has_approved[q] = False
-    q = _pick(rng, n, _at_least(8 / 96_478, len(delivered_idx)), has_delivered & has_approved)
+    q = _pick(rng, n, _at_least(8 / 96_478, len(delivered_idx), floor), has_delivered & has_approved)
     has_delivered[q] = False
-    q = _pick(rng, n, _at_least(0.0141, len(delivered_idx)), has_delivered & has_approved)
+    q = _pick(rng, n, _at_least(0.0141, len(delivered_idx), floor), has_delivered & has_approved)
     carrier[q] = approved[q] - rng.integers(HOUR, 3 * DAY, len(q))
-    q = _pick(rng, n, _at_least(23 / 96_478, len(delivered_idx)), has_delivered)
+    q = _pick(rng, n, _at_least(23 / 96_478, len(delivered_idx), floor), has_delivered)
     delivered[q] = carrier[q] - rng.integers(HOUR, 2 * DAY, len(q))
 
     late = has_delivered & (delivered > estimated + DAY - 1)
@@ -470,7 +471,13 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
                                                p=_weights(list(vocab.INSTALLMENTS.values())))]
     interest = (pay == "credit_card") & (installments > 1) & (rng.random(n) < 0.03)
     with_voucher = (pay != "voucher") & (rng.random(n) < 0.025)
+    not_defined = set(_pick(rng, n, _at_least(3 / 99_441, n, floor),
+                            (status == "canceled") & (n_items == 0)).tolist())
+    zero_voucher = set(_pick(rng, n, _at_least(6 / 99_441, n, floor), n_items > 0).tolist())
     for i in range(n):
+        if i in not_defined:  # canceled orders whose payment was never defined (value 0)
+            pay_rows.append([order_ids[i], "1", "not_defined", "1", "0.0"])
+            continue
         total = float(order_total[i]) * (1 + 0.015 * installments[i] if interest[i] else 1.0)
         seq = 1
         if with_voucher[i]:
@@ -481,6 +488,8 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
                 seq += 1
         inst = int(installments[i]) if pay[i] == "credit_card" else 1
         pay_rows.append([order_ids[i], str(seq), str(pay[i]), str(inst), str(round(total, 2))])
+        if i in zero_voucher:  # a voucher worth nothing, as Olist records a few
+            pay_rows.append([order_ids[i], str(seq + 1), "voucher", "1", "0.0"])
 
     # --- reviews
     review_rows = _reviews(rng, order_ids, score, status, has_delivered, delivered, estimated,

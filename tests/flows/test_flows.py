@@ -1,0 +1,79 @@
+"""Flows under the Prefect test harness (a real temporary Prefect API), real DuckDB, dbt and GX."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.clean import clean_flow
+from flows.ingest import ingest_flow
+from flows.quality import quality_flow
+from flows.transform import transform_flow
+from olist.quality import CriticalQualityFailure
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    from olist.settings import load_settings
+
+    tmp = tmp_path_factory.mktemp("flows")
+    settings = load_settings(source_dir=sample_dir, warehouse=tmp / "wh.duckdb",
+                             reports_dir=tmp / "reports")
+    ingest_flow(settings, batch_id="b1")
+    contract_results = clean_flow(settings, run_id="r1")
+    transform_flow(settings)
+    return settings, contract_results
+
+
+def test_dbt_builds_the_marts_from_bronze(built) -> None:
+    settings, _ = built
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        assert con.sql("select count(*) from gold.fct_orders").fetchall()[0][0] == 8135
+        assert con.sql("select count(*) from gold.dim_customers").fetchall()[0][0] == 8016
+        bad = con.sql("select count(*) from gold.fct_orders "
+                      "where abs(order_value - (items_value + freight_value)) > 0.001").fetchall()
+        assert bad[0][0] == 0
+    finally:
+        con.close()
+
+
+def test_quality_flow_records_every_engine_and_passes_on_the_sample(built) -> None:
+    settings, contract_results = built
+    results = quality_flow(settings, run_id="r1", upstream=contract_results)
+    engines = {r.check_engine for r in results}
+    assert engines == {"pandera", "great_expectations"}
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        rows = con.sql("select check_engine, severity, count(*) from quality.check_results "
+                       "where run_id = 'r1' group by all").fetchall()
+    finally:
+        con.close()
+    severities = {sev for _, sev, _ in rows}
+    assert {"critical", "warning"} <= severities
+    assert sum(n for *_, n in rows) == len(results)
+
+
+def test_critical_gx_failure_fails_the_flow_and_is_recorded(built) -> None:
+    settings, _ = built
+    con = duckdb.connect(str(settings.warehouse))
+    con.execute("insert into gold.fct_orders select * from gold.fct_orders limit 3")
+    con.close()
+    with pytest.raises(CriticalQualityFailure, match="expect_column_values_to_be_unique"):
+        quality_flow(settings, run_id="r-bad")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        failed = con.sql("select column_name, unexpected_count from quality.check_results "
+                         "where run_id = 'r-bad' and not passed and severity = 'critical'").fetchall()
+    finally:
+        con.close()
+    assert ("order_id", 6) in failed

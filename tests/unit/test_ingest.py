@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from contracts.sources import SOURCES
+from olist import ingest
+from olist.ingest import MissingSourceError, SchemaDriftError
+
+ORDERS = next(s for s in SOURCES if s.table == "orders")
+CUSTOMERS = next(s for s in SOURCES if s.table == "customers")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("header", "column", "message"),
+    [
+        ("customer_id,customer_unique_id,customer_zip_code,customer_city,customer_state",
+         "customer_zip_code_prefix", "missing"),
+        ("customer_id,customer_unique_id,customer_city,customer_zip_code_prefix,customer_state",
+         "customer_zip_code_prefix", "expected at position 3"),
+        ("customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state,vip",
+         "vip", "unexpected extra column"),
+        ("customer_id,customer_unique_id,customer_zip_code_prefix,customer_city",
+         "customer_state", "missing"),
+    ],
+)
+def test_header_drift_names_the_file_and_the_column(tmp_path: Path, header: str, column: str,
+                                                    message: str) -> None:
+    path = _write(tmp_path / CUSTOMERS.file, header + "\n")
+    with pytest.raises(SchemaDriftError) as err:
+        ingest.check_header(CUSTOMERS, path)
+    assert err.value.column == column
+    assert message in str(err.value)
+    assert CUSTOMERS.file in str(err.value)
+
+
+def test_a_bom_is_not_drift(tmp_path: Path) -> None:
+    path = tmp_path / CUSTOMERS.file
+    path.write_bytes(b"\xef\xbb\xbf" + ",".join(CUSTOMERS.columns).encode() + b"\n")
+    ingest.check_header(CUSTOMERS, path)
+
+
+def test_missing_files_are_listed(tmp_path: Path) -> None:
+    with pytest.raises(MissingSourceError, match="olist_orders_dataset.csv"):
+        ingest.resolve_sources(tmp_path)
+
+
+def test_drift_in_one_file_writes_nothing(tmp_path: Path, sample_dir: Path) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(sample_dir, source)
+    text = (source / ORDERS.file).read_text(encoding="utf-8")
+    (source / ORDERS.file).write_text(text.replace("order_status", "status", 1), encoding="utf-8")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    with pytest.raises(SchemaDriftError, match="order_status"):
+        ingest.ingest_folder(con, source, "b1")
+    assert con.sql("select count(*) from information_schema.tables").fetchall()[0][0] == 0
+
+
+def test_strict_parse_keeps_text_and_quarantines_ragged_rows(tmp_path: Path) -> None:
+    header = ",".join(CUSTOMERS.columns)
+    path = _write(tmp_path / CUSTOMERS.file, header + "\n"
+                  "c1,u1,01012,são paulo,SP\n"
+                  "c2,u2,NA,null,RJ\n"
+                  "c3,u3,99999,too,many,columns\n"
+                  "c4,u4,20000,\"rio\nde janeiro\",RJ\n")
+    con = duckdb.connect()
+    for schema in ("landing", "quarantine"):
+        con.execute(f"create schema {schema}")
+    from datetime import datetime
+
+    landed = ingest.land_file(con, CUSTOMERS, path, "b1", datetime(2026, 1, 1))
+    assert (landed.loaded, landed.rejected) == (3, 1)
+    rows = con.sql("select customer_id, customer_zip_code_prefix, customer_city "
+                   "from landing.customers order by 1").fetchall()
+    assert rows == [("c1", "01012", "são paulo"), ("c2", "NA", "null"),
+                    ("c4", "20000", "rio\nde janeiro")]
+    line, raw, reason = con.sql("select line, raw_text, reason from quarantine.parse_errors").fetchall()[0]
+    assert line == 4 and raw.startswith("c3,u3") and "Expected Number of Columns" in reason

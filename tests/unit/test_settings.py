@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from olist.settings import environment, load_settings, repo_root
+
+
+def test_defaults_are_relative_to_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("OLIST_SOURCE_DIR", "OLIST_WAREHOUSE", "OLIST_REPORTS_DIR", "MLFLOW_TRACKING_URI",
+                "OLIST_MLFLOW_DIR", "OLIST_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    s = load_settings()
+    root = repo_root()
+    assert s.source_dir == root / "data" / "raw"
+    assert s.warehouse == root / "warehouse" / "olist.duckdb"
+    assert s.reports_dir == root / "reports"
+    assert s.mlflow_tracking_uri == f"sqlite:///{root / 'mlruns' / 'mlflow.db'}"
+
+
+def test_environment_overrides_defaults_and_flags_override_environment(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OLIST_WAREHOUSE", str(tmp_path / "env.duckdb"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert load_settings().warehouse == tmp_path / "env.duckdb"
+    assert load_settings().mlflow_tracking_uri == "http://127.0.0.1:5000"
+    assert load_settings(warehouse=tmp_path / "flag.duckdb").warehouse == tmp_path / "flag.duckdb"
+
+
+def test_environment_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLIST_ENV", "production")
+    assert environment() == "production"
+    monkeypatch.setenv("OLIST_ENV", "staging")
+    with pytest.raises(ValueError, match="OLIST_ENV"):
+        environment()
