@@ -5,7 +5,7 @@ ingestion, the generator and the dbt sources agree on.
 """
 
 from contracts.orders import Orders
-from contracts.sources import SOURCES, SourceTable, source_for_file
 from contracts.severity import Severity, check_severity
+from contracts.sources import SOURCES, SourceTable, source_for_file
 
 __all__ = ["SOURCES", "Orders", "Severity", "SourceTable", "check_severity", "source_for_file"]

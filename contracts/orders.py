@@ -9,7 +9,13 @@ from pandera.typing import Series
 HEX32 = r"^[0-9a-f]{32}$"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 ORDER_STATUSES = [
-    "created", "approved", "invoiced", "processing", "shipped", "delivered", "canceled",
+    "created",
+    "approved",
+    "invoiced",
+    "processing",
+    "shipped",
+    "delivered",
+    "canceled",
     "unavailable",
 ]
 

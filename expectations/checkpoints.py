@@ -52,7 +52,9 @@ def _outcome(suite: TableSuite, result: Any) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs = config.kwargs or {}
     details = result.result or {}
-    exception = (result.exception_info or {}).get("exception_message") if result.exception_info else None
+    exception = (
+        (result.exception_info or {}).get("exception_message") if result.exception_info else None
+    )
     samples = details.get("partial_unexpected_list") or []
     if not samples and details.get("observed_value") is not None and not result.success:
         samples = [details["observed_value"]]
@@ -85,8 +87,11 @@ def _release(source: Any) -> None:
     source.get_engine().dispose()  # the datasource keeps a second engine of its own
 
 
-def run_suites(connection_string: str, suites: tuple[TableSuite, ...] | list[TableSuite],
-               docs_dir: str | None = None) -> list[ExpectationOutcome]:
+def run_suites(
+    connection_string: str,
+    suites: tuple[TableSuite, ...] | list[TableSuite],
+    docs_dir: str | None = None,
+) -> list[ExpectationOutcome]:
     """Run one checkpoint over ``suites`` on the database at ``connection_string``."""
     if connection_string.startswith("duckdb"):
         enable_duckdb_pushdown()
@@ -98,20 +103,25 @@ def run_suites(connection_string: str, suites: tuple[TableSuite, ...] | list[Tab
     for suite in suites:
         # a query asset, because GX's column-type metric drops the schema on DuckDB;
         # the query is still pushed down (GX wraps it as a subquery)
-        asset = source.add_query_asset(name=suite.name,
-                                       query=f"select * from {suite.schema}.{suite.table}")
+        asset = source.add_query_asset(
+            name=suite.name, query=f"select * from {suite.schema}.{suite.table}"
+        )
         batch = asset.add_batch_definition_whole_table(f"{suite.name}:all")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
         for expectation in suite.build():
             gx_suite.add_expectation(expectation)
-        definitions.append(context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"{suite.name}:validation", data=batch, suite=gx_suite)
-        ))
-    checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name="warehouse_checkpoint",
-        validation_definitions=definitions,
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
-    ))
+        definitions.append(
+            context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"{suite.name}:validation", data=batch, suite=gx_suite)
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name="warehouse_checkpoint",
+            validation_definitions=definitions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        )
+    )
     try:
         result = checkpoint.run()
     finally:

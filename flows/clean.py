@@ -21,17 +21,26 @@ def apply_contracts(warehouse_path: Path, run_id: str) -> list[quality_store.Che
             c.flow_run_id = str(flow_run.id) if flow_run.id else None
         quality_store.write_results(con, checks)
     for r in results:
-        logger.info("%s: %s accepted, %s quarantined", r.table, f"{r.accepted:,}",
-                    f"{r.quarantined:,}")
+        logger.info(
+            "%s: %s accepted, %s quarantined", r.table, f"{r.accepted:,}", f"{r.quarantined:,}"
+        )
     for c in checks:
         if not c.passed:
-            logger.warning("contract %s.%s %s [%s]: %s of %s rows", c.table_name,
-                           c.column_name or "*", c.check_name, c.severity, c.unexpected_count,
-                           c.observed_count)
+            logger.warning(
+                "contract %s.%s %s [%s]: %s of %s rows",
+                c.table_name,
+                c.column_name or "*",
+                c.check_name,
+                c.severity,
+                c.unexpected_count,
+                c.observed_count,
+            )
     return checks
 
 
 @flow(name="clean", log_prints=True)
-def clean_flow(settings: Settings | None = None, run_id: str = "manual") -> list[quality_store.CheckResult]:
+def clean_flow(
+    settings: Settings | None = None, run_id: str = "manual"
+) -> list[quality_store.CheckResult]:
     settings = settings or load_settings()
     return apply_contracts(settings.warehouse, run_id)

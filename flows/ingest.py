@@ -16,8 +16,9 @@ def land_sources(source_dir: Path, warehouse_path: Path, batch_id: str) -> dict[
         landed = ingest.ingest_folder(con, source_dir, batch_id)
     logger = get_run_logger()
     for f in landed:
-        logger.info("%s: %s records loaded, %s unparsable", f.file.name, f"{f.loaded:,}",
-                    f.rejected)
+        logger.info(
+            "%s: %s records loaded, %s unparsable", f.file.name, f"{f.loaded:,}", f.rejected
+        )
     return {f.table: f.loaded for f in landed}
 
 

@@ -22,8 +22,9 @@ def new_run_id() -> str:
 
 
 @flow(name="platform", log_prints=True)
-def platform_flow(settings: Settings | None = None, skip_train: bool = False,
-                  run_id: str | None = None) -> dict:
+def platform_flow(
+    settings: Settings | None = None, skip_train: bool = False, run_id: str | None = None
+) -> dict:
     settings = settings or load_settings()
     run_id = run_id or new_run_id()
     logger = get_run_logger()
@@ -50,5 +51,4 @@ def platform_flow(settings: Settings | None = None, skip_train: bool = False,
     with stages.stage("report"):
         report = write_run_report(settings, run_id, results)
     stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
-    return {"run_id": run_id, "report": str(report),
-            "stages": [t.__dict__ for t in stages.timings]}
+    return {"run_id": run_id, "report": str(report), "stages": [t.__dict__ for t in stages.timings]}

@@ -33,8 +33,11 @@ def record_results(warehouse_path: Path, results: list[quality_store.CheckResult
 
 
 @flow(name="quality", log_prints=True)
-def quality_flow(settings: Settings | None = None, run_id: str = "manual",
-                 upstream: list[quality_store.CheckResult] | None = None) -> list[quality_store.CheckResult]:
+def quality_flow(
+    settings: Settings | None = None,
+    run_id: str = "manual",
+    upstream: list[quality_store.CheckResult] | None = None,
+) -> list[quality_store.CheckResult]:
     """Run GX checks and fail on a critical one. ``upstream`` (contract results) is
     reported alongside; its critical row failures were already quarantined."""
     settings = settings or load_settings()
@@ -45,19 +48,38 @@ def quality_flow(settings: Settings | None = None, run_id: str = "manual",
     summary = quality_store.summarize(everything)
     create_table_artifact(
         key="quality-checks",
-        table=[{"table": f"{r.layer}.{r.table_name}", "column": r.column_name or "",
-                "check": r.check_name, "engine": r.check_engine, "severity": r.severity,
-                "passed": r.passed, "unexpected": r.unexpected_count} for r in everything],
+        table=[
+            {
+                "table": f"{r.layer}.{r.table_name}",
+                "column": r.column_name or "",
+                "check": r.check_name,
+                "engine": r.check_engine,
+                "severity": r.severity,
+                "passed": r.passed,
+                "unexpected": r.unexpected_count,
+            }
+            for r in everything
+        ],
         description=f"Checks of run {run_id}",
     )
-    lines = [f"# Data quality, run `{run_id}`", "", "| severity | passed | failed |",
-             "|---|---|---|"]
+    lines = [
+        f"# Data quality, run `{run_id}`",
+        "",
+        "| severity | passed | failed |",
+        "|---|---|---|",
+    ]
     lines += [f"| {sev} | {c['passed']} | {c['failed']} |" for sev, c in sorted(summary.items())]
     create_markdown_artifact(key="quality-summary", markdown="\n".join(lines))
     for r in everything:
         if not r.passed:
-            logger.warning("%s check %s.%s %s: %s unexpected", r.severity, r.table_name,
-                           r.column_name or "*", r.check_name, r.unexpected_count)
+            logger.warning(
+                "%s check %s.%s %s: %s unexpected",
+                r.severity,
+                r.table_name,
+                r.column_name or "*",
+                r.check_name,
+                r.unexpected_count,
+            )
     critical = quality_store.critical_failures(results)
     if critical:
         raise CriticalQualityFailure(critical)

@@ -22,8 +22,9 @@ def score_customers(settings: Settings) -> int:
         con.register("_scores", scores)
         con.execute("create or replace table gold.customer_scores as select * from _scores")
         con.unregister("_scores")
-    get_run_logger().info("scored %s customers with %s v%s", f"{len(scores):,}", CHURN_MODEL,
-                          version)
+    get_run_logger().info(
+        "scored %s customers with %s v%s", f"{len(scores):,}", CHURN_MODEL, version
+    )
     return len(scores)
 
 

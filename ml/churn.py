@@ -23,8 +23,9 @@ class ChurnDataset:
 
 def make_dataset(orders: pd.DataFrame, horizon_days: int) -> ChurnDataset:
     train_cutoffs, holdout_cutoff = forward_cutoffs(orders, horizon_days)
-    train = pd.concat([labelled_frame(orders, c, horizon_days) for c in train_cutoffs],
-                      ignore_index=True)
+    train = pd.concat(
+        [labelled_frame(orders, c, horizon_days) for c in train_cutoffs], ignore_index=True
+    )
     holdout = labelled_frame(orders, holdout_cutoff, horizon_days)
     return ChurnDataset(train, holdout, train_cutoffs, holdout_cutoff)
 
@@ -43,19 +44,31 @@ def churn_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     return metrics
 
 
-def train_xgboost(dataset: ChurnDataset, seed: int = 7,
-                  params: dict[str, float | int] | None = None) -> tuple[XGBClassifier, dict[str, float]]:
+def train_xgboost(
+    dataset: ChurnDataset, seed: int = 7, params: dict[str, float | int] | None = None
+) -> tuple[XGBClassifier, dict[str, float]]:
     y = dataset.train["churned"].to_numpy()
     positives, negatives = int(y.sum()), int(len(y) - y.sum())
     model = XGBClassifier(
-        n_estimators=150, max_depth=4, learning_rate=0.05, subsample=0.9,
-        colsample_bytree=0.9, tree_method="hist", n_jobs=2, random_state=seed,
+        n_estimators=150,
+        max_depth=4,
+        learning_rate=0.05,
+        subsample=0.9,
+        colsample_bytree=0.9,
+        tree_method="hist",
+        n_jobs=2,
+        random_state=seed,
         eval_metric="logloss",
         **(params or {}),
     )
     model.fit(dataset.train[FEATURES], y)
     proba = model.predict_proba(dataset.holdout[FEATURES])[:, 1]
     metrics = churn_metrics(dataset.holdout["churned"].to_numpy(), proba)
-    metrics.update({"train_rows": float(len(y)), "train_churned": float(positives),
-                    "train_retained": float(negatives)})
+    metrics.update(
+        {
+            "train_rows": float(len(y)),
+            "train_churned": float(positives),
+            "train_retained": float(negatives),
+        }
+    )
     return model, metrics

@@ -13,14 +13,33 @@ import numpy as np
 import pandas as pd
 
 ORDER_COLUMNS = [
-    "customer_unique_id", "order_id", "order_status", "purchased_at", "order_value",
-    "items_count", "review_score", "is_late", "delivery_days", "main_payment_type",
-    "used_voucher", "max_installments",
+    "customer_unique_id",
+    "order_id",
+    "order_status",
+    "purchased_at",
+    "order_value",
+    "items_count",
+    "review_score",
+    "is_late",
+    "delivery_days",
+    "main_payment_type",
+    "used_voucher",
+    "max_installments",
 ]
 FEATURES = [
-    "recency_days", "frequency", "monetary", "avg_order_value", "tenure_days",
-    "avg_items", "avg_review", "low_review_share", "late_share", "avg_delivery_days",
-    "boleto_share", "voucher_share", "avg_installments",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "tenure_days",
+    "avg_items",
+    "avg_review",
+    "low_review_share",
+    "late_share",
+    "avg_delivery_days",
+    "boleto_share",
+    "voucher_share",
+    "avg_installments",
 ]
 ORDERS_SQL = f"select {', '.join(ORDER_COLUMNS)} from gold.fct_orders"
 
@@ -40,21 +59,23 @@ def build_features(orders: pd.DataFrame, cutoff: datetime) -> pd.DataFrame:
     )
     grouped = frame.groupby("customer_unique_id")
     first, last = grouped["purchased_at"].min(), grouped["purchased_at"].max()
-    out = pd.DataFrame({
-        "recency_days": (cutoff - last).dt.total_seconds() / 86_400,
-        "frequency": grouped.size().astype(float),
-        "monetary": grouped["value"].sum(),
-        "avg_order_value": grouped["value"].mean(),
-        "tenure_days": (cutoff - first).dt.total_seconds() / 86_400,
-        "avg_items": grouped["items_count"].mean().astype(float),
-        "avg_review": grouped["review_score"].mean().astype(float),
-        "low_review_share": grouped["low_review"].mean(),
-        "late_share": grouped["late"].mean(),
-        "avg_delivery_days": grouped["delivery_days"].mean().astype(float),
-        "boleto_share": grouped["boleto"].mean(),
-        "voucher_share": grouped["voucher"].mean(),
-        "avg_installments": grouped["max_installments"].mean().astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "recency_days": (cutoff - last).dt.total_seconds() / 86_400,
+            "frequency": grouped.size().astype(float),
+            "monetary": grouped["value"].sum(),
+            "avg_order_value": grouped["value"].mean(),
+            "tenure_days": (cutoff - first).dt.total_seconds() / 86_400,
+            "avg_items": grouped["items_count"].mean().astype(float),
+            "avg_review": grouped["review_score"].mean().astype(float),
+            "low_review_share": grouped["low_review"].mean(),
+            "late_share": grouped["late"].mean(),
+            "avg_delivery_days": grouped["delivery_days"].mean().astype(float),
+            "boleto_share": grouped["boleto"].mean(),
+            "voucher_share": grouped["voucher"].mean(),
+            "avg_installments": grouped["max_installments"].mean().astype(float),
+        }
+    )
     return out.reset_index()
 
 
@@ -76,13 +97,15 @@ def labelled_frame(orders: pd.DataFrame, cutoff: datetime, horizon_days: int) ->
     return frame
 
 
-def forward_cutoffs(orders: pd.DataFrame, horizon_days: int, n_train: int = 3,
-                    step_days: int = 90) -> tuple[list[datetime], datetime]:
+def forward_cutoffs(
+    orders: pd.DataFrame, horizon_days: int, n_train: int = 3, step_days: int = 90
+) -> tuple[list[datetime], datetime]:
     """Training cutoffs (earliest first) and the holdout cutoff, the latest one whose label
     window is fully observed."""
     last = pd.Timestamp(orders["purchased_at"].max()).to_pydatetime()
-    holdout = (last - timedelta(days=horizon_days)).replace(hour=0, minute=0, second=0,
-                                                            microsecond=0)
+    holdout = (last - timedelta(days=horizon_days)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     first = pd.Timestamp(orders["purchased_at"].min()).to_pydatetime()
     train = [holdout - timedelta(days=step_days * k) for k in range(n_train, 0, -1)]
     train = [c for c in train if c - first > timedelta(days=60)]

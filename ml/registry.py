@@ -20,8 +20,9 @@ class RegisteredModel:
     is_champion: bool
 
 
-def use_tracking(tracking_uri: str, artifact_root: Path | None = None,
-                 experiment: str | None = None) -> None:
+def use_tracking(
+    tracking_uri: str, artifact_root: Path | None = None, experiment: str | None = None
+) -> None:
     mlflow.set_tracking_uri(tracking_uri)
     if tracking_uri.startswith("sqlite:///"):
         Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -32,8 +33,14 @@ def use_tracking(tracking_uri: str, artifact_root: Path | None = None,
         mlflow.set_experiment(experiment)
 
 
-def log_and_register(model: Any, name: str, params: dict[str, Any], metrics: dict[str, float],
-                     tags: dict[str, str] | None = None, promote: bool = True) -> RegisteredModel:
+def log_and_register(
+    model: Any,
+    name: str,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    tags: dict[str, str] | None = None,
+    promote: bool = True,
+) -> RegisteredModel:
     """Log ``model`` in a run of the current experiment and register it as ``name``."""
     import mlflow.xgboost
 

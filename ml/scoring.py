@@ -16,10 +16,12 @@ def score_customers(model: Any, orders: pd.DataFrame, model_version: str) -> pd.
     as_of = last.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     features = build_features(orders, as_of)
     proba = model.predict_proba(features[FEATURES])[:, 1] if len(features) else []
-    return pd.DataFrame({
-        "customer_unique_id": features["customer_unique_id"],
-        "churn_probability": proba,
-        "churn_model_version": model_version,
-        "features_as_of": as_of,
-        "scored_at": datetime.now(UTC).replace(tzinfo=None),
-    })
+    return pd.DataFrame(
+        {
+            "customer_unique_id": features["customer_unique_id"],
+            "churn_probability": proba,
+            "churn_model_version": model_version,
+            "features_as_of": as_of,
+            "scored_at": datetime.now(UTC).replace(tzinfo=None),
+        }
+    )

@@ -49,8 +49,9 @@ def _check_ids(model: type[pa.DataFrameModel]) -> list[tuple[str | None, str]]:
     return ids
 
 
-def validate_frame(df: pd.DataFrame, model: type[pa.DataFrameModel], table: str, run_id: str,
-                   layer: str = "bronze") -> tuple[dict[int, list[str]], list[CheckResult]]:
+def validate_frame(
+    df: pd.DataFrame, model: type[pa.DataFrameModel], table: str, run_id: str, layer: str = "bronze"
+) -> tuple[dict[int, list[str]], list[CheckResult]]:
     """Validate ``df``; return {row index: failed critical checks} and one result per check."""
     try:
         model.validate(df, lazy=True)
@@ -67,8 +68,10 @@ def validate_frame(df: pd.DataFrame, model: type[pa.DataFrameModel], table: str,
             match = failures[failures["check"] == check_name]
             sample_source = match[match["column"] == first_column]
         else:
-            match = failures[(failures["column"] == column)
-                             & failures["check"].astype(str).str.startswith(check_name)]
+            match = failures[
+                (failures["column"] == column)
+                & failures["check"].astype(str).str.startswith(check_name)
+            ]
             sample_source = match
         rows = match["index"].dropna().astype(int).unique()
         unexpected = len(rows) if len(rows) or match.empty else len(match)
@@ -77,13 +80,22 @@ def validate_frame(df: pd.DataFrame, model: type[pa.DataFrameModel], table: str,
             for idx in rows:
                 quarantine[int(idx)].append(f"{column or table}: {check_name}")
         samples = sample_source["failure_case"].dropna().astype(str).unique()[:5]
-        results.append(CheckResult(
-            run_id=run_id, layer=layer, table_name=table, column_name=column,
-            check_name=check_name, check_engine="pandera", severity=severity,
-            passed=unexpected == 0, observed_count=n, unexpected_count=int(unexpected),
-            unexpected_percent=round(100.0 * unexpected / n, 4) if n else 0.0,
-            sample_values=list(samples),
-        ))
+        results.append(
+            CheckResult(
+                run_id=run_id,
+                layer=layer,
+                table_name=table,
+                column_name=column,
+                check_name=check_name,
+                check_engine="pandera",
+                severity=severity,
+                passed=unexpected == 0,
+                observed_count=n,
+                unexpected_count=int(unexpected),
+                unexpected_percent=round(100.0 * unexpected / n, 4) if n else 0.0,
+                sample_values=list(samples),
+            )
+        )
     return dict(quarantine), results
 
 
@@ -97,13 +109,16 @@ def clean_table(con: duckdb.DuckDBPyConnection, source: SourceTable, run_id: str
         data = df[list(source.columns)]
         reasons, checks = validate_frame(data, model, source.table, run_id)
         row_numbers = df["_row_number"].to_numpy()
-        rejected = pd.DataFrame({
-            "_row_number": [int(row_numbers[i]) for i in reasons],
-            "_reason": ["; ".join(r) for r in reasons.values()],
-        })
+        rejected = pd.DataFrame(
+            {
+                "_row_number": [int(row_numbers[i]) for i in reasons],
+                "_reason": ["; ".join(r) for r in reasons.values()],
+            }
+        )
     else:
-        rejected = pd.DataFrame({"_row_number": pd.Series([], dtype="int64"),
-                                 "_reason": pd.Series([], dtype="str")})
+        rejected = pd.DataFrame(
+            {"_row_number": pd.Series([], dtype="int64"), "_reason": pd.Series([], dtype="str")}
+        )
     con.register("_rejected", rejected)
     con.execute("begin transaction")
     try:

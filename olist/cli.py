@@ -49,8 +49,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 0
     start = time.perf_counter()
     summary = generate(out, scale=args.scale, seed=args.seed, progress=_say)
-    _say(f"wrote {sum(summary.rows.values()):,} rows to {out} in "
-         f"{time.perf_counter() - start:.1f}s ({summary.customers:,} unique customers)")
+    _say(
+        f"wrote {sum(summary.rows.values()):,} rows to {out} in "
+        f"{time.perf_counter() - start:.1f}s ({summary.customers:,} unique customers)"
+    )
     return 0
 
 
@@ -61,8 +63,9 @@ def cmd_generate_batch(args: argparse.Namespace) -> int:
     history = Path(args.source) if args.source else settings.source_dir
     out = Path(args.out) if args.out else settings.batches_dir
     assert out is not None
-    path = generate_batch(history, out, n_orders=args.orders, seed=args.seed,
-                          window_minutes=args.minutes)
+    path = generate_batch(
+        history, out, n_orders=args.orders, seed=args.seed, window_minutes=args.minutes
+    )
     _say(f"wrote {args.orders:,} orders to {path}")
     return 0
 
@@ -87,9 +90,13 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         if name == "platform":
             if not _has_sources(settings.source_dir):
                 if settings.source_dir != load_settings().source_dir or args.source:
-                    raise MissingSourceError(f"{settings.source_dir}: the 9 Olist CSVs are not there")
-                _say(f"no data in {settings.source_dir}: generating the default synthetic "
-                     f"data set (scale {DEFAULT_SCALE}, seed {DEFAULT_SEED})")
+                    raise MissingSourceError(
+                        f"{settings.source_dir}: the 9 Olist CSVs are not there"
+                    )
+                _say(
+                    f"no data in {settings.source_dir}: generating the default synthetic "
+                    f"data set (scale {DEFAULT_SCALE}, seed {DEFAULT_SEED})"
+                )
                 from olist.synthetic.generator import generate
 
                 generate(settings.source_dir, DEFAULT_SCALE, DEFAULT_SEED, progress=_say)
@@ -99,29 +106,40 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             _say("done.")
             print(f"  warehouse : {settings.warehouse}")
             print(f"  reports   : {result['report']}")
-            print(f"  mlflow    : {settings.mlflow_tracking_uri} (artifacts in "
-                  f"{settings.mlflow_artifact_root})")
-            print("  stages    : " + ", ".join(f"{s['stage']} {s['seconds']:.1f}s"
-                                              for s in result["stages"]))
+            print(
+                f"  mlflow    : {settings.mlflow_tracking_uri} (artifacts in "
+                f"{settings.mlflow_artifact_root})"
+            )
+            print(
+                "  stages    : "
+                + ", ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in result["stages"])
+            )
             return 0
         flows = _stage_flows()
         flows[name](settings)
         return 0
     except SchemaDriftError as err:
-        _explain("Schema drift: nothing was loaded.",
-                 f"{err.file} does not match its contract: column {err.column!r} is "
-                 f"{err.expected}. The run stopped before writing anything, so the last good "
-                 f"data in {settings.warehouse} is unchanged. Fix the file or the contract in "
-                 f"contracts/sources.py and run again.")
+        _explain(
+            "Schema drift: nothing was loaded.",
+            f"{err.file} does not match its contract: column {err.column!r} is "
+            f"{err.expected}. The run stopped before writing anything, so the last good "
+            f"data in {settings.warehouse} is unchanged. Fix the file or the contract in "
+            f"contracts/sources.py and run again.",
+        )
         return EXIT_QUALITY
     except MissingSourceError as err:
-        _explain("Missing source files.", f"{err}. Point --source at a folder with the 9 Olist "
-                 f"CSVs (the Kaggle download or `olist generate --out DIR`).")
+        _explain(
+            "Missing source files.",
+            f"{err}. Point --source at a folder with the 9 Olist "
+            f"CSVs (the Kaggle download or `olist generate --out DIR`).",
+        )
         return EXIT_QUALITY
     except CriticalQualityFailure as err:
-        _explain("Critical data-quality failure: nothing was trained or scored.",
-                 f"{err}. The check results are in quality.check_results of "
-                 f"{settings.warehouse}; the report is under {settings.reports_dir}/quality.")
+        _explain(
+            "Critical data-quality failure: nothing was trained or scored.",
+            f"{err}. The check results are in quality.check_results of "
+            f"{settings.warehouse}; the report is under {settings.reports_dir}/quality.",
+        )
         return EXIT_QUALITY
 
 
@@ -133,18 +151,24 @@ def _stage_flows() -> dict:
     from flows.train import train_flow
     from flows.transform import transform_flow
 
-    return {"ingest": ingest_flow, "clean": clean_flow, "transform": transform_flow,
-            "quality": quality_flow, "train": train_flow, "score": score_flow}
+    return {
+        "ingest": ingest_flow,
+        "clean": clean_flow,
+        "transform": transform_flow,
+        "quality": quality_flow,
+        "train": train_flow,
+        "score": score_flow,
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="olist",
         description="Olist marketplace data & ML platform: generate data, run the Prefect "
-                    "flows (ingest, contracts, dbt, GX quality, MLflow churn model, scoring).",
+        "flows (ingest, contracts, dbt, GX quality, MLflow churn model, scoring).",
         epilog="Defaults: data/raw, warehouse/olist.duckdb, reports/, MLflow in mlruns/ under "
-               "the repo; override with flags or OLIST_SOURCE_DIR, OLIST_WAREHOUSE, "
-               "OLIST_REPORTS_DIR, MLFLOW_TRACKING_URI.",
+        "the repo; override with flags or OLIST_SOURCE_DIR, OLIST_WAREHOUSE, "
+        "OLIST_REPORTS_DIR, MLFLOW_TRACKING_URI.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -154,8 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--reports", help="reports folder (default reports/)")
 
     p = sub.add_parser("generate", help="write a synthetic Olist data set (9 CSVs)")
-    p.add_argument("--scale", type=float, default=DEFAULT_SCALE,
-                   help="1.0 = the full data set's size (99,441 orders)")
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=DEFAULT_SCALE,
+        help="1.0 = the full data set's size (99,441 orders)",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--out", help="output folder (default: the source folder, data/raw)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
@@ -174,12 +202,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-train", action="store_true", help="stop after the quality gate")
     p.set_defaults(func=lambda a: _run_flow("platform", a))
 
-    for stage, text in [("ingest", "land the 9 CSVs in the warehouse"),
-                        ("clean", "apply the pandera contracts (landing → bronze/quarantine)"),
-                        ("transform", "dbt build through prefect-dbt"),
-                        ("quality", "run the GX checkpoints"),
-                        ("train", "train and register the churn model"),
-                        ("score", "score every customer with the champion model")]:
+    for stage, text in [
+        ("ingest", "land the 9 CSVs in the warehouse"),
+        ("clean", "apply the pandera contracts (landing → bronze/quarantine)"),
+        ("transform", "dbt build through prefect-dbt"),
+        ("quality", "run the GX checkpoints"),
+        ("train", "train and register the churn model"),
+        ("score", "score every customer with the champion model"),
+    ]:
         p = sub.add_parser(stage, help=text)
         common(p)
         p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))

@@ -98,14 +98,22 @@ def check_header(source: SourceTable, path: Path) -> None:
         if header[position] != column:
             found = header[position]
             if column in header:
-                raise SchemaDriftError(path, column, f"expected at position {position + 1}, "
-                                       f"found {found!r} there")
-            raise SchemaDriftError(path, column, f"missing; found unexpected column {found!r} "
-                                   f"at position {position + 1}")
+                raise SchemaDriftError(
+                    path, column, f"expected at position {position + 1}, found {found!r} there"
+                )
+            raise SchemaDriftError(
+                path,
+                column,
+                f"missing; found unexpected column {found!r} at position {position + 1}",
+            )
     if len(header) > len(expected):
         extra = header[len(expected)]
-        raise SchemaDriftError(path, extra, f"unexpected extra column (contract has "
-                               f"{len(expected)} columns: {', '.join(expected)})")
+        raise SchemaDriftError(
+            path,
+            extra,
+            f"unexpected extra column (contract has "
+            f"{len(expected)} columns: {', '.join(expected)})",
+        )
 
 
 def resolve_sources(folder: Path) -> dict[SourceTable, Path]:
@@ -129,11 +137,18 @@ def _read_csv_sql(source: SourceTable, path: Path, batch_id: str, loaded_at: dat
     )
 
 
-def land_file(con: duckdb.DuckDBPyConnection, source: SourceTable, path: Path, batch_id: str,
-              loaded_at: datetime) -> LandedFile:
+def land_file(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceTable,
+    path: Path,
+    batch_id: str,
+    loaded_at: datetime,
+) -> LandedFile:
     """Parse one file into ``landing.<table>``; unparsable rows to quarantine."""
-    con.execute(f"create or replace table landing.{source.table} as "
-                f"{_read_csv_sql(source, path, batch_id, loaded_at)}")
+    con.execute(
+        f"create or replace table landing.{source.table} as "
+        f"{_read_csv_sql(source, path, batch_id, loaded_at)}"
+    )
     con.execute(PARSE_ERRORS_DDL)
     rejected = scalar(
         con,
@@ -167,9 +182,18 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
         result = land_file(con, source, path, batch_id, loaded_at)
         con.execute(
             "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, ?)",
-            [path.name, source.table, result.sha256, result.size_bytes, result.source_records,
-             result.loaded, result.rejected, batch_id, loaded_at,
-             datetime.now(UTC).replace(tzinfo=None)],
+            [
+                path.name,
+                source.table,
+                result.sha256,
+                result.size_bytes,
+                result.source_records,
+                result.loaded,
+                result.rejected,
+                batch_id,
+                loaded_at,
+                datetime.now(UTC).replace(tzinfo=None),
+            ],
         )
         landed.append(result)
     return landed

@@ -25,11 +25,20 @@ def from_gx(outcomes: list[ExpectationOutcome], run_id: str) -> list[CheckResult
         unexpected = o.unexpected_count
         if unexpected is None and not o.success:
             unexpected = 1
-        results.append(CheckResult(
-            run_id=run_id, layer=o.schema, table_name=o.table, column_name=o.column,
-            check_name=o.expectation, check_engine="great_expectations", severity=o.severity,
-            passed=o.success, observed_count=o.element_count, unexpected_count=unexpected,
-            unexpected_percent=o.unexpected_percent,
-            sample_values=o.sample_values or ([o.exception] if o.exception else []),
-        ))
+        results.append(
+            CheckResult(
+                run_id=run_id,
+                layer=o.schema,
+                table_name=o.table,
+                column_name=o.column,
+                check_name=o.expectation,
+                check_engine="great_expectations",
+                severity=o.severity,
+                passed=o.success,
+                observed_count=o.element_count,
+                unexpected_count=unexpected,
+                unexpected_percent=o.unexpected_percent,
+                sample_values=o.sample_values or ([o.exception] if o.exception else []),
+            )
+        )
     return results

@@ -48,15 +48,27 @@ class CheckResult:
 
     def row(self) -> dict[str, Any]:
         data = asdict(self)
-        data["sample_values"] = json.dumps([str(v) for v in self.sample_values[:5]],
-                                           ensure_ascii=False)
+        data["sample_values"] = json.dumps(
+            [str(v) for v in self.sample_values[:5]], ensure_ascii=False
+        )
         return data
 
 
 COLUMNS = (
-    "run_id", "flow_run_id", "layer", "table_name", "column_name", "check_name",
-    "check_engine", "severity", "passed", "observed_count", "unexpected_count",
-    "unexpected_percent", "sample_values", "observed_at",
+    "run_id",
+    "flow_run_id",
+    "layer",
+    "table_name",
+    "column_name",
+    "check_name",
+    "check_engine",
+    "severity",
+    "passed",
+    "observed_count",
+    "unexpected_count",
+    "unexpected_percent",
+    "sample_values",
+    "observed_at",
 )
 
 

@@ -33,16 +33,25 @@ def _rows(results: list[CheckResult]) -> str:
 
 def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]) -> Path:
     summary = summarize(results)
-    verdict = "failed" if any(r.severity == "critical" and not r.passed and
-                              r.check_engine != "pandera" for r in results) else "passed"
+    verdict = (
+        "failed"
+        if any(
+            r.severity == "critical" and not r.passed and r.check_engine != "pandera"
+            for r in results
+        )
+        else "passed"
+    )
     with warehouse.connect(settings.warehouse, read_only=True) as con:
         tables = {
             t: warehouse.row_count(con, s, t)
             for s, t in (("bronze", "orders"), ("gold", "fct_orders"), ("gold", "dim_customers"))
             if warehouse.table_exists(con, s, t)
         }
-        scored = (warehouse.row_count(con, "gold", "customer_scores")
-                  if warehouse.table_exists(con, "gold", "customer_scores") else 0)
+        scored = (
+            warehouse.row_count(con, "gold", "customer_scores")
+            if warehouse.table_exists(con, "gold", "customer_scores")
+            else 0
+        )
     counts = "".join(
         f"<tr><td class='{sev}'>{sev}</td><td>{c['passed']}</td><td>{c['failed']}</td></tr>"
         for sev, c in sorted(summary.items())
@@ -67,5 +76,7 @@ def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]
     (out.parent / "index.html").write_text(
         f"<!doctype html><html><head><meta charset='utf-8'><title>Olist data quality</title>"
         f"<style>{_STYLE}</style></head><body><h1>Data quality runs</h1><ul>{links}</ul>"
-        f"</body></html>\n", encoding="utf-8")
+        f"</body></html>\n",
+        encoding="utf-8",
+    )
     return out

@@ -33,8 +33,9 @@ class StageRecorder:
         try:
             yield
         finally:
-            self.timings.append(StageTiming(name, round(time.perf_counter() - start, 3),
-                                            round(peak_rss_mib(), 1)))
+            self.timings.append(
+                StageTiming(name, round(time.perf_counter() - start, 3), round(peak_rss_mib(), 1))
+            )
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -33,11 +33,13 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(scalar(
-        con,
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ))
+    return bool(
+        scalar(
+            con,
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+    )
 
 
 def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:

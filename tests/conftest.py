@@ -37,11 +37,14 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def settings_for(tmp_path: Path):
     def make(source: Path) -> Settings:
-        s = load_settings(source_dir=source, warehouse=tmp_path / "wh.duckdb",
-                          reports_dir=tmp_path / "reports")
-        return s.model_copy(update={
-            "mlflow_tracking_uri": f"sqlite:///{(tmp_path / 'mlruns' / 'mlflow.db').as_posix()}",
-            "mlflow_artifact_root": tmp_path / "mlruns" / "artifacts",
-        })
+        s = load_settings(
+            source_dir=source, warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path / "reports"
+        )
+        return s.model_copy(
+            update={
+                "mlflow_tracking_uri": f"sqlite:///{(tmp_path / 'mlruns' / 'mlflow.db').as_posix()}",
+                "mlflow_artifact_root": tmp_path / "mlruns" / "artifacts",
+            }
+        )
 
     return make

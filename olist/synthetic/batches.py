@@ -22,8 +22,10 @@ BATCH_GLOB = "orders_batch_*.json"
 
 def _csv(folder: Path, file: str) -> str:
     cols = ", ".join(f"'{c}': 'VARCHAR'" for c in HEADERS[file])
-    return (f"read_csv('{(folder / file).as_posix()}', header=true, delim=',', quote='\"', "
-            f"escape='\"', auto_detect=false, columns={{{cols}}})")
+    return (
+        f"read_csv('{(folder / file).as_posix()}', header=true, delim=',', quote='\"', "
+        f"escape='\"', auto_detect=false, columns={{{cols}}})"
+    )
 
 
 def timeline_end(history: Path, batches: Path) -> datetime:
@@ -42,8 +44,13 @@ def timeline_end(history: Path, batches: Path) -> datetime:
     return end
 
 
-def generate_batch(history: Path | str, out_dir: Path | str, n_orders: int = 1_000,
-                   seed: int = 1, window_minutes: int = 15) -> Path:
+def generate_batch(
+    history: Path | str,
+    out_dir: Path | str,
+    n_orders: int = 1_000,
+    seed: int = 1,
+    window_minutes: int = 15,
+) -> Path:
     """Write one batch of ``n_orders`` purchased in the ``window_minutes`` after the
     timeline's end; returns the file written."""
     history, out = Path(history), Path(out_dir)
@@ -77,45 +84,62 @@ def generate_batch(history: Path | str, out_dir: Path | str, n_orders: int = 1_0
         items = []
         for k in range(int(rng.choice([1, 1, 1, 1, 1, 1, 1, 1, 2, 3]))):
             product = products[int(rng.integers(len(products)))]
-            items.append({
-                "order_item_id": k + 1,
-                "product_id": product[0],
-                "seller_id": product[1],
-                "shipping_limit_date": f"{purchased + timedelta(days=6):%Y-%m-%d %H:%M:%S}",
-                "price": round(float(product[2]) * float(rng.lognormal(0, 0.05)), 2),
-                "freight_value": round(float(rng.gamma(4.0, 4.5)), 2),
-            })
+            items.append(
+                {
+                    "order_item_id": k + 1,
+                    "product_id": product[0],
+                    "seller_id": product[1],
+                    "shipping_limit_date": f"{purchased + timedelta(days=6):%Y-%m-%d %H:%M:%S}",
+                    "price": round(float(product[2]) * float(rng.lognormal(0, 0.05)), 2),
+                    "freight_value": round(float(rng.gamma(4.0, 4.5)), 2),
+                }
+            )
         total = round(sum(it["price"] + it["freight_value"] for it in items), 2)
         card = rng.random() < 0.78
-        orders.append({
-            "order_id": order_ids[i],
-            "order_status": "approved" if card else "created",
-            "order_purchase_timestamp": f"{purchased:%Y-%m-%d %H:%M:%S}",
-            "order_approved_at": (f"{purchased + timedelta(minutes=int(rng.integers(2, 30))):%Y-%m-%d %H:%M:%S}"
-                                  if card else None),
-            "order_estimated_delivery_date": f"{purchased.date() + timedelta(days=int(rng.integers(10, 35)))} 00:00:00",
-            "customer": {
-                "customer_id": customer_ids[i],
-                "customer_unique_id": unique_id,
-                "customer_zip_code_prefix": person[1],
-                "customer_city": person[2],
-                "customer_state": person[3],
-            },
-            "items": items,
-            "payments": [{
-                "payment_sequential": 1,
-                "payment_type": "credit_card" if card else "boleto",
-                "payment_installments": int(rng.choice(inst_keys, p=inst_p)) if card else 1,
-                "payment_value": total,
-            }],
-        })
+        orders.append(
+            {
+                "order_id": order_ids[i],
+                "order_status": "approved" if card else "created",
+                "order_purchase_timestamp": f"{purchased:%Y-%m-%d %H:%M:%S}",
+                "order_approved_at": (
+                    f"{purchased + timedelta(minutes=int(rng.integers(2, 30))):%Y-%m-%d %H:%M:%S}"
+                    if card
+                    else None
+                ),
+                "order_estimated_delivery_date": f"{purchased.date() + timedelta(days=int(rng.integers(10, 35)))} 00:00:00",
+                "customer": {
+                    "customer_id": customer_ids[i],
+                    "customer_unique_id": unique_id,
+                    "customer_zip_code_prefix": person[1],
+                    "customer_city": person[2],
+                    "customer_state": person[3],
+                },
+                "items": items,
+                "payments": [
+                    {
+                        "payment_sequential": 1,
+                        "payment_type": "credit_card" if card else "boleto",
+                        "payment_installments": int(rng.choice(inst_keys, p=inst_p)) if card else 1,
+                        "payment_value": total,
+                    }
+                ],
+            }
+        )
     end = start + timedelta(minutes=window_minutes)
     batch_id = f"{start:%Y%m%dT%H%M%S}-{seed}"
     path = out / f"orders_batch_{batch_id}.json"
-    path.write_text(json.dumps({
-        "batch_id": batch_id,
-        "window_start": f"{start:%Y-%m-%d %H:%M:%S}",
-        "window_end": f"{end:%Y-%m-%d %H:%M:%S}",
-        "orders": orders,
-    }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "batch_id": batch_id,
+                "window_start": f"{start:%Y-%m-%d %H:%M:%S}",
+                "window_end": f"{end:%Y-%m-%d %H:%M:%S}",
+                "orders": orders,
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return path

@@ -60,9 +60,7 @@ class GenerationSummary:
 
 
 def strip_accents(text: str) -> str:
-    return "".join(
-        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-    )
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _hex_ids(rng: np.random.Generator, n: int) -> list[str]:
@@ -95,7 +93,9 @@ def _at_least(rate: float, n: int, floor: int = 1) -> int:
     return min(n, max(floor, int(round(rate * n))))
 
 
-def _pick(rng: np.random.Generator, n: int, k: int, eligible: np.ndarray | None = None) -> np.ndarray:
+def _pick(
+    rng: np.random.Generator, n: int, k: int, eligible: np.ndarray | None = None
+) -> np.ndarray:
     pool = np.arange(n) if eligible is None else np.flatnonzero(eligible)
     if len(pool) == 0 or k <= 0:
         return np.array([], dtype=int)
@@ -178,7 +178,9 @@ def _zip_for_states(rng: np.random.Generator, zips: Zips, states: np.ndarray) ->
     return out
 
 
-def _customer_city(rng: np.random.Generator, accented: np.ndarray, variant_rate: float) -> list[str]:
+def _customer_city(
+    rng: np.random.Generator, accented: np.ndarray, variant_rate: float
+) -> list[str]:
     """Customer/seller files use unaccented lower case, with rare free-text variants."""
     out = [strip_accents(c) for c in accented.tolist()]
     for i in np.flatnonzero(rng.random(len(out)) < variant_rate):
@@ -203,7 +205,9 @@ class Catalog:
     products_by_cat: dict[int, np.ndarray]
 
 
-def build_catalog(rng: np.random.Generator, zips: Zips, scale: float) -> tuple[Catalog, dict[str, list]]:
+def build_catalog(
+    rng: np.random.Generator, zips: Zips, scale: float
+) -> tuple[Catalog, dict[str, list]]:
     n_sellers = max(30, int(round(vocab.FULL_COUNTS["sellers"] * scale)))
     n_products = max(200, int(round(vocab.FULL_COUNTS["products"] * scale)))
 
@@ -216,7 +220,9 @@ def build_catalog(rng: np.random.Generator, zips: Zips, scale: float) -> tuple[C
     seller_ids = _hex_ids(rng, n_sellers)
 
     names = [c[0] for c in vocab.CATEGORIES] + [c[0] for c in vocab.UNTRANSLATED_CATEGORIES]
-    cat_w = _weights([c[2] for c in vocab.CATEGORIES] + [c[1] for c in vocab.UNTRANSLATED_CATEGORIES])
+    cat_w = _weights(
+        [c[2] for c in vocab.CATEGORIES] + [c[1] for c in vocab.UNTRANSLATED_CATEGORIES]
+    )
     product_cat = rng.choice(len(names), size=n_products, p=cat_w)
     n_uncat = _at_least(610 / 32_951, n_products, floor=2)
     uncat = _pick(rng, n_products, n_uncat)
@@ -248,27 +254,37 @@ def build_catalog(rng: np.random.Generator, zips: Zips, scale: float) -> tuple[C
         cat = product_cat[i]
         has_cat = cat >= 0
         dims = i not in no_dims_set
-        product_rows.append([
-            product_ids[i],
-            names[cat] if has_cat else "",
-            str(name_len[i]) if has_cat else "",
-            str(desc_len[i]) if has_cat else "",
-            str(photos[i]) if has_cat else "",
-            str(weight_g[i]) if dims else "",
-            str(length[i]) if dims else "",
-            str(height[i]) if dims else "",
-            str(width[i]) if dims else "",
-        ])
+        product_rows.append(
+            [
+                product_ids[i],
+                names[cat] if has_cat else "",
+                str(name_len[i]) if has_cat else "",
+                str(desc_len[i]) if has_cat else "",
+                str(photos[i]) if has_cat else "",
+                str(weight_g[i]) if dims else "",
+                str(length[i]) if dims else "",
+                str(height[i]) if dims else "",
+                str(width[i]) if dims else "",
+            ]
+        )
     seller_rows = [
         [seller_ids[i], f"{zips.prefix[seller_zip[i]]:05d}", seller_city[i], seller_states[i]]
         for i in range(n_sellers)
     ]
     products_by_cat = {c: np.flatnonzero(product_cat == c) for c in np.unique(product_cat)}
     catalog = Catalog(
-        seller_ids=seller_ids, seller_zip=seller_zip, seller_city=seller_city,
-        seller_weight=seller_weight, product_ids=product_ids, product_cat=product_cat,
-        product_seller=product_seller, product_price=product_price, product_weight_g=weight_g,
-        product_popularity=popularity, category_names=names, products_by_cat=products_by_cat,
+        seller_ids=seller_ids,
+        seller_zip=seller_zip,
+        seller_city=seller_city,
+        seller_weight=seller_weight,
+        product_ids=product_ids,
+        product_cat=product_cat,
+        product_seller=product_seller,
+        product_price=product_price,
+        product_weight_g=weight_g,
+        product_popularity=popularity,
+        category_names=names,
+        products_by_cat=products_by_cat,
     )
     return catalog, {"products": product_rows, "sellers": seller_rows}
 
@@ -292,8 +308,9 @@ def sample_purchase_times(rng: np.random.Generator, n: int) -> np.ndarray:
     day_start = starts[month_idx] + (offset // DAY) * DAY
     day_start[nov] = bf
     # hour of day: quiet at night, busiest late morning to evening
-    hour_w = _weights([3, 2, 1, 1, 1, 1, 2, 5, 12, 20, 26, 28, 26, 26, 28, 27, 26, 26, 24, 24,
-                       26, 27, 24, 15])
+    hour_w = _weights(
+        [3, 2, 1, 1, 1, 1, 2, 5, 12, 20, 26, 28, 26, 26, 28, 27, 26, 26, 24, 24, 26, 27, 24, 15]
+    )
     seconds = rng.choice(24, size=n, p=hour_w) * HOUR + rng.integers(0, HOUR, n)
     ts = (day_start - _EPOCH).astype(np.int64) + seconds
     return np.minimum(ts, HISTORY_END_S)
@@ -321,7 +338,9 @@ def build_customers(rng: np.random.Generator, n: int, zips: Zips, catalog: Catal
         list(vocab.CUSTOMER_STATES), size=n, p=_weights(list(vocab.CUSTOMER_STATES.values()))
     )
     zip_idx = _zip_for_states(rng, zips, states)
-    cat_w = _weights([c[2] for c in vocab.CATEGORIES] + [c[1] for c in vocab.UNTRANSLATED_CATEGORIES])
+    cat_w = _weights(
+        [c[2] for c in vocab.CATEGORIES] + [c[1] for c in vocab.UNTRANSLATED_CATEGORIES]
+    )
     pref_cat = rng.choice(len(cat_w), size=n, p=cat_w)
     repeat_cat = np.isin(
         np.array(catalog.category_names, dtype=object)[pref_cat], list(vocab.REPEAT_CATEGORIES)
@@ -341,8 +360,9 @@ def build_customers(rng: np.random.Generator, n: int, zips: Zips, catalog: Catal
     )
 
 
-def return_logit(cust: Customers, idx: np.ndarray, late: np.ndarray, score: np.ndarray,
-                 boleto: np.ndarray) -> np.ndarray:
+def return_logit(
+    cust: Customers, idx: np.ndarray, late: np.ndarray, score: np.ndarray, boleto: np.ndarray
+) -> np.ndarray:
     """Log-odds that a customer buys again after an order: latent traits + experience."""
     return (
         RETURN_INTERCEPT
@@ -368,16 +388,29 @@ class OrderBlock:
     rows: dict[str, list[list[str]]]
 
 
-def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
-                     purchase: np.ndarray, catalog: Catalog, zips: Zips) -> OrderBlock:
+def _simulate_orders(
+    rng: np.random.Generator,
+    cust: Customers,
+    idx: np.ndarray,
+    purchase: np.ndarray,
+    catalog: Catalog,
+    zips: Zips,
+) -> OrderBlock:
     n = len(idx)
     order_ids = _hex_ids(rng, n)
     customer_ids = _hex_ids(rng, n)
     statuses = np.array(list(vocab.STATUS_MIX))
-    status = statuses[rng.choice(len(statuses), size=n, p=_weights(list(vocab.STATUS_MIX.values())))]
+    status = statuses[
+        rng.choice(len(statuses), size=n, p=_weights(list(vocab.STATUS_MIX.values())))
+    ]
     pay_types = np.array(list(vocab.PAYMENT_TYPES))
-    pay = pay_types[np.where(rng.random(n) < 0.85, cust.pref_pay[idx],
-                             rng.choice(len(pay_types), n, p=_weights(list(vocab.PAYMENT_TYPES.values()))))]
+    pay = pay_types[
+        np.where(
+            rng.random(n) < 0.85,
+            cust.pref_pay[idx],
+            rng.choice(len(pay_types), n, p=_weights(list(vocab.PAYMENT_TYPES.values()))),
+        )
+    ]
     boleto = pay == "boleto"
 
     # --- timestamps
@@ -408,7 +441,9 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
     # delivered before handed to carrier
     q = _pick(rng, n, _at_least(14 / 96_478, len(delivered_idx), floor), has_delivered)
     has_approved[q] = False
-    q = _pick(rng, n, _at_least(8 / 96_478, len(delivered_idx), floor), has_delivered & has_approved)
+    q = _pick(
+        rng, n, _at_least(8 / 96_478, len(delivered_idx), floor), has_delivered & has_approved
+    )
     has_delivered[q] = False
     q = _pick(rng, n, _at_least(0.0141, len(delivered_idx), floor), has_delivered & has_approved)
     carrier[q] = approved[q] - rng.integers(HOUR, 3 * DAY, len(q))
@@ -421,20 +456,29 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
     on_time_p = _weights([6, 3, 8, 21, 62])
     late_p = _weights([46, 10, 13, 11, 20])
     undelivered_p = _weights([60, 9, 10, 6, 15])
-    score = np.where(
-        late, rng.choice(5, n, p=late_p),
-        np.where(has_delivered, rng.choice(5, n, p=on_time_p), rng.choice(5, n, p=undelivered_p)),
-    ) + 1
+    score = (
+        np.where(
+            late,
+            rng.choice(5, n, p=late_p),
+            np.where(
+                has_delivered, rng.choice(5, n, p=on_time_p), rng.choice(5, n, p=undelivered_p)
+            ),
+        )
+        + 1
+    )
 
     # --- items
     n_items_dist = _weights([88_863, 7_516, 1_322, 505, 204, 198, 22, 8, 3, 8, 2, 5])
     n_items = rng.choice(len(n_items_dist), n, p=n_items_dist) + 1
-    no_items = (status == "unavailable") | (status == "created") | (
-        (status == "canceled") & (rng.random(n) < 0.26)
+    no_items = (
+        (status == "unavailable")
+        | (status == "created")
+        | ((status == "canceled") & (rng.random(n) < 0.26))
     )
     n_items[no_items] = 0
-    first_product = rng.choice(len(catalog.product_ids), size=n,
-                               p=_weights(catalog.product_popularity))
+    first_product = rng.choice(
+        len(catalog.product_ids), size=n, p=_weights(catalog.product_popularity)
+    )
     from_pref = rng.random(n) < 0.6
     pref = cust.pref_cat[idx]
     for cat in np.unique(pref[from_pref]):
@@ -442,21 +486,41 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
         pool = catalog.products_by_cat.get(int(cat))
         if pool is None or len(pool) == 0:
             continue
-        first_product[mask] = rng.choice(pool, size=int(mask.sum()),
-                                         p=_weights(catalog.product_popularity[pool]))
+        first_product[mask] = rng.choice(
+            pool, size=int(mask.sum()), p=_weights(catalog.product_popularity[pool])
+        )
     item_order = np.repeat(np.arange(n), n_items)
-    item_seq = np.concatenate([np.arange(1, k + 1) for k in n_items]) if n_items.sum() else np.array([], int)
+    item_seq = (
+        np.concatenate([np.arange(1, k + 1) for k in n_items])
+        if n_items.sum()
+        else np.array([], int)
+    )
     item_product = first_product[item_order]
     other = (item_seq > 1) & (rng.random(len(item_seq)) < 0.25)
-    item_product[other] = rng.choice(len(catalog.product_ids), size=int(other.sum()),
-                                     p=_weights(catalog.product_popularity))
+    item_product[other] = rng.choice(
+        len(catalog.product_ids), size=int(other.sum()), p=_weights(catalog.product_popularity)
+    )
     price = np.round(
-        np.maximum(0.85, catalog.product_price[item_product] * rng.lognormal(0, 0.05, len(item_order))
-                   * cust.spend[idx][item_order] ** 0.3), 2)
-    far = np.array([vocab.STATE_GEO[s][2] for s in cust.state[idx][item_order]]) if len(item_order) else np.array([])
+        np.maximum(
+            0.85,
+            catalog.product_price[item_product]
+            * rng.lognormal(0, 0.05, len(item_order))
+            * cust.spend[idx][item_order] ** 0.3,
+        ),
+        2,
+    )
+    far = (
+        np.array([vocab.STATE_GEO[s][2] for s in cust.state[idx][item_order]])
+        if len(item_order)
+        else np.array([])
+    )
     freight = np.round(
-        2.5 + catalog.product_weight_g[item_product] / 1000 * 1.6 + far * 0.65
-        + rng.gamma(2.0, 2.5, len(item_order)), 2)
+        2.5
+        + catalog.product_weight_g[item_product] / 1000 * 1.6
+        + far * 0.65
+        + rng.gamma(2.0, 2.5, len(item_order)),
+        2,
+    )
     freight[rng.random(len(freight)) < 0.0034] = 0.0
     limit_base = np.where(has_approved, approved, purchase)
     shipping_limit = limit_base[item_order] + 6 * DAY + rng.integers(0, 18 * HOUR, len(item_order))
@@ -467,12 +531,16 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
     # --- payments
     pay_rows: list[list[str]] = []
     installment_keys = np.array(list(vocab.INSTALLMENTS))
-    installments = installment_keys[rng.choice(len(installment_keys), n,
-                                               p=_weights(list(vocab.INSTALLMENTS.values())))]
+    installments = installment_keys[
+        rng.choice(len(installment_keys), n, p=_weights(list(vocab.INSTALLMENTS.values())))
+    ]
     interest = (pay == "credit_card") & (installments > 1) & (rng.random(n) < 0.03)
     with_voucher = (pay != "voucher") & (rng.random(n) < 0.025)
-    not_defined = set(_pick(rng, n, _at_least(3 / 99_441, n, floor),
-                            (status == "canceled") & (n_items == 0)).tolist())
+    not_defined = set(
+        _pick(
+            rng, n, _at_least(3 / 99_441, n, floor), (status == "canceled") & (n_items == 0)
+        ).tolist()
+    )
     zero_voucher = set(_pick(rng, n, _at_least(6 / 99_441, n, floor), n_items > 0).tolist())
     for i in range(n):
         if i in not_defined:  # canceled orders whose payment was never defined (value 0)
@@ -492,31 +560,67 @@ def _simulate_orders(rng: np.random.Generator, cust: Customers, idx: np.ndarray,
             pay_rows.append([order_ids[i], str(seq + 1), "voucher", "1", "0.0"])
 
     # --- reviews
-    review_rows = _reviews(rng, order_ids, score, status, has_delivered, delivered, estimated,
-                           purchase)
+    review_rows = _reviews(
+        rng, order_ids, score, status, has_delivered, delivered, estimated, purchase
+    )
 
     item_rows = [
-        [order_ids[o], str(s), catalog.product_ids[p], catalog.seller_ids[catalog.product_seller[p]],
-         t, pr, fr]
+        [
+            order_ids[o],
+            str(s),
+            catalog.product_ids[p],
+            catalog.seller_ids[catalog.product_seller[p]],
+            t,
+            pr,
+            fr,
+        ]
         for o, s, p, t, pr, fr in zip(
-            item_order.tolist(), item_seq.tolist(), item_product.tolist(),
-            _fmt_ts(shipping_limit), _fmt_money(price), _fmt_money(freight), strict=True)
+            item_order.tolist(),
+            item_seq.tolist(),
+            item_product.tolist(),
+            _fmt_ts(shipping_limit),
+            _fmt_money(price),
+            _fmt_money(freight),
+            strict=True,
+        )
     ]
     order_rows = [
-        list(r) for r in zip(
-            order_ids, customer_ids, status.tolist(), _fmt_ts(purchase),
-            _fmt_ts(approved, has_approved), _fmt_ts(carrier, has_carrier),
-            _fmt_ts(delivered, has_delivered), _fmt_ts(estimated), strict=True)
+        list(r)
+        for r in zip(
+            order_ids,
+            customer_ids,
+            status.tolist(),
+            _fmt_ts(purchase),
+            _fmt_ts(approved, has_approved),
+            _fmt_ts(carrier, has_carrier),
+            _fmt_ts(delivered, has_delivered),
+            _fmt_ts(estimated),
+            strict=True,
+        )
     ]
     customer_rows = [
-        [customer_ids[i], cust.uid[c], f"{zips.prefix[cust.zip_idx[c]]:05d}", cust.city[c],
-         cust.state[c]]
+        [
+            customer_ids[i],
+            cust.uid[c],
+            f"{zips.prefix[cust.zip_idx[c]]:05d}",
+            cust.city[c],
+            cust.state[c],
+        ]
         for i, c in enumerate(idx.tolist())
     ]
     return OrderBlock(
-        cust=idx, purchase=purchase, late=late, score=score, boleto=boleto,
-        rows={"orders": order_rows, "customers": customer_rows, "items": item_rows,
-              "payments": pay_rows, "reviews": review_rows},
+        cust=idx,
+        purchase=purchase,
+        late=late,
+        score=score,
+        boleto=boleto,
+        rows={
+            "orders": order_rows,
+            "customers": customer_rows,
+            "items": item_rows,
+            "payments": pay_rows,
+            "reviews": review_rows,
+        },
     )
 
 
@@ -527,16 +631,27 @@ def _comment(rng: np.random.Generator, score: int) -> tuple[str, str]:
         title = str(rng.choice(vocab.BAD_TITLES if bad else vocab.GOOD_TITLES))
     message = ""
     if rng.random() < (0.75 if bad else 0.38):
-        bank = vocab.BAD_MESSAGES if bad else (vocab.MIXED_MESSAGES if score == 3 else vocab.GOOD_MESSAGES)
+        bank = (
+            vocab.BAD_MESSAGES
+            if bad
+            else (vocab.MIXED_MESSAGES if score == 3 else vocab.GOOD_MESSAGES)
+        )
         message = str(rng.choice(bank))
         if rng.random() < 0.1:  # multi-line comments, as customers type them
             message += "\r\n" + str(rng.choice(bank))
     return title, message
 
 
-def _reviews(rng: np.random.Generator, order_ids: list[str], score: np.ndarray,
-             status: np.ndarray, has_delivered: np.ndarray, delivered: np.ndarray,
-             estimated: np.ndarray, purchase: np.ndarray) -> list[list[str]]:
+def _reviews(
+    rng: np.random.Generator,
+    order_ids: list[str],
+    score: np.ndarray,
+    status: np.ndarray,
+    has_delivered: np.ndarray,
+    delivered: np.ndarray,
+    estimated: np.ndarray,
+    purchase: np.ndarray,
+) -> list[list[str]]:
     n = len(order_ids)
     anchor = np.where(has_delivered, delivered, np.maximum(estimated, purchase + DAY))
     created = (anchor // DAY + rng.integers(0, 3, n)) * DAY
@@ -603,8 +718,9 @@ FILE_OF = {
 }
 
 
-def _run_customers_chunk(rng: np.random.Generator, cust: Customers, catalog: Catalog,
-                         zips: Zips) -> tuple[list[OrderBlock], np.ndarray]:
+def _run_customers_chunk(
+    rng: np.random.Generator, cust: Customers, catalog: Catalog, zips: Zips
+) -> tuple[list[OrderBlock], np.ndarray]:
     """Simulate every order of a chunk of customers, generation by generation."""
     n = len(cust.uid)
     idx = np.arange(n)
@@ -675,11 +791,18 @@ def _geolocation(rng: np.random.Generator, zips: Zips, total: int, writer: _Writ
             else:
                 city = base
                 if variant[j]:
-                    city = [strip_accents(base), base.replace(" ", ""), base + " ", base.upper()][j % 4]
+                    city = [strip_accents(base), base.replace(" ", ""), base + " ", base.upper()][
+                        j % 4
+                    ]
                 row = [prefix, repr(float(lats[j])), repr(float(lngs[j])), city, zips.state[z]]
             if row_no in outside:  # points far outside Brazil (a real quirk)
-                row = [prefix, repr(float(rng.uniform(25, 45))), repr(float(rng.uniform(-10, 15))),
-                       base, zips.state[z]]
+                row = [
+                    prefix,
+                    repr(float(rng.uniform(25, 45))),
+                    repr(float(rng.uniform(-10, 15))),
+                    base,
+                    zips.state[z],
+                ]
             batch.append(row)
             prev = row
             row_no += 1
@@ -689,8 +812,13 @@ def _geolocation(rng: np.random.Generator, zips: Zips, total: int, writer: _Writ
     writer.write("olist_geolocation_dataset.csv", batch)
 
 
-def generate(out_dir: Path | str, scale: float = 1.0, seed: int = 1,
-             chunk_customers: int = 60_000, progress: Progress | None = None) -> GenerationSummary:
+def generate(
+    out_dir: Path | str,
+    scale: float = 1.0,
+    seed: int = 1,
+    chunk_customers: int = 60_000,
+    progress: Progress | None = None,
+) -> GenerationSummary:
     """Write the 9 Olist CSVs (and the latent side file) for ``scale`` × the full data set."""
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
@@ -708,14 +836,26 @@ def generate(out_dir: Path | str, scale: float = 1.0, seed: int = 1,
     summary = GenerationSummary(out_dir=out, scale=scale, seed=seed)
     latent_fh = (out / LATENT_DIR / LATENT_FILE).open("w", encoding="utf-8", newline="")
     latent = csv.writer(latent_fh, lineterminator="\n")
-    latent.writerow(["customer_unique_id", "loyalty", "spend_level", "purchase_rate_per_year",
-                     "preferred_category", "preferred_payment_type", "repeat_category",
-                     "baseline_return_probability", "n_orders"])
+    latent.writerow(
+        [
+            "customer_unique_id",
+            "loyalty",
+            "spend_level",
+            "purchase_rate_per_year",
+            "preferred_category",
+            "preferred_payment_type",
+            "repeat_category",
+            "baseline_return_probability",
+            "n_orders",
+        ]
+    )
     try:
         writer.write(FILE_OF["translation"], [[pt, en] for pt, en, _ in vocab.CATEGORIES])
         writer.write(FILE_OF["products"], ref_rows["products"])
         writer.write(FILE_OF["sellers"], ref_rows["sellers"])
-        say(f"catalogue: {len(catalog.product_ids):,} products, {len(catalog.seller_ids):,} sellers")
+        say(
+            f"catalogue: {len(catalog.product_ids):,} products, {len(catalog.seller_ids):,} sellers"
+        )
 
         target = max(50, int(round(vocab.FULL_COUNTS["orders"] * scale)))
         written = 0
@@ -733,13 +873,30 @@ def generate(out_dir: Path | str, scale: float = 1.0, seed: int = 1,
                     writer.write(FILE_OF[name], b.rows[name])
                 np.add.at(kept_cust, b.cust, 1)
                 written += len(b.rows["orders"])
-            base_p = 1 / (1 + np.exp(-return_logit(
-                cust, np.arange(n_cust), np.zeros(n_cust), np.full(n_cust, 4), np.zeros(n_cust))))
+            base_p = 1 / (
+                1
+                + np.exp(
+                    -return_logit(
+                        cust,
+                        np.arange(n_cust),
+                        np.zeros(n_cust),
+                        np.full(n_cust, 4),
+                        np.zeros(n_cust),
+                    )
+                )
+            )
             latent.writerows(
-                [cust.uid[i], f"{cust.loyalty[i]:.4f}", f"{cust.spend[i]:.4f}",
-                 f"{cust.rate[i]:.4f}", catalog.category_names[cust.pref_cat[i]],
-                 pay_types[cust.pref_pay[i]], int(cust.repeat_cat[i]), f"{base_p[i]:.5f}",
-                 int(kept_cust[i])]
+                [
+                    cust.uid[i],
+                    f"{cust.loyalty[i]:.4f}",
+                    f"{cust.spend[i]:.4f}",
+                    f"{cust.rate[i]:.4f}",
+                    catalog.category_names[cust.pref_cat[i]],
+                    pay_types[cust.pref_pay[i]],
+                    int(cust.repeat_cat[i]),
+                    f"{base_p[i]:.5f}",
+                    int(kept_cust[i]),
+                ]
                 for i in np.flatnonzero(kept_cust > 0).tolist()
             )
             summary.customers += int((kept_cust > 0).sum())

@@ -29,8 +29,9 @@ def test_every_record_of_the_sample_is_parsed(landed) -> None:
 
 def test_ledger_reconciles_every_file(landed) -> None:
     con, files, _ = landed
-    rows = con.sql("select file_name, source_records, loaded + quarantined, sha256 "
-                   "from ops.file_ledger").fetchall()
+    rows = con.sql(
+        "select file_name, source_records, loaded + quarantined, sha256 from ops.file_ledger"
+    ).fetchall()
     assert len(rows) == 9
     assert all(records == accounted and len(sha) == 64 for _, records, accounted, sha in rows)
 
@@ -47,6 +48,7 @@ def test_sample_quirks_are_warnings_not_rejections(landed) -> None:
 
 def test_zip_prefixes_keep_their_leading_zeros(landed) -> None:
     con, _, _ = landed
-    zeros = con.sql("select count(*) from bronze.customers "
-                    "where customer_zip_code_prefix like '0%'").fetchall()[0][0]
+    zeros = con.sql(
+        "select count(*) from bronze.customers where customer_zip_code_prefix like '0%'"
+    ).fetchall()[0][0]
     assert zeros > 0

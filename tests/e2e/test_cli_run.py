@@ -17,17 +17,32 @@ pytestmark = pytest.mark.e2e
 
 
 def _olist(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PREFECT_HOME": str(tmp / "prefect"), "OLIST_MLFLOW_DIR": str(tmp / "mlruns")}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "OLIST_MLFLOW_DIR": str(tmp / "mlruns"),
+    }
     env.pop("PREFECT_API_URL", None)
-    return subprocess.run([sys.executable, "-m", "olist", *args], env=env, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "olist", *args], env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.fixture(scope="module")
 def first_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("e2e")
-    proc = _olist(["run", "--source", str(sample_dir), "--warehouse", str(tmp / "wh.duckdb"),
-                   "--reports", str(tmp / "reports")], tmp)
+    proc = _olist(
+        [
+            "run",
+            "--source",
+            str(sample_dir),
+            "--warehouse",
+            str(tmp / "wh.duckdb"),
+            "--reports",
+            str(tmp / "reports"),
+        ],
+        tmp,
+    )
     return tmp, proc
 
 
@@ -47,8 +62,9 @@ def test_run_leaves_the_tables(first_run) -> None:
         assert count("gold.fct_orders") == 8135
         assert count("gold.customer_scores") == 8016  # one row per customer_unique_id
         assert count("quality.check_results where check_engine = 'great_expectations'") > 0
-        probs = con.sql("select min(churn_probability), max(churn_probability) "
-                        "from gold.customer_scores").fetchall()[0]
+        probs = con.sql(
+            "select min(churn_probability), max(churn_probability) from gold.customer_scores"
+        ).fetchall()[0]
         assert 0 <= probs[0] < probs[1] <= 1
     finally:
         con.close()
@@ -66,19 +82,32 @@ def test_run_writes_the_quality_report(first_run) -> None:
     tmp, _ = first_run
     pages = list((tmp / "reports" / "quality").glob("2*.html"))
     assert len(pages) == 1
-    assert "Verdict: <strong id=\"verdict\">passed</strong>" in pages[0].read_text()
+    assert 'Verdict: <strong id="verdict">passed</strong>' in pages[0].read_text()
 
 
 def test_schema_drift_exits_2_names_file_and_column_and_keeps_the_last_good_data(
-        first_run, sample_dir: Path) -> None:
+    first_run, sample_dir: Path
+) -> None:
     tmp, _ = first_run
     bad = tmp / "bad_source"
     shutil.copytree(sample_dir, bad)
     orders = bad / "olist_orders_dataset.csv"
-    orders.write_text(orders.read_text(encoding="utf-8").replace("order_status", "status", 1),
-                      encoding="utf-8")
-    proc = _olist(["run", "--source", str(bad), "--warehouse", str(tmp / "wh.duckdb"),
-                   "--reports", str(tmp / "reports"), "--skip-train"], tmp)
+    orders.write_text(
+        orders.read_text(encoding="utf-8").replace("order_status", "status", 1), encoding="utf-8"
+    )
+    proc = _olist(
+        [
+            "run",
+            "--source",
+            str(bad),
+            "--warehouse",
+            str(tmp / "wh.duckdb"),
+            "--reports",
+            str(tmp / "reports"),
+            "--skip-train",
+        ],
+        tmp,
+    )
     assert proc.returncode == 2
     assert "olist_orders_dataset.csv" in proc.stderr and "'order_status'" in proc.stderr
     con = duckdb.connect(str(tmp / "wh.duckdb"), read_only=True)

@@ -26,8 +26,9 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     from olist.settings import load_settings
 
     tmp = tmp_path_factory.mktemp("flows")
-    settings = load_settings(source_dir=sample_dir, warehouse=tmp / "wh.duckdb",
-                             reports_dir=tmp / "reports")
+    settings = load_settings(
+        source_dir=sample_dir, warehouse=tmp / "wh.duckdb", reports_dir=tmp / "reports"
+    )
     ingest_flow(settings, batch_id="b1")
     contract_results = clean_flow(settings, run_id="r1")
     transform_flow(settings)
@@ -40,8 +41,10 @@ def test_dbt_builds_the_marts_from_bronze(built) -> None:
     try:
         assert con.sql("select count(*) from gold.fct_orders").fetchall()[0][0] == 8135
         assert con.sql("select count(*) from gold.dim_customers").fetchall()[0][0] == 8016
-        bad = con.sql("select count(*) from gold.fct_orders "
-                      "where abs(order_value - (items_value + freight_value)) > 0.001").fetchall()
+        bad = con.sql(
+            "select count(*) from gold.fct_orders "
+            "where abs(order_value - (items_value + freight_value)) > 0.001"
+        ).fetchall()
         assert bad[0][0] == 0
     finally:
         con.close()
@@ -54,8 +57,10 @@ def test_quality_flow_records_every_engine_and_passes_on_the_sample(built) -> No
     assert engines == {"pandera", "great_expectations"}
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        rows = con.sql("select check_engine, severity, count(*) from quality.check_results "
-                       "where run_id = 'r1' group by all").fetchall()
+        rows = con.sql(
+            "select check_engine, severity, count(*) from quality.check_results "
+            "where run_id = 'r1' group by all"
+        ).fetchall()
     finally:
         con.close()
     severities = {sev for _, sev, _ in rows}
@@ -72,8 +77,10 @@ def test_critical_gx_failure_fails_the_flow_and_is_recorded(built) -> None:
         quality_flow(settings, run_id="r-bad")
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
-        failed = con.sql("select column_name, unexpected_count from quality.check_results "
-                         "where run_id = 'r-bad' and not passed and severity = 'critical'").fetchall()
+        failed = con.sql(
+            "select column_name, unexpected_count from quality.check_results "
+            "where run_id = 'r-bad' and not passed and severity = 'critical'"
+        ).fetchall()
     finally:
         con.close()
     assert ("order_id", 6) in failed

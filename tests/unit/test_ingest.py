@@ -22,18 +22,31 @@ def _write(path: Path, text: str) -> Path:
 @pytest.mark.parametrize(
     ("header", "column", "message"),
     [
-        ("customer_id,customer_unique_id,customer_zip_code,customer_city,customer_state",
-         "customer_zip_code_prefix", "missing"),
-        ("customer_id,customer_unique_id,customer_city,customer_zip_code_prefix,customer_state",
-         "customer_zip_code_prefix", "expected at position 3"),
-        ("customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state,vip",
-         "vip", "unexpected extra column"),
-        ("customer_id,customer_unique_id,customer_zip_code_prefix,customer_city",
-         "customer_state", "missing"),
+        (
+            "customer_id,customer_unique_id,customer_zip_code,customer_city,customer_state",
+            "customer_zip_code_prefix",
+            "missing",
+        ),
+        (
+            "customer_id,customer_unique_id,customer_city,customer_zip_code_prefix,customer_state",
+            "customer_zip_code_prefix",
+            "expected at position 3",
+        ),
+        (
+            "customer_id,customer_unique_id,customer_zip_code_prefix,customer_city,customer_state,vip",
+            "vip",
+            "unexpected extra column",
+        ),
+        (
+            "customer_id,customer_unique_id,customer_zip_code_prefix,customer_city",
+            "customer_state",
+            "missing",
+        ),
     ],
 )
-def test_header_drift_names_the_file_and_the_column(tmp_path: Path, header: str, column: str,
-                                                    message: str) -> None:
+def test_header_drift_names_the_file_and_the_column(
+    tmp_path: Path, header: str, column: str, message: str
+) -> None:
     path = _write(tmp_path / CUSTOMERS.file, header + "\n")
     with pytest.raises(SchemaDriftError) as err:
         ingest.check_header(CUSTOMERS, path)
@@ -66,11 +79,14 @@ def test_drift_in_one_file_writes_nothing(tmp_path: Path, sample_dir: Path) -> N
 
 def test_strict_parse_keeps_text_and_quarantines_ragged_rows(tmp_path: Path) -> None:
     header = ",".join(CUSTOMERS.columns)
-    path = _write(tmp_path / CUSTOMERS.file, header + "\n"
-                  "c1,u1,01012,são paulo,SP\n"
-                  "c2,u2,NA,null,RJ\n"
-                  "c3,u3,99999,too,many,columns\n"
-                  "c4,u4,20000,\"rio\nde janeiro\",RJ\n")
+    path = _write(
+        tmp_path / CUSTOMERS.file,
+        header + "\n"
+        "c1,u1,01012,são paulo,SP\n"
+        "c2,u2,NA,null,RJ\n"
+        "c3,u3,99999,too,many,columns\n"
+        'c4,u4,20000,"rio\nde janeiro",RJ\n',
+    )
     con = duckdb.connect()
     for schema in ("landing", "quarantine"):
         con.execute(f"create schema {schema}")
@@ -78,9 +94,16 @@ def test_strict_parse_keeps_text_and_quarantines_ragged_rows(tmp_path: Path) -> 
 
     landed = ingest.land_file(con, CUSTOMERS, path, "b1", datetime(2026, 1, 1))
     assert (landed.loaded, landed.rejected) == (3, 1)
-    rows = con.sql("select customer_id, customer_zip_code_prefix, customer_city "
-                   "from landing.customers order by 1").fetchall()
-    assert rows == [("c1", "01012", "são paulo"), ("c2", "NA", "null"),
-                    ("c4", "20000", "rio\nde janeiro")]
-    line, raw, reason = con.sql("select line, raw_text, reason from quarantine.parse_errors").fetchall()[0]
+    rows = con.sql(
+        "select customer_id, customer_zip_code_prefix, customer_city "
+        "from landing.customers order by 1"
+    ).fetchall()
+    assert rows == [
+        ("c1", "01012", "são paulo"),
+        ("c2", "NA", "null"),
+        ("c4", "20000", "rio\nde janeiro"),
+    ]
+    line, raw, reason = con.sql(
+        "select line, raw_text, reason from quarantine.parse_errors"
+    ).fetchall()[0]
     assert line == 4 and raw.startswith("c3,u3") and "Expected Number of Columns" in reason

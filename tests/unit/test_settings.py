@@ -8,8 +8,14 @@ from olist.settings import environment, load_settings, repo_root
 
 
 def test_defaults_are_relative_to_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("OLIST_SOURCE_DIR", "OLIST_WAREHOUSE", "OLIST_REPORTS_DIR", "MLFLOW_TRACKING_URI",
-                "OLIST_MLFLOW_DIR", "OLIST_HOME"):
+    for var in (
+        "OLIST_SOURCE_DIR",
+        "OLIST_WAREHOUSE",
+        "OLIST_REPORTS_DIR",
+        "MLFLOW_TRACKING_URI",
+        "OLIST_MLFLOW_DIR",
+        "OLIST_HOME",
+    ):
         monkeypatch.delenv(var, raising=False)
     s = load_settings()
     root = repo_root()
@@ -20,7 +26,8 @@ def test_defaults_are_relative_to_the_repo(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_environment_overrides_defaults_and_flags_override_environment(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("OLIST_WAREHOUSE", str(tmp_path / "env.duckdb"))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert load_settings().warehouse == tmp_path / "env.duckdb"
