@@ -1,0 +1,1 @@
+"""What prefect.yaml needs beyond itself: a ``serve`` entry for local schedules."""

@@ -1,0 +1,52 @@
+"""Serve the platform's deployments from this process (local schedules, no work pool).
+
+    python -m deployments.serve      # then watch them in the Prefect UI
+
+Uses the same flows, parameters and cron schedules as prefect.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from olist.settings import configure_runtime, repo_root
+
+
+def load_deployments(path: Path | None = None) -> list[dict]:
+    spec = yaml.safe_load((path or repo_root() / "prefect.yaml").read_text(encoding="utf-8"))
+    return list(spec["deployments"])
+
+
+def resolve_entrypoint(entrypoint: str):  # -> prefect.Flow
+    """``flows/platform.py:platform_flow`` → the flow object."""
+    import importlib
+
+    file, name = entrypoint.split(":")
+    module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
+    return getattr(module, name)
+
+
+def main() -> None:
+    configure_runtime()
+    from prefect import serve
+
+    served = []
+    for spec in load_deployments():
+        flow = resolve_entrypoint(spec["entrypoint"])
+        crons = [s["cron"] for s in spec.get("schedules", [])]
+        served.append(
+            flow.to_deployment(
+                name=spec["name"],
+                description=spec.get("description"),
+                tags=spec.get("tags"),
+                parameters=spec.get("parameters", {}),
+                cron=crons[0] if crons else None,
+            )
+        )
+    serve(*served)
+
+
+if __name__ == "__main__":
+    main()
