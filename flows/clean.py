@@ -1,4 +1,8 @@
-"""Clean: pandera contracts over ``landing`` → ``bronze`` + ``quarantine``; results logged."""
+"""Clean: pandera contracts over ``landing`` → ``bronze`` + ``quarantine``; results logged.
+
+A table that does not reconcile or quarantines more than the threshold stops the run
+before anything reaches bronze.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,25 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from olist import cleaning, quality_store, warehouse
+from olist.quality import CriticalQualityFailure
 from olist.settings import Settings, load_settings
 
 
 @task(name="apply-contracts", timeout_seconds=1800)
-def apply_contracts(warehouse_path: Path, run_id: str) -> list[quality_store.CheckResult]:
+def apply_contracts(
+    warehouse_path: Path, run_id: str, tables: list[str] | None, threshold: float
+) -> cleaning.CleanOutcome:
     logger = get_run_logger()
     with warehouse.connect(warehouse_path) as con:
-        results = cleaning.clean_all(con, run_id)
-        checks = [c for r in results for c in r.checks]
-        for c in checks:
+        outcome = cleaning.clean_all(con, run_id, tables, threshold)
+        for c in outcome.checks:
             c.flow_run_id = str(flow_run.id) if flow_run.id else None
-        quality_store.write_results(con, checks)
-    for r in results:
+        quality_store.write_results(con, outcome.checks)
+    for r in outcome.tables:
         logger.info(
-            "%s: %s accepted, %s quarantined", r.table, f"{r.accepted:,}", f"{r.quarantined:,}"
+            "%s: %s loaded, %s quarantined", r.table, f"{r.accepted:,}", f"{r.quarantined:,}"
         )
-    for c in checks:
+    for c in outcome.checks:
         if not c.passed:
             logger.warning(
                 "contract %s.%s %s [%s]: %s of %s rows",
@@ -35,12 +41,15 @@ def apply_contracts(warehouse_path: Path, run_id: str) -> list[quality_store.Che
                 c.unexpected_count,
                 c.observed_count,
             )
-    return checks
+    return outcome
 
 
 @flow(name="clean", log_prints=True)
 def clean_flow(
-    settings: Settings | None = None, run_id: str = "manual"
+    settings: Settings | None = None, run_id: str = "manual", tables: list[str] | None = None
 ) -> list[quality_store.CheckResult]:
     settings = settings or load_settings()
-    return apply_contracts(settings.warehouse, run_id)
+    outcome = apply_contracts(settings.warehouse, run_id, tables, settings.quarantine_threshold)
+    if not outcome.committed:
+        raise CriticalQualityFailure(outcome.blocking)
+    return outcome.checks

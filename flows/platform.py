@@ -6,12 +6,16 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
 
 from flows.clean import clean_flow
 from flows.ingest import ingest_flow
 from flows.quality import quality_flow
 from flows.score import score_flow
 from flows.train import train_flow
+from flows.transform import transform_flow
+from olist import runs, warehouse
+from olist.locking import warehouse_lock
 from olist.reporting import write_run_report
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
@@ -25,30 +29,65 @@ def new_run_id() -> str:
 def platform_flow(
     settings: Settings | None = None, skip_train: bool = False, run_id: str | None = None
 ) -> dict:
+    """Run every stage; with no new or changed source file after a successful run, change
+    nothing and say so."""
     settings = settings or load_settings()
     run_id = run_id or new_run_id()
     logger = get_run_logger()
-    stages = StageRecorder()
-    logger.info("run %s: %s → %s", run_id, settings.source_dir, settings.warehouse)
-    try:
+    with warehouse_lock(settings.warehouse, holder=f"platform run {run_id}"):
+        logger.info("run %s: %s → %s", run_id, settings.source_dir, settings.warehouse)
+        stages = StageRecorder()
         with stages.stage("ingest"):
-            ingest_flow(settings, batch_id=run_id)
-        with stages.stage("contracts"):
-            contract_results = clean_flow(settings, run_id=run_id)
-        with stages.stage("dbt"):
-            from flows.transform import transform_flow
+            landed = ingest_flow(settings, batch_id=run_id)["landed"]
+        if not landed:
+            with warehouse.connect(settings.warehouse) as con:
+                up_to_date = runs.last_run_succeeded(con)
+            if up_to_date:
+                logger.info(
+                    "no new or changed source file since the last successful run: "
+                    "the warehouse is unchanged"
+                )
+                return {
+                    "run_id": run_id,
+                    "up_to_date": True,
+                    "report": None,
+                    "stages": [t.__dict__ for t in stages.timings],
+                }
+        with warehouse.connect(settings.warehouse) as con:
+            runs.start_run(
+                con, run_id, str(flow_run.id) if flow_run.id else None, str(settings.source_dir)
+            )
+        try:
+            report = _run_stages(settings, run_id, landed, skip_train, stages)
+        except BaseException as err:
+            with warehouse.connect(settings.warehouse) as con:
+                runs.finish_run(con, run_id, "failed", str(err)[:2000])
+            raise
+        finally:
+            stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
+        with warehouse.connect(settings.warehouse) as con:
+            runs.finish_run(con, run_id, "succeeded")
+    return {
+        "run_id": run_id,
+        "up_to_date": False,
+        "report": str(report),
+        "stages": [t.__dict__ for t in stages.timings],
+    }
 
-            transform_flow(settings)
-        with stages.stage("quality"):
-            results = quality_flow(settings, run_id=run_id, upstream=contract_results)
-        if not skip_train:
-            with stages.stage("train"):
-                train_flow(settings, run_id=run_id)
-            with stages.stage("score"):
-                score_flow(settings)
-    finally:
-        stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
+
+def _run_stages(
+    settings: Settings, run_id: str, landed: list[str], skip_train: bool, stages: StageRecorder
+):
+    with stages.stage("contracts"):
+        contract_results = clean_flow(settings, run_id=run_id, tables=landed) if landed else []
+    with stages.stage("dbt"):
+        transform_flow(settings)
+    with stages.stage("quality"):
+        results = quality_flow(settings, run_id=run_id, upstream=contract_results)
+    if not skip_train:
+        with stages.stage("train"):
+            train_flow(settings, run_id=run_id)
+        with stages.stage("score"):
+            score_flow(settings)
     with stages.stage("report"):
-        report = write_run_report(settings, run_id, results)
-    stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
-    return {"run_id": run_id, "report": str(report), "stages": [t.__dict__ for t in stages.timings]}
+        return write_run_report(settings, run_id, results)

@@ -15,15 +15,14 @@ import duckdb
 import pandas as pd
 import pandera.pandas as pa
 
-from contracts import Orders, check_severity
+from contracts import CONTRACTS, check_severity
 from contracts.sources import SOURCES, SourceTable
 from olist.quality_store import CheckResult
-from olist.warehouse import row_count
+from olist.warehouse import row_count, scalar, table_exists
 
 # pandera on lazy frames checks only the schema unless told to check data too.
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
 
-CONTRACTS: dict[str, type[pa.DataFrameModel]] = {"orders": Orders}
 META_COLUMNS = ("_row_number", "_batch_id", "_source_file", "_loaded_at")
 
 
@@ -99,55 +98,161 @@ def validate_frame(
     return dict(quarantine), results
 
 
-def clean_table(con: duckdb.DuckDBPyConnection, source: SourceTable, run_id: str) -> CleanResult:
-    """landing.<table> → bronze.<table> and quarantine.<table> in one transaction."""
-    model = CONTRACTS.get(source.table)
-    checks: list[CheckResult] = []
-    reasons: dict[int, list[str]] = {}
-    if model is not None:
-        df = con.sql(f"select * from landing.{source.table}").df()
-        data = df[list(source.columns)]
-        reasons, checks = validate_frame(data, model, source.table, run_id)
-        row_numbers = df["_row_number"].to_numpy()
-        rejected = pd.DataFrame(
-            {
-                "_row_number": [int(row_numbers[i]) for i in reasons],
-                "_reason": ["; ".join(r) for r in reasons.values()],
-            }
-        )
-    else:
-        rejected = pd.DataFrame(
-            {"_row_number": pd.Series([], dtype="int64"), "_reason": pd.Series([], dtype="str")}
-        )
+def _validate_landed(
+    con: duckdb.DuckDBPyConnection, source: SourceTable, run_id: str
+) -> tuple[pd.DataFrame, list[CheckResult]]:
+    """Contract checks of ``landing.<table>``: the rows to quarantine, and every result."""
+    df = con.sql(f"select * from landing.{source.table}").df()
+    reasons, checks = validate_frame(
+        df[list(source.columns)], CONTRACTS[source.table], source.table, run_id
+    )
+    row_numbers = df["_row_number"].to_numpy()
+    rejected = pd.DataFrame(
+        {
+            "_row_number": pd.Series([int(row_numbers[i]) for i in reasons], dtype="int64"),
+            "_reason": pd.Series(["; ".join(r) for r in reasons.values()], dtype="str"),
+        }
+    )
+    return rejected, checks
+
+
+def _table_check(
+    run_id: str, table: str, name: str, passed: bool, observed: int, unexpected: int, sample: str
+) -> CheckResult:
+    return CheckResult(
+        run_id=run_id,
+        layer="bronze",
+        table_name=table,
+        check_name=name,
+        check_engine="ingest",
+        severity="critical",
+        passed=passed,
+        observed_count=observed,
+        unexpected_count=unexpected,
+        unexpected_percent=round(100.0 * unexpected / observed, 4) if observed else 0.0,
+        sample_values=[sample] if not passed else [],
+    )
+
+
+def _publish_table(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceTable,
+    rejected: pd.DataFrame,
+    run_id: str,
+    threshold: float,
+) -> tuple[CleanResult, list[CheckResult]]:
+    """Inside the caller's transaction: bronze, quarantine and ledger for one table, then
+    reconcile what the parser counted with what landed where."""
+    t = source.table
     con.register("_rejected", rejected)
-    con.execute("begin transaction")
     try:
         con.execute(
-            f"create or replace table bronze.{source.table} as select * from landing.{source.table} "
+            f"create or replace table bronze.{t} as select * from landing.{t} "
             f"where _row_number not in (select _row_number from _rejected)"
         )
         con.execute(
-            f"create table if not exists quarantine.{source.table} as "
-            f"select l.*, r._reason from landing.{source.table} l, _rejected r limit 0"
-        )
-        # re-running the same batch replaces its quarantined rows instead of doubling them
-        con.execute(
-            f"delete from quarantine.{source.table} where _batch_id in "
-            f"(select distinct _batch_id from landing.{source.table})"
+            f"create table if not exists quarantine.{t} as "
+            f"select l.*, r._reason from landing.{t} l, _rejected r limit 0"
         )
         con.execute(
-            f"insert into quarantine.{source.table} select l.*, r._reason "
-            f"from landing.{source.table} l join _rejected r using (_row_number)"
+            f"delete from quarantine.{t} where _batch_id in "
+            f"(select distinct _batch_id from landing.{t})"
         )
+        con.execute(
+            f"insert into quarantine.{t} select l.*, r._reason "
+            f"from landing.{t} l join _rejected r using (_row_number)"
+        )
+    finally:
+        con.unregister("_rejected")
+    batch = str(scalar(con, f"select any_value(_batch_id) from landing.{t}") or "")
+    file_name, source_records, parse_rejected = con.execute(
+        "select file_name, source_records, quarantined from ops.file_ledger "
+        "where table_name = ? and status = 'landed'",
+        [t],
+    ).fetchall()[0]
+    loaded = row_count(con, "bronze", t)
+    contract_rejected = int(
+        scalar(con, f"select count(*) from quarantine.{t} where _batch_id = ?", [batch]) or 0
+    )
+    quarantined = int(parse_rejected) + contract_rejected
+    con.execute(
+        "update ops.file_ledger set status = 'loaded', loaded = ?, quarantined = ?, "
+        "finished_at = now()::timestamp where table_name = ? and status = 'landed'",
+        [loaded, quarantined, t],
+    )
+    con.execute(f"drop table landing.{t}")
+    gap = int(source_records) - loaded - quarantined
+    share = quarantined / source_records if source_records else 0.0
+    checks = [
+        _table_check(
+            run_id,
+            t,
+            "records_reconcile",
+            gap == 0,
+            int(source_records),
+            abs(gap),
+            f"{file_name}: {source_records} records, {loaded} loaded, {quarantined} quarantined",
+        ),
+        _table_check(
+            run_id,
+            t,
+            f"quarantined_share_at_most_{threshold:g}",
+            share <= threshold,
+            int(source_records),
+            quarantined,
+            f"{file_name}: {share:.2%} of records quarantined",
+        ),
+    ]
+    return CleanResult(t, loaded, quarantined, []), checks
+
+
+@dataclass
+class CleanOutcome:
+    tables: list[CleanResult]
+    checks: list[CheckResult]
+    committed: bool
+
+    @property
+    def blocking(self) -> list[CheckResult]:
+        """Critical failures that stop the run (row failures were quarantined instead)."""
+        return [
+            c
+            for c in self.checks
+            if c.check_engine == "ingest" and c.severity == "critical" and not c.passed
+        ]
+
+
+def clean_all(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    tables: list[str] | None = None,
+    quarantine_threshold: float = 0.01,
+) -> CleanOutcome:
+    """Validate every landed table, then publish all of them to bronze in one transaction.
+
+    If any table fails to reconcile or quarantines more than ``quarantine_threshold`` of its
+    records, nothing is written to bronze, quarantine or the ledger.
+    """
+    if tables is None:  # whatever the last ingest landed
+        tables = [s.table for s in SOURCES if table_exists(con, "landing", s.table)]
+    sources = [s for s in SOURCES if s.table in tables]
+    validated = [(s, *_validate_landed(con, s, run_id)) for s in sources]
+    outcome = CleanOutcome([], [c for _, _, checks in validated for c in checks], False)
+    con.execute("begin transaction")
+    try:
+        for source, rejected, checks in validated:
+            result, table_checks = _publish_table(
+                con, source, rejected, run_id, quarantine_threshold
+            )
+            result.checks = checks
+            outcome.tables.append(result)
+            outcome.checks.extend(table_checks)
+        if outcome.blocking:
+            con.execute("rollback")
+            return outcome
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    finally:
-        con.unregister("_rejected")
-    accepted = row_count(con, "bronze", source.table)
-    return CleanResult(source.table, accepted, len(reasons), checks)
-
-
-def clean_all(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CleanResult]:
-    return [clean_table(con, source, run_id) for source in SOURCES]
+    outcome.committed = True
+    return outcome

@@ -84,6 +84,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
     from olist.ingest import MissingSourceError, SchemaDriftError
+    from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
 
     try:
@@ -103,6 +104,12 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             from flows.platform import platform_flow
 
             result = platform_flow(settings, skip_train=args.skip_train)
+            if result["up_to_date"]:
+                _say(
+                    f"nothing new in {settings.source_dir}: every file was already loaded and "
+                    f"the last run succeeded, so {settings.warehouse} is unchanged."
+                )
+                return 0
             _say("done.")
             print(f"  warehouse : {settings.warehouse}")
             print(f"  reports   : {result['report']}")
@@ -115,8 +122,8 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                 + ", ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in result["stages"])
             )
             return 0
-        flows = _stage_flows()
-        flows[name](settings)
+        with warehouse_lock(settings.warehouse, holder=f"olist {name}"):
+            _stage_flows()[name](settings)
         return 0
     except SchemaDriftError as err:
         _explain(
@@ -126,6 +133,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             f"data in {settings.warehouse} is unchanged. Fix the file or the contract in "
             f"contracts/sources.py and run again.",
         )
+        return EXIT_QUALITY
+    except WarehouseBusyError as err:
+        _explain("The warehouse is busy.", str(err))
         return EXIT_QUALITY
     except MissingSourceError as err:
         _explain(

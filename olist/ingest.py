@@ -143,6 +143,7 @@ def land_file(
     path: Path,
     batch_id: str,
     loaded_at: datetime,
+    sha256: str | None = None,
 ) -> LandedFile:
     """Parse one file into ``landing.<table>``; unparsable rows to quarantine."""
     con.execute(
@@ -162,26 +163,56 @@ def land_file(
     return LandedFile(
         table=source.table,
         file=path,
-        sha256=sha256_file(path),
+        sha256=sha256 or sha256_file(path),
         size_bytes=path.stat().st_size,
         loaded=int(loaded or 0),
         rejected=int(rejected or 0),
     )
 
 
-def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -> list[LandedFile]:
-    """Check every header first, then land every file; record each in ``ops.file_ledger``."""
+@dataclass
+class IngestResult:
+    landed: list[LandedFile]
+    skipped: list[Path]
+
+    @property
+    def tables(self) -> list[str]:
+        return [f.table for f in self.landed]
+
+
+def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "select count(*) from ops.file_ledger where sha256 = ? and status = 'loaded'",
+            [sha256],
+        )
+    )
+
+
+def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -> IngestResult:
+    """Check every header first, then land every file whose content is new.
+
+    A file whose sha256 was already loaded is skipped, whatever its name; a changed file
+    under an old name is a new version. Ledger rows of attempts that never reached bronze
+    (a killed run) are dropped first, so a re-run ends as one clean run would.
+    """
     files = resolve_sources(folder)
     for source, path in files.items():
         check_header(source, path)
     ensure_schemas(con)
     con.execute(LEDGER_DDL)
+    con.execute("delete from ops.file_ledger where status = 'landed'")
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
-    landed = []
+    landed, skipped = [], []
     for source, path in files.items():
-        result = land_file(con, source, path, batch_id, loaded_at)
+        digest = sha256_file(path)
+        if already_loaded(con, digest):
+            skipped.append(path)
+            continue
+        result = land_file(con, source, path, batch_id, loaded_at, sha256=digest)
         con.execute(
-            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, ?)",
+            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, null)",
             [
                 path.name,
                 source.table,
@@ -192,8 +223,7 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
                 result.rejected,
                 batch_id,
                 loaded_at,
-                datetime.now(UTC).replace(tzinfo=None),
             ],
         )
         landed.append(result)
-    return landed
+    return IngestResult(landed, skipped)

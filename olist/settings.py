@@ -66,6 +66,7 @@ class Settings(BaseModel):
     dbt_target: str = "duckdb"
     batches_dir: Path | None = None
     churn_horizon_days: int = Field(default=180, ge=1)
+    quarantine_threshold: float = Field(default=0.01, ge=0, le=1)
     env: str = "local"
 
     @property
@@ -101,5 +102,6 @@ def load_settings(
         dbt_profiles_dir=_env_path("DBT_PROFILES_DIR") or root / "dbt",
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
+        quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
         env=environment(),
     )

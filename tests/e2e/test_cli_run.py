@@ -85,6 +85,29 @@ def test_run_writes_the_quality_report(first_run) -> None:
     assert 'Verdict: <strong id="verdict">passed</strong>' in pages[0].read_text()
 
 
+def test_rerunning_the_same_input_changes_nothing(first_run, sample_dir: Path) -> None:
+    tmp, _ = first_run
+
+    def state() -> list[tuple]:
+        con = duckdb.connect(str(tmp / "wh.duckdb"), read_only=True)
+        try:
+            return con.sql(
+                "select (select count(*) from ops.file_ledger), "
+                "(select count(*) from quality.check_results), "
+                "(select count(*) from ops.platform_runs), "
+                "(select sum(hash(order_id)) from gold.fct_orders)"
+            ).fetchall()
+        finally:
+            con.close()
+
+    before = state()
+    proc = _olist(["run", "--source", str(sample_dir), "--warehouse", str(tmp / "wh.duckdb"),
+                   "--reports", str(tmp / "reports")], tmp)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "nothing new" in proc.stdout
+    assert state() == before
+
+
 def test_schema_drift_exits_2_names_file_and_column_and_keeps_the_last_good_data(
     first_run, sample_dir: Path
 ) -> None:

@@ -54,7 +54,7 @@ def test_quality_flow_records_every_engine_and_passes_on_the_sample(built) -> No
     settings, contract_results = built
     results = quality_flow(settings, run_id="r1", upstream=contract_results)
     engines = {r.check_engine for r in results}
-    assert engines == {"pandera", "great_expectations"}
+    assert engines == {"pandera", "great_expectations", "ingest"}
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         rows = con.sql(

@@ -1,0 +1,51 @@
+"""Formats shared by the raw contracts (every raw column is text as delivered)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+HEX32 = r"^[0-9a-f]{32}$"
+TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+ZIP_PREFIX = r"^\d{5}$"
+INTEGER = r"^\d+$"
+# Plain decimals only: NaN, inf, exponents (1e400) and thousands separators fail.
+DECIMAL = r"^-?\d+(\.\d+)?$"
+BRAZIL_STATES = [
+    "AC",
+    "AL",
+    "AM",
+    "AP",
+    "BA",
+    "CE",
+    "DF",
+    "ES",
+    "GO",
+    "MA",
+    "MG",
+    "MS",
+    "MT",
+    "PA",
+    "PB",
+    "PE",
+    "PI",
+    "PR",
+    "RJ",
+    "RN",
+    "RO",
+    "RR",
+    "RS",
+    "SC",
+    "SE",
+    "SP",
+    "TO",
+]
+
+
+def as_number(series: pd.Series) -> pd.Series:
+    """Text → float where it is a plain decimal, NaN elsewhere (for range checks)."""
+    text = series.where(series.astype("str").str.fullmatch(DECIMAL, na=False))
+    return pd.to_numeric(text, errors="coerce")
+
+
+def as_timestamp(series: pd.Series) -> pd.Series:
+    return pd.to_datetime(series, format="%Y-%m-%d %H:%M:%S", errors="coerce")

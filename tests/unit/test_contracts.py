@@ -1,0 +1,134 @@
+"""Each raw contract on small frames: what is quarantined, what is only flagged."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from contracts import CONTRACTS, SOURCES
+from olist.cleaning import validate_frame
+
+ITEM = {
+    "order_id": "a" * 32,
+    "order_item_id": "1",
+    "product_id": "b" * 32,
+    "seller_id": "c" * 32,
+    "shipping_limit_date": "2018-01-01 10:00:00",
+    "price": "10.5",
+    "freight_value": "2.0",
+}
+PAYMENT = {
+    "order_id": "a" * 32,
+    "payment_sequential": "1",
+    "payment_type": "credit_card",
+    "payment_installments": "3",
+    "payment_value": "12.5",
+}
+REVIEW = {
+    "review_id": "d" * 32,
+    "order_id": "a" * 32,
+    "review_score": "5",
+    "review_comment_title": None,
+    "review_comment_message": None,
+    "review_creation_date": "2018-01-02 00:00:00",
+    "review_answer_timestamp": "2018-01-03 10:00:00",
+}
+CUSTOMER = {
+    "customer_id": "e" * 32,
+    "customer_unique_id": "f" * 32,
+    "customer_zip_code_prefix": "01012",
+    "customer_city": "sao paulo",
+    "customer_state": "SP",
+}
+GEO = {
+    "geolocation_zip_code_prefix": "01012",
+    "geolocation_lat": "-23.5",
+    "geolocation_lng": "-46.6",
+    "geolocation_city": "são paulo",
+    "geolocation_state": "SP",
+}
+
+
+def run(table: str, *rows: dict) -> tuple[dict[int, list[str]], dict[str, object]]:
+    quarantine, results = validate_frame(
+        pd.DataFrame(list(rows), dtype="str"), CONTRACTS[table], table, "t"
+    )
+    return quarantine, {r.check_name: r for r in results if not r.passed}
+
+
+def test_every_source_has_a_contract_with_its_exact_columns() -> None:
+    for source in SOURCES:
+        model = CONTRACTS[source.table]
+        assert tuple(model.to_schema().columns) == source.columns
+
+
+@pytest.mark.parametrize("bad", ["NaN", "inf", "-inf", "1e400", "1,5", "", "12.5.1", " 3"])
+def test_non_plain_numbers_are_quarantined(bad: str) -> None:
+    quarantine, failed = run("order_items", ITEM, {**ITEM, "order_item_id": "2", "price": bad})
+    assert list(quarantine) == [1]
+    assert failed["str_matches"].severity == "critical" or failed.get("not_nullable")
+
+
+def test_duplicate_order_lines_are_quarantined_together() -> None:
+    quarantine, failed = run("order_items", ITEM, ITEM)
+    assert set(quarantine) == {0, 1}
+    assert failed["order_line_is_unique"].unexpected_count == 2
+
+
+def test_payment_quirks_are_flagged_not_rejected() -> None:
+    quarantine, failed = run(
+        "order_payments",
+        PAYMENT,
+        {**PAYMENT, "payment_sequential": "2", "payment_type": "not_defined", "payment_value": "0"},
+        {**PAYMENT, "payment_sequential": "3", "payment_installments": "0"},
+    )
+    assert quarantine == {}
+    assert failed["payment_type_defined"].severity == "warning"
+    assert failed["payment_value_positive"].severity == "info"
+    assert failed["installments_at_least_one"].severity == "warning"
+
+
+def test_negative_payment_is_critical() -> None:
+    quarantine, _ = run("order_payments", {**PAYMENT, "payment_value": "-1.0"})
+    assert list(quarantine) == [0]
+
+
+def test_reused_review_ids_and_repeated_reviews_are_warnings() -> None:
+    quarantine, failed = run(
+        "order_reviews",
+        REVIEW,
+        {**REVIEW, "order_id": "b" * 32},  # same review id, other order
+        {**REVIEW, "review_id": "e" * 32},  # same order, second review
+    )
+    assert quarantine == {}
+    assert failed["field_uniqueness"].severity == "warning"
+
+
+def test_injection_looking_text_is_kept_verbatim() -> None:
+    text = "'); drop table bronze.orders; -- <script>alert(1)</script> =cmd|' /C calc'!A0"
+    quarantine, failed = run("order_reviews", {**REVIEW, "review_comment_message": text})
+    assert quarantine == {} and failed == {}
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("customer_zip_code_prefix", "1012"),
+        ("customer_zip_code_prefix", "01012-000"),
+        ("customer_state", "XX"),
+        ("customer_id", "E" * 32),
+    ],
+)
+def test_customer_format_violations_are_critical(column: str, value: str) -> None:
+    quarantine, _ = run("customers", {**CUSTOMER, column: value})
+    assert list(quarantine) == [0]
+
+
+def test_points_outside_brazil_are_warnings_and_duplicates_info() -> None:
+    quarantine, failed = run(
+        "geolocation", GEO, GEO, {**GEO, "geolocation_lat": "45.06", "geolocation_lng": "9.34"}
+    )
+    assert quarantine == {}
+    assert failed["point_inside_brazil"].unexpected_count == 1
+    assert failed["point_inside_brazil"].severity == "warning"
+    assert failed["point_not_duplicated"].severity == "info"
