@@ -16,8 +16,9 @@ ORDERS = "olist_orders_dataset.csv"
 DATA_TABLES = ("bronze", "quarantine")
 
 
-def load(con: duckdb.DuckDBPyConnection, source: Path, batch: str,
-         threshold: float = 0.01) -> tuple[ingest.IngestResult, cleaning.CleanOutcome | None]:
+def load(
+    con: duckdb.DuckDBPyConnection, source: Path, batch: str, threshold: float = 0.01
+) -> tuple[ingest.IngestResult, cleaning.CleanOutcome | None]:
     result = ingest.ingest_folder(con, source, batch)
     outcome = cleaning.clean_all(con, batch, result.tables, threshold) if result.landed else None
     return result, outcome
@@ -27,17 +28,36 @@ def fingerprints(con: duckdb.DuckDBPyConnection, drop_meta: bool = False) -> dic
     """Row count and an order-independent checksum of every table (optionally without the
     per-run metadata columns)."""
     out = {}
-    for schema, table in con.sql("select table_schema, table_name from information_schema.tables "
-                                 "order by 1, 2").fetchall():
-        cols = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and "
-            "table_name = ? order by ordinal_position", [schema, table]).fetchall()
-            if not (drop_meta and c in ("_batch_id", "_loaded_at", "batch_id", "started_at",
-                                        "finished_at", "run_id", "observed_at", "loaded_at"))]
+    for schema, table in con.sql(
+        "select table_schema, table_name from information_schema.tables order by 1, 2"
+    ).fetchall():
+        cols = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? and "
+                "table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            if not (
+                drop_meta
+                and c
+                in (
+                    "_batch_id",
+                    "_loaded_at",
+                    "batch_id",
+                    "started_at",
+                    "finished_at",
+                    "run_id",
+                    "observed_at",
+                    "loaded_at",
+                )
+            )
+        ]
         struct = ", ".join(f'"{c}"' for c in cols)
         out[f"{schema}.{table}"] = con.execute(
             f"select count(*), coalesce(sum(hash(row({struct}))::hugeint), 0) "
-            f'from {schema}."{table}"').fetchall()[0]
+            f'from {schema}."{table}"'
+        ).fetchall()[0]
     return out
 
 
@@ -80,8 +100,10 @@ def test_a_changed_file_is_a_new_version_and_only_it_reloads(con, source: Path) 
     result, outcome = load(con, source, "b2")
     assert result.tables == ["orders"] and outcome is not None and outcome.committed
     assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8134
-    versions = con.sql("select count(*) from ops.file_ledger where file_name = ? "
-                       "and status = 'loaded'", params=[ORDERS]).fetchall()[0][0]
+    versions = con.sql(
+        "select count(*) from ops.file_ledger where file_name = ? and status = 'loaded'",
+        params=[ORDERS],
+    ).fetchall()[0][0]
     assert versions == 2
 
 
@@ -122,6 +144,8 @@ def test_a_quarantine_below_the_threshold_keeps_every_row_somewhere(con, source:
     assert (bronze, quarantined) == (8130, 5)
     reason = con.sql("select distinct _reason from quarantine.orders").fetchall()
     assert reason == [("order_status: isin",)]
-    ledger = con.sql("select source_records, loaded, quarantined from ops.file_ledger "
-                     "where file_name = ?", params=[ORDERS]).fetchall()
+    ledger = con.sql(
+        "select source_records, loaded, quarantined from ops.file_ledger where file_name = ?",
+        params=[ORDERS],
+    ).fetchall()
     assert ledger == [(8135, 8130, 5)]

@@ -69,8 +69,12 @@ def test_zip_prefixes_keep_their_leading_zeros(landed) -> None:
 def test_known_quirks_are_recorded_with_their_true_counts(landed, table, check, count) -> None:
     _, _, results = landed
     checks = next(r for r in results if r.table == table).checks
-    assert next(c for c in checks if c.check_name == check and
-                (c.column_name in (None, "review_id"))).unexpected_count == count
+    assert (
+        next(
+            c for c in checks if c.check_name == check and (c.column_name in (None, "review_id"))
+        ).unexpected_count
+        == count
+    )
 
 
 def test_multiline_review_comments_survive_byte_for_byte(landed, sample_dir: Path) -> None:
@@ -78,19 +82,28 @@ def test_multiline_review_comments_survive_byte_for_byte(landed, sample_dir: Pat
 
     con, _, _ = landed
     with (sample_dir / "olist_order_reviews_dataset.csv").open(encoding="utf-8", newline="") as fh:
-        multi = {(r["review_id"], r["order_id"]): r["review_comment_message"]
-                 for r in csv.DictReader(fh) if "\n" in r["review_comment_message"]}
-    stored = dict(((rid, oid), msg) for rid, oid, msg in con.sql(
-        "select review_id, order_id, review_comment_message from bronze.order_reviews "
-        "where review_comment_message like '%' || chr(10) || '%'").fetchall())
+        multi = {
+            (r["review_id"], r["order_id"]): r["review_comment_message"]
+            for r in csv.DictReader(fh)
+            if "\n" in r["review_comment_message"]
+        }
+    stored = dict(
+        ((rid, oid), msg)
+        for rid, oid, msg in con.sql(
+            "select review_id, order_id, review_comment_message from bronze.order_reviews "
+            "where review_comment_message like '%' || chr(10) || '%'"
+        ).fetchall()
+    )
     assert len(multi) > 400
     assert stored == multi
 
 
 def test_every_zip_prefix_has_five_characters(landed) -> None:
     con, _, _ = landed
-    for table, column in [("customers", "customer_zip_code_prefix"),
-                          ("sellers", "seller_zip_code_prefix"),
-                          ("geolocation", "geolocation_zip_code_prefix")]:
+    for table, column in [
+        ("customers", "customer_zip_code_prefix"),
+        ("sellers", "seller_zip_code_prefix"),
+        ("geolocation", "geolocation_zip_code_prefix"),
+    ]:
         bad = con.sql(f"select count(*) from bronze.{table} where length({column}) <> 5").fetchall()
         assert bad[0][0] == 0, table

@@ -101,8 +101,18 @@ def test_rerunning_the_same_input_changes_nothing(first_run, sample_dir: Path) -
             con.close()
 
     before = state()
-    proc = _olist(["run", "--source", str(sample_dir), "--warehouse", str(tmp / "wh.duckdb"),
-                   "--reports", str(tmp / "reports")], tmp)
+    proc = _olist(
+        [
+            "run",
+            "--source",
+            str(sample_dir),
+            "--warehouse",
+            str(tmp / "wh.duckdb"),
+            "--reports",
+            str(tmp / "reports"),
+        ],
+        tmp,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "nothing new" in proc.stdout
     assert state() == before
