@@ -1,4 +1,12 @@
-"""Formats shared by the raw contracts (every raw column is text as delivered)."""
+"""Formats shared by the raw contracts (every raw column is text as delivered).
+
+Timestamp policy: Olist timestamps are naive São Paulo wall-clock times. We keep them
+naive and local, verbatim, in every layer (bronze text, silver/gold ``timestamp`` without
+time zone). Converting to UTC would need a rule for the hour that does not exist when DST
+starts (2017-10-15 00:00-00:59) and the hour that happens twice when it ends
+(2017-02-18 23:00-23:59); keeping wall-clock time avoids inventing one, and every
+day-level metric (what the marts compute) is defined in local days anyway.
+"""
 
 from __future__ import annotations
 

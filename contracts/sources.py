@@ -120,3 +120,27 @@ SOURCES: tuple[SourceTable, ...] = (
 
 def source_for_file(file_name: str) -> SourceTable | None:
     return next((s for s in SOURCES if s.file == file_name), None)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``child.column`` must name an existing ``parent.parent_column``."""
+
+    child: str
+    column: str
+    parent: str
+    parent_column: str
+
+    @property
+    def check_name(self) -> str:
+        return f"{self.column}_exists_in_{self.parent}"
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("order_items", "order_id", "orders", "order_id"),
+    Reference("order_payments", "order_id", "orders", "order_id"),
+    Reference("order_reviews", "order_id", "orders", "order_id"),
+    Reference("orders", "customer_id", "customers", "customer_id"),
+    Reference("order_items", "product_id", "products", "product_id"),
+    Reference("order_items", "seller_id", "sellers", "seller_id"),
+)

@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from contracts import CONTRACTS, check_severity
-from contracts.sources import SOURCES, SourceTable
+from contracts.sources import REFERENCES, SOURCES, SourceTable
 from olist.quality_store import CheckResult
 from olist.warehouse import row_count, scalar, table_exists
 
@@ -206,6 +206,73 @@ def _publish_table(
     return CleanResult(t, loaded, quarantined, []), checks
 
 
+def _orphans(
+    con: duckdb.DuckDBPyConnection, rejected: dict[str, pd.DataFrame], run_id: str
+) -> tuple[dict[str, pd.DataFrame], list[CheckResult]]:
+    """Rows of landed tables whose foreign key names no parent row. The parent is the landed
+    file (minus its rejected rows) or, when that file did not change, bronze."""
+    extra: dict[str, list[pd.DataFrame]] = {}
+    checks = []
+    for ref in REFERENCES:
+        if ref.child not in rejected:
+            continue
+        if ref.parent in rejected:
+            con.register("_rejected_parent", rejected[ref.parent])
+            parent = (
+                f"(select {ref.parent_column} from landing.{ref.parent} where _row_number "
+                f"not in (select _row_number from _rejected_parent))"
+            )
+        elif table_exists(con, "bronze", ref.parent):
+            parent = f"bronze.{ref.parent}"
+        else:
+            continue
+        try:
+            found = con.sql(
+                f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
+                f"where c.{ref.column} is not null and not exists (select 1 from {parent} p "
+                f"where p.{ref.parent_column} = c.{ref.column})"
+            ).df()
+        finally:
+            if ref.parent in rejected:
+                con.unregister("_rejected_parent")
+        observed = row_count(con, "landing", ref.child)
+        checks.append(
+            CheckResult(
+                run_id=run_id,
+                layer="bronze",
+                table_name=ref.child,
+                column_name=ref.column,
+                check_name=ref.check_name,
+                check_engine="ingest",
+                severity="critical",
+                passed=found.empty,
+                observed_count=observed,
+                unexpected_count=len(found),
+                unexpected_percent=round(100.0 * len(found) / observed, 4) if observed else 0.0,
+                sample_values=found[ref.column].astype(str).unique()[:5].tolist(),
+            )
+        )
+        if not found.empty:
+            extra.setdefault(ref.child, []).append(
+                pd.DataFrame(
+                    {
+                        "_row_number": found["_row_number"].astype("int64"),
+                        "_reason": f"{ref.column}: not in {ref.parent}",
+                    }
+                )
+            )
+    merged = {}
+    for table, frames in extra.items():
+        both = pd.concat([rejected[table], *frames], ignore_index=True)
+        merged[table] = both.groupby("_row_number", as_index=False)["_reason"].agg(
+            lambda r: "; ".join(r)
+        )
+    return merged, checks
+
+
+GATES = ("records_reconcile", "quarantined_share_at_most_")
+
+
 @dataclass
 class CleanOutcome:
     tables: list[CleanResult]
@@ -215,11 +282,7 @@ class CleanOutcome:
     @property
     def blocking(self) -> list[CheckResult]:
         """Critical failures that stop the run (row failures were quarantined instead)."""
-        return [
-            c
-            for c in self.checks
-            if c.check_engine == "ingest" and c.severity == "critical" and not c.passed
-        ]
+        return [c for c in self.checks if c.check_name.startswith(GATES) and not c.passed]
 
 
 def clean_all(
@@ -237,7 +300,11 @@ def clean_all(
         tables = [s.table for s in SOURCES if table_exists(con, "landing", s.table)]
     sources = [s for s in SOURCES if s.table in tables]
     validated = [(s, *_validate_landed(con, s, run_id)) for s in sources]
+    rejected = {s.table: frame for s, frame, _ in validated}
+    with_orphans, orphan_checks = _orphans(con, rejected, run_id)
+    validated = [(s, with_orphans.get(s.table, frame), checks) for s, frame, checks in validated]
     outcome = CleanOutcome([], [c for _, _, checks in validated for c in checks], False)
+    outcome.checks.extend(orphan_checks)
     con.execute("begin transaction")
     try:
         for source, rejected, checks in validated:

@@ -83,7 +83,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
-    from olist.ingest import MissingSourceError, SchemaDriftError
+    from olist.ingest import MissingSourceError, SchemaDriftError, SourceEncodingError
     from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
 
@@ -136,6 +136,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         return EXIT_QUALITY
     except WarehouseBusyError as err:
         _explain("The warehouse is busy.", str(err))
+        return EXIT_QUALITY
+    except SourceEncodingError as err:
+        _explain("A source file is not UTF-8: nothing was loaded.", str(err))
         return EXIT_QUALITY
     except MissingSourceError as err:
         _explain(

@@ -83,15 +83,30 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class SourceEncodingError(ValueError):
+    """A source file is not UTF-8 (Olist exports are)."""
+
+
 def read_header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:  # utf-8-sig strips a BOM
-        return next(csv.reader(fh), [])
+    """The header fields of ``path`` (a UTF-8 BOM is dropped); only the first line is read."""
+    with path.open("rb") as fh:
+        first = fh.readline()
+    try:
+        line = first.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SourceEncodingError(
+            f"{path}: line 1 is not valid UTF-8 (byte {first[err.start]:#04x} at position "
+            f"{err.start + 1}); convert the file, e.g. iconv -f latin1 -t utf-8"
+        ) from None
+    return next(csv.reader([line]), [])
 
 
 def check_header(source: SourceTable, path: Path) -> None:
     """Raise ``SchemaDriftError`` naming the first column that differs from the contract."""
     header = read_header(path)
     expected = list(source.columns)
+    if not header:
+        raise SchemaDriftError(path, expected[0], "missing: the file is empty (no header line)")
     for position, column in enumerate(expected):
         if position >= len(header):
             raise SchemaDriftError(path, column, f"missing (expected at position {position + 1})")

@@ -149,3 +149,33 @@ def test_a_quarantine_below_the_threshold_keeps_every_row_somewhere(con, source:
         params=[ORDERS],
     ).fetchall()
     assert ledger == [(8135, 8130, 5)]
+
+
+def test_orphan_items_are_quarantined_with_the_missing_parent(con, source: Path) -> None:
+    items = source / "olist_order_items_dataset.csv"
+    lines = items.read_text(encoding="utf-8").splitlines(keepends=True)
+    orphan = "f" * 32 + lines[1][32:]
+    items.write_text("".join([*lines, orphan]), encoding="utf-8")
+    _, outcome = load(con, source, "b1")
+    assert outcome is not None and outcome.committed
+    check = next(
+        c
+        for c in outcome.checks
+        if c.check_name == "order_id_exists_in_orders" and c.table_name == "order_items"
+    )
+    assert (check.passed, check.unexpected_count, check.sample_values) == (False, 1, ["f" * 32])
+    quarantined = con.sql("select order_id, _reason from quarantine.order_items").fetchall()
+    assert quarantined == [("f" * 32, "order_id: not in orders")]
+    assert con.sql("select count(*) from bronze.order_items").fetchall()[0][0] == len(lines) - 1
+
+
+def test_children_of_an_unchanged_parent_are_checked_against_bronze(con, source: Path) -> None:
+    load(con, source, "b1")
+    payments = source / "olist_order_payments_dataset.csv"
+    payments.write_text(
+        payments.read_text(encoding="utf-8") + "e" * 32 + ",1,boleto,1,10.0\n", encoding="utf-8"
+    )
+    result, outcome = load(con, source, "b2")
+    assert result.tables == ["order_payments"]
+    assert outcome is not None and outcome.committed
+    assert con.sql("select count(*) from quarantine.order_payments").fetchall()[0][0] == 1

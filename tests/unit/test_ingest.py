@@ -107,3 +107,72 @@ def test_strict_parse_keeps_text_and_quarantines_ragged_rows(tmp_path: Path) -> 
         "select line, raw_text, reason from quarantine.parse_errors"
     ).fetchall()[0]
     assert line == 4 and raw.startswith("c3,u3") and "Expected Number of Columns" in reason
+
+
+def _land(tmp_path: Path, name: str, content: bytes):
+    from datetime import datetime
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    ingest.check_header(CUSTOMERS, path)
+    con = duckdb.connect()
+    for schema in ("landing", "quarantine"):
+        con.execute(f"create schema {schema}")
+    landed = ingest.land_file(con, CUSTOMERS, path, "b1", datetime(2026, 1, 1))
+    return con, landed
+
+
+HEADER = ",".join(CUSTOMERS.columns).encode()
+
+
+def test_an_unterminated_quote_quarantines_the_record_with_every_byte_it_swallowed(
+    tmp_path: Path,
+) -> None:
+    con, landed = _land(
+        tmp_path,
+        CUSTOMERS.file,
+        HEADER + b"\nc1,u1,01012,sao paulo,SP\n"
+        b'c2,u2,20000,"rio de janeiro,RJ\nc3,u3,30000,belo horizonte,MG\n',
+    )
+    assert (landed.loaded, landed.rejected) == (1, 1)
+    line, raw, reason = con.sql(
+        "select line, raw_text, reason from quarantine.parse_errors"
+    ).fetchall()[0]
+    assert line == 3 and "unterminated quote" in reason
+    assert "c2,u2" in raw and "c3,u3,30000,belo horizonte,MG" in raw  # nothing lost
+
+
+def test_latin1_rows_are_quarantined_with_an_encoding_reason(tmp_path: Path) -> None:
+    con, landed = _land(
+        tmp_path, CUSTOMERS.file, HEADER + b"\nc1,u1,01012,s\xe3o paulo,SP\nc2,u2,20000,rio,RJ\n"
+    )
+    assert (landed.loaded, landed.rejected) == (1, 1)
+    line, error_type = con.sql("select line, error_type from quarantine.parse_errors").fetchall()[0]
+    assert (line, error_type) == (2, "INVALID ENCODING")
+
+
+def test_a_latin1_header_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / CUSTOMERS.file
+    path.write_bytes(b"customer_id,customer_unique_id,c\xf3digo\n")
+    with pytest.raises(ingest.SourceEncodingError, match="not valid UTF-8.*0xf3"):
+        ingest.check_header(CUSTOMERS, path)
+
+
+def test_a_bom_file_loads_its_rows(tmp_path: Path) -> None:
+    con, landed = _land(
+        tmp_path, CUSTOMERS.file, b"\xef\xbb\xbf" + HEADER + b"\nc1,u1,01012,sp,SP\n"
+    )
+    assert (landed.loaded, landed.rejected) == (1, 0)
+    assert con.sql("select customer_id from landing.customers").fetchall() == [("c1",)]
+
+
+def test_an_empty_file_is_drift_that_says_so(tmp_path: Path) -> None:
+    path = tmp_path / CUSTOMERS.file
+    path.write_bytes(b"")
+    with pytest.raises(SchemaDriftError, match="the file is empty"):
+        ingest.check_header(CUSTOMERS, path)
+
+
+def test_a_header_only_file_loads_zero_rows(tmp_path: Path) -> None:
+    _, landed = _land(tmp_path, CUSTOMERS.file, HEADER + b"\n")
+    assert (landed.loaded, landed.rejected) == (0, 0)
