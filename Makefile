@@ -12,7 +12,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
 export MLFLOW_DISABLE_TELEMETRY ?= true
 
-.PHONY: help setup run test test-fast lint bench generate clean distclean
+.PHONY: help setup run test test-fast lint bench bench-ingest generate clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -42,6 +42,9 @@ lint: setup  ## ruff lint + format check
 
 bench: setup  ## time generate + run per stage at SCALE (default 1)
 	@$(BIN)/python -m bench --scale $(SCALE) --seed $(SEED)
+
+bench-ingest: setup  ## ingest + contract throughput at SCALE
+	@$(BIN)/python -m bench.ingest --scale $(SCALE) --seed $(SEED)
 
 generate: setup  ## (re)generate the default synthetic data in data/raw
 	@$(BIN)/olist generate --scale $(SCALE) --seed $(SEED) --force

@@ -1,0 +1,81 @@
+"""``make bench-ingest SCALE=1``: ingest + contract validation throughput, in process.
+
+Generates the data set once per scale (reused afterwards), then times strict parsing into
+``landing`` and the contracts into ``bronze``/``quarantine`` on a fresh DuckDB file,
+printing rows/s and the process's peak RSS. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from olist import cleaning, ingest
+from olist.synthetic.generator import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ingest", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", default=str(ROOT / "bench" / "work"))
+    args = parser.parse_args(argv)
+    work = Path(args.work) / f"scale-{args.scale:g}"
+    data = work / "data"
+    if not (data / "olist_orders_dataset.csv").is_file():
+        print(f"generating scale {args.scale:g} into {data}", flush=True)
+        generate(data, args.scale, args.seed)
+    wh_dir = work / "ingest-bench"
+    shutil.rmtree(wh_dir, ignore_errors=True)
+    wh_dir.mkdir(parents=True)
+    con = duckdb.connect(str(wh_dir / "wh.duckdb"))
+    start = time.perf_counter()
+    landed = ingest.ingest_folder(con, data, "bench")
+    parsed = time.perf_counter()
+    outcome = cleaning.clean_all(con, "bench", landed.tables, quarantine_threshold=1.0)
+    done = time.perf_counter()
+    con.close()
+    rows = sum(f.source_records for f in landed.landed)
+    result = {
+        "scale": args.scale,
+        "rows": rows,
+        "at": datetime.now(UTC).isoformat(),
+        "ingest_seconds": round(parsed - start, 2),
+        "contracts_seconds": round(done - parsed, 2),
+        "total_seconds": round(done - start, 2),
+        "rows_per_second": round(rows / (done - start)),
+        "peak_rss_mib": round(_peak_mib()),
+        "quarantined": sum(t.quarantined for t in outcome.tables),
+    }
+    print(
+        f"scale {args.scale:g}: {rows:,} rows; ingest {result['ingest_seconds']}s + contracts "
+        f"{result['contracts_seconds']}s = {result['total_seconds']}s "
+        f"({result['rows_per_second']:,} rows/s), peak RSS {result['peak_rss_mib']} MiB"
+    )
+    out = (
+        ROOT
+        / "bench"
+        / "results"
+        / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-ingest-scale{args.scale:g}.json"
+    )
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

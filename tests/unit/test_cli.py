@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from olist.cli import build_parser
+from olist.locking import warehouse_lock
+
+
+def olist(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "olist", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_help_lists_every_command() -> None:
+    text = build_parser().format_help()
+    for command in (
+        "generate",
+        "generate-batch",
+        "run",
+        "ingest",
+        "clean",
+        "transform",
+        "quality",
+        "train",
+        "score",
+        "calibrate",
+    ):
+        assert command in text
+
+
+def test_a_second_writer_gets_exit_2_and_a_clear_message(tmp_path: Path, sample_dir: Path) -> None:
+    warehouse = tmp_path / "wh.duckdb"
+    with warehouse_lock(warehouse, "a test holding the warehouse"):
+        proc = olist("ingest", "--source", str(sample_dir), "--warehouse", str(warehouse))
+    assert proc.returncode == 2
+    assert "The warehouse is busy" in proc.stderr
+    assert "a test holding the warehouse" in proc.stderr
+    assert not warehouse.exists()  # nothing was written
+
+
+def test_generate_writes_the_nine_files_and_is_a_no_op_when_present(tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    first = olist("generate", "--scale", "0.01", "--seed", "3", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert len(list(out.glob("*.csv"))) == 9
+    again = olist("generate", "--scale", "0.01", "--seed", "3", "--out", str(out))
+    assert again.returncode == 0 and "already holds the 9 source files" in again.stdout
+
+
+@pytest.mark.parametrize("missing", ["--real", "--synthetic"])
+def test_calibrate_needs_both_folders(missing: str) -> None:
+    args = ["calibrate", "--real", "a", "--synthetic", "b"]
+    idx = args.index(missing)
+    proc = olist(*(args[:idx] + args[idx + 2 :]))
+    assert proc.returncode == 2 and missing in proc.stderr
