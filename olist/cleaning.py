@@ -106,6 +106,8 @@ def _validate_landed(
     reasons, checks = validate_frame(
         df[list(source.columns)], CONTRACTS[source.table], source.table, run_id
     )
+    if not source.key:
+        checks.append(_duplicate_rows(con, source, run_id))
     row_numbers = df["_row_number"].to_numpy()
     rejected = pd.DataFrame(
         {
@@ -114,6 +116,30 @@ def _validate_landed(
         }
     )
     return rejected, checks
+
+
+def _duplicate_rows(
+    con: duckdb.DuckDBPyConnection, source: SourceTable, run_id: str
+) -> CheckResult:
+    """Exact duplicate records of a keyless table, counted by DuckDB (info)."""
+    cols = ", ".join(source.columns)
+    total, distinct = con.execute(
+        f"select count(*), (select count(*) from (select distinct {cols} from landing.{source.table}))"
+        f" from landing.{source.table}"
+    ).fetchall()[0]
+    dupes = int(total) - int(distinct)
+    return CheckResult(
+        run_id=run_id,
+        layer="bronze",
+        table_name=source.table,
+        check_name="duplicate_rows",
+        check_engine="duckdb",
+        severity="info",
+        passed=dupes == 0,
+        observed_count=int(total),
+        unexpected_count=dupes,
+        unexpected_percent=round(100.0 * dupes / total, 4) if total else 0.0,
+    )
 
 
 def _table_check(

@@ -63,7 +63,7 @@ def test_zip_prefixes_keep_their_leading_zeros(landed) -> None:
         ("order_reviews", "field_uniqueness", 62),  # review ids reused across orders (rows)
         ("products", "product_has_category", 111),
         ("geolocation", "point_inside_brazil", 2),
-        ("geolocation", "point_not_duplicated", 9028),
+        ("geolocation", "duplicate_rows", 9028),
     ],
 )
 def test_known_quirks_are_recorded_with_their_true_counts(landed, table, check, count) -> None:

@@ -124,11 +124,10 @@ def test_customer_format_violations_are_critical(column: str, value: str) -> Non
     assert list(quarantine) == [0]
 
 
-def test_points_outside_brazil_are_warnings_and_duplicates_info() -> None:
+def test_points_outside_brazil_are_warnings() -> None:
     quarantine, failed = run(
         "geolocation", GEO, GEO, {**GEO, "geolocation_lat": "45.06", "geolocation_lng": "9.34"}
     )
     assert quarantine == {}
     assert failed["point_inside_brazil"].unexpected_count == 1
     assert failed["point_inside_brazil"].severity == "warning"
-    assert failed["point_not_duplicated"].severity == "info"
