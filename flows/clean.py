@@ -11,18 +11,34 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from olist import cleaning, quality_store, warehouse
+from olist import batches, cleaning, quality_store, warehouse
 from olist.quality import CriticalQualityFailure
 from olist.settings import Settings, load_settings
 
 
 @task(name="apply-contracts", timeout_seconds=1800)
 def apply_contracts(
-    warehouse_path: Path, run_id: str, tables: list[str] | None, threshold: float
+    warehouse_path: Path,
+    run_id: str,
+    tables: list[str] | None,
+    threshold: float,
+    batches_dir: Path | None = None,
 ) -> cleaning.CleanOutcome:
     logger = get_run_logger()
     with warehouse.connect(warehouse_path) as con:
         outcome = cleaning.clean_all(con, run_id, tables, threshold)
+        if outcome.committed:
+            batch_tables, batch_checks, committed = batches.clean_batches(con, run_id, threshold)
+            outcome.tables.extend(batch_tables)
+            outcome.checks.extend(batch_checks)
+            outcome.committed = committed
+            if committed and batches_dir is not None:
+                moved = batches.file_away(con, batches_dir)
+                logger.info(
+                    "batch files archived: %s; rejected: %s",
+                    len(moved["archive"]),
+                    len(moved["rejected"]),
+                )
         for c in outcome.checks:
             c.flow_run_id = str(flow_run.id) if flow_run.id else None
         quality_store.write_results(con, outcome.checks)
@@ -49,7 +65,9 @@ def clean_flow(
     settings: Settings | None = None, run_id: str = "manual", tables: list[str] | None = None
 ) -> list[quality_store.CheckResult]:
     settings = settings or load_settings()
-    outcome = apply_contracts(settings.warehouse, run_id, tables, settings.quarantine_threshold)
+    outcome = apply_contracts(
+        settings.warehouse, run_id, tables, settings.quarantine_threshold, settings.batches_dir
+    )
     if not outcome.committed:
         raise CriticalQualityFailure(outcome.blocking)
     return outcome.checks

@@ -1,4 +1,5 @@
-"""Ingest: the 9 source CSVs → ``landing`` (strict parsing), recorded in ``ops.file_ledger``."""
+"""Ingest: the 9 source CSVs and any JSON order batches → ``landing`` (strict parsing),
+every file recorded in ``ops.file_ledger``; content loaded before is skipped."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from olist import ingest, warehouse
+from olist import batches, ingest, warehouse
 from olist.settings import Settings, load_settings
 
 
@@ -14,6 +15,7 @@ from olist.settings import Settings, load_settings
 def land_sources(source_dir: Path, warehouse_path: Path, batch_id: str) -> dict[str, list[str]]:
     with warehouse.connect(warehouse_path) as con:
         result = ingest.ingest_folder(con, source_dir, batch_id)
+        batches.ensure_batch_tables(con)  # dbt unions them even before the first batch
     logger = get_run_logger()
     for f in result.landed:
         logger.info(
@@ -24,8 +26,34 @@ def land_sources(source_dir: Path, warehouse_path: Path, batch_id: str) -> dict[
     return {"landed": result.tables, "skipped": [p.name for p in result.skipped]}
 
 
+@task(name="land-order-batches", timeout_seconds=1800)
+def land_order_batches(
+    batches_dir: Path, warehouse_path: Path, run_id: str
+) -> dict[str, list[str]]:
+    with warehouse.connect(warehouse_path) as con:
+        batches.file_away(con, batches_dir)  # files an interrupted run left behind
+        result = batches.land_batches(con, batches_dir, run_id)
+    logger = get_run_logger()
+    logger.info(
+        "order batches: %s landed, %s already loaded, %s rejected",
+        len(result.landed),
+        len(result.skipped),
+        len(result.rejected),
+    )
+    for _, reason in result.rejected:
+        logger.warning("rejected batch %s", reason)
+    return {
+        "batches": [p.name for p in result.landed],
+        "batches_skipped": [p.name for p in result.skipped],
+        "batches_rejected": [reason for _, reason in result.rejected],
+    }
+
+
 @flow(name="ingest", log_prints=True)
 def ingest_flow(settings: Settings | None = None, batch_id: str = "manual") -> dict[str, list[str]]:
     """Land new or changed source files; files whose content was loaded before are skipped."""
     settings = settings or load_settings()
-    return land_sources(settings.source_dir, settings.warehouse, batch_id)
+    summary = land_sources(settings.source_dir, settings.warehouse, batch_id)
+    if settings.batches_dir is not None:
+        summary |= land_order_batches(settings.batches_dir, settings.warehouse, batch_id)
+    return summary

@@ -38,8 +38,9 @@ def platform_flow(
         logger.info("run %s: %s → %s", run_id, settings.source_dir, settings.warehouse)
         stages = StageRecorder()
         with stages.stage("ingest"):
-            landed = ingest_flow(settings, batch_id=run_id)["landed"]
-        if not landed:
+            summary = ingest_flow(settings, batch_id=run_id)
+        landed = summary["landed"]
+        if not landed and not summary.get("batches"):
             with warehouse.connect(settings.warehouse) as con:
                 up_to_date = runs.last_run_succeeded(con)
             if up_to_date:
@@ -79,7 +80,7 @@ def _run_stages(
     settings: Settings, run_id: str, landed: list[str], skip_train: bool, stages: StageRecorder
 ):
     with stages.stage("contracts"):
-        contract_results = clean_flow(settings, run_id=run_id, tables=landed) if landed else []
+        contract_results = clean_flow(settings, run_id=run_id, tables=landed)
     with stages.stage("dbt"):
         transform_flow(settings)
     with stages.stage("quality"):

@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from contracts import CONTRACTS, check_severity
-from contracts.sources import REFERENCES, SOURCES, SourceTable
+from contracts.sources import REFERENCES, SOURCES, Reference, SourceTable
 from olist.quality_store import CheckResult
 from olist.warehouse import row_count, scalar, table_exists
 
@@ -233,13 +233,16 @@ def _publish_table(
 
 
 def _orphans(
-    con: duckdb.DuckDBPyConnection, rejected: dict[str, pd.DataFrame], run_id: str
+    con: duckdb.DuckDBPyConnection,
+    rejected: dict[str, pd.DataFrame],
+    run_id: str,
+    references: tuple[Reference, ...] = REFERENCES,
 ) -> tuple[dict[str, pd.DataFrame], list[CheckResult]]:
     """Rows of landed tables whose foreign key names no parent row. The parent is the landed
     file (minus its rejected rows) or, when that file did not change, bronze."""
     extra: dict[str, list[pd.DataFrame]] = {}
     checks = []
-    for ref in REFERENCES:
+    for ref in references:
         if ref.child not in rejected:
             continue
         if ref.parent in rejected:

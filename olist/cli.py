@@ -19,11 +19,14 @@ EXIT_QUALITY = 2
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(
+    settings = load_settings(
         source_dir=getattr(args, "source", None),
         warehouse=getattr(args, "warehouse", None),
         reports_dir=getattr(args, "reports", None),
     )
+    if batches := getattr(args, "batches", None):
+        settings.batches_dir = Path(batches).resolve()
+    return settings
 
 
 def _say(msg: str) -> None:
@@ -189,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--source", help="folder with the 9 Olist CSVs (default data/raw)")
         p.add_argument("--warehouse", help="DuckDB file (default warehouse/olist.duckdb)")
         p.add_argument("--reports", help="reports folder (default reports/)")
+        p.add_argument(
+            "--batches", help="landing folder of JSON order batches (default data/batches)"
+        )
 
     p = sub.add_parser("generate", help="write a synthetic Olist data set (9 CSVs)")
     p.add_argument(

@@ -31,7 +31,8 @@ create table if not exists ops.file_ledger (
     batch_id        varchar not null,
     status          varchar not null,
     started_at      timestamp not null,
-    finished_at     timestamp
+    finished_at     timestamp,
+    message         varchar
 )
 """
 
@@ -195,6 +196,13 @@ class IngestResult:
         return [f.table for f in self.landed]
 
 
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_schemas(con)
+    con.execute(LEDGER_DDL)
+    # warehouses made before the ledger had a message column
+    con.execute("alter table ops.file_ledger add column if not exists message varchar")
+
+
 def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     return bool(
         scalar(
@@ -215,8 +223,7 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
     files = resolve_sources(folder)
     for source, path in files.items():
         check_header(source, path)
-    ensure_schemas(con)
-    con.execute(LEDGER_DDL)
+    ensure_ledger(con)
     con.execute("delete from ops.file_ledger where status = 'landed'")
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     landed, skipped = [], []
@@ -227,7 +234,7 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
             continue
         result = land_file(con, source, path, batch_id, loaded_at, sha256=digest)
         con.execute(
-            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, null)",
+            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, null, null)",
             [
                 path.name,
                 source.table,

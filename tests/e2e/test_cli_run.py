@@ -21,6 +21,7 @@ def _olist(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "PREFECT_HOME": str(tmp / "prefect"),
         "OLIST_MLFLOW_DIR": str(tmp / "mlruns"),
+        "OLIST_BATCHES_DIR": str(tmp / "batches"),
     }
     env.pop("PREFECT_API_URL", None)
     return subprocess.run(

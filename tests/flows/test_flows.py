@@ -29,6 +29,7 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     settings = load_settings(
         source_dir=sample_dir, warehouse=tmp / "wh.duckdb", reports_dir=tmp / "reports"
     )
+    settings.batches_dir = tmp / "batches"
     ingest_flow(settings, batch_id="b1")
     contract_results = clean_flow(settings, run_id="r1")
     transform_flow(settings)
@@ -54,7 +55,7 @@ def test_quality_flow_records_every_engine_and_passes_on_the_sample(built) -> No
     settings, contract_results = built
     results = quality_flow(settings, run_id="r1", upstream=contract_results)
     engines = {r.check_engine for r in results}
-    assert engines == {"pandera", "great_expectations", "ingest"}
+    assert engines == {"pandera", "great_expectations", "ingest", "duckdb"}
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         rows = con.sql(
@@ -84,3 +85,45 @@ def test_critical_gx_failure_fails_the_flow_and_is_recorded(built) -> None:
     finally:
         con.close()
     assert ("order_id", 6) in failed
+
+
+def test_order_batches_flow_through_to_the_marts_exactly_once(built) -> None:
+    from olist.synthetic.batches import generate_batch
+
+    settings, _ = built
+    assert settings.batches_dir is not None
+    batch = generate_batch(settings.source_dir, settings.batches_dir, n_orders=40, seed=5)
+    duplicate = settings.batches_dir / "resent.json"
+    duplicate.write_bytes(batch.read_bytes())
+    broken = settings.batches_dir / "broken.json"
+    broken.write_text('{"batch_id": "x", "orders": [', encoding="utf-8")
+
+    summary = ingest_flow(settings, batch_id="b2")
+    assert summary["landed"] == []  # the CSVs did not change
+    assert summary["batches"] == [batch.name]
+    assert summary["batches_skipped"] == ["resent.json"]
+    assert [r.split(":")[0] for r in summary["batches_rejected"]] == ["broken.json"]
+    clean_flow(settings, run_id="r2", tables=[])
+    transform_flow(settings)
+
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        batch_orders = con.sql(
+            "select count(*) from gold.fct_orders where order_id in "
+            "(select order_id from bronze.batch_orders)"
+        ).fetchall()[0][0]
+        total = con.sql("select count(*) from gold.fct_orders").fetchall()[0][0]
+        ledger = dict(
+            con.sql(
+                "select file_name, status from ops.file_ledger where table_name = 'order_batch'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert batch_orders == 40 and total == 8135 + 40
+    assert ledger == {batch.name: "loaded", "broken.json": "rejected"}  # resent.json: same sha
+    archived = sorted(p.name for p in (settings.batches_dir / "archive").iterdir())
+    assert archived == sorted([batch.name, "resent.json"])
+    reason = (settings.batches_dir / "rejected" / "broken.json.reason.txt").read_text()
+    assert reason.startswith("broken.json: ")
+    assert not list(settings.batches_dir.glob("*.json"))  # landing folder is empty again
