@@ -15,9 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
-from olist import cleaning, ingest
+from olist import cleaning, ingest, warehouse
 from olist.synthetic.generator import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,13 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     wh_dir = work / "ingest-bench"
     shutil.rmtree(wh_dir, ignore_errors=True)
     wh_dir.mkdir(parents=True)
-    con = duckdb.connect(str(wh_dir / "wh.duckdb"))
-    start = time.perf_counter()
-    landed = ingest.ingest_folder(con, data, "bench")
-    parsed = time.perf_counter()
-    outcome = cleaning.clean_all(con, "bench", landed.tables, quarantine_threshold=1.0)
-    done = time.perf_counter()
-    con.close()
+    with warehouse.connect(wh_dir / "wh.duckdb") as con:
+        start = time.perf_counter()
+        landed = ingest.ingest_folder(con, data, "bench")
+        parsed = time.perf_counter()
+        outcome = cleaning.clean_all(con, "bench", landed.tables, quarantine_threshold=1.0)
+        done = time.perf_counter()
     rows = sum(f.source_records for f in landed.landed)
     result = {
         "scale": args.scale,

@@ -34,4 +34,8 @@ class Geolocation(pa.DataFrameModel):
 
     class Config:
         strict = True
-        metadata = {"check_severity": {"point_inside_brazil": "warning"}}
+        metadata = {
+            # every check looks at one row at a time, so the table can be validated in chunks
+            "row_local": True,
+            "check_severity": {"point_inside_brazil": "warning"},
+        }

@@ -69,5 +69,16 @@ def clean_flow(
         settings.warehouse, run_id, tables, settings.quarantine_threshold, settings.batches_dir
     )
     if not outcome.committed:
-        raise CriticalQualityFailure(outcome.blocking)
+        # name the rules behind the hole too: e.g. a changed date format is a column's
+        # str_matches failing on every row
+        blocked = {c.table_name for c in outcome.blocking}
+        causes = [
+            c
+            for c in outcome.checks
+            if c.table_name in blocked
+            and not c.passed
+            and c.severity == "critical"
+            and c not in outcome.blocking
+        ]
+        raise CriticalQualityFailure([*outcome.blocking, *causes])
     return outcome.checks

@@ -98,21 +98,67 @@ def validate_frame(
     return dict(quarantine), results
 
 
+CHUNK_ROWS = 500_000
+
+
+def _row_local(model: type[pa.DataFrameModel]) -> bool:
+    return bool((getattr(model.__config__, "metadata", None) or {}).get("row_local"))
+
+
+def _merge_chunk_results(parts: list[list[CheckResult]]) -> list[CheckResult]:
+    """One result per check from per-chunk results (counts add up, samples accumulate)."""
+    merged: dict[tuple[str | None, str], CheckResult] = {}
+    for results in parts:
+        for r in results:
+            key = (r.column_name, r.check_name)
+            if key not in merged:
+                merged[key] = r
+                continue
+            m = merged[key]
+            m.observed_count = (m.observed_count or 0) + (r.observed_count or 0)
+            m.unexpected_count = (m.unexpected_count or 0) + (r.unexpected_count or 0)
+            m.passed = m.passed and r.passed
+            m.sample_values = (m.sample_values + r.sample_values)[:5]
+    for m in merged.values():
+        m.unexpected_percent = (
+            round(100.0 * (m.unexpected_count or 0) / m.observed_count, 4)
+            if m.observed_count
+            else 0.0
+        )
+    return list(merged.values())
+
+
 def _validate_landed(
     con: duckdb.DuckDBPyConnection, source: SourceTable, run_id: str
 ) -> tuple[pd.DataFrame, list[CheckResult]]:
-    """Contract checks of ``landing.<table>``: the rows to quarantine, and every result."""
-    df = con.sql(f"select * from landing.{source.table}").df()
-    reasons, checks = validate_frame(
-        df[list(source.columns)], CONTRACTS[source.table], source.table, run_id
-    )
+    """Contract checks of ``landing.<table>``: the rows to quarantine, and every result.
+
+    Contracts whose checks are all row-local are validated in chunks, so memory stays flat
+    however large the file is."""
+    model = CONTRACTS[source.table]
+    total = row_count(con, "landing", source.table)
+    step = CHUNK_ROWS if _row_local(model) else max(total, 1)
+    rejected_rows: list[int] = []
+    reasons_text: list[str] = []
+    parts: list[list[CheckResult]] = []
+    for start in range(1, max(total, 1) + 1, step):
+        df = con.sql(
+            f"select * from landing.{source.table} where _row_number >= {start} "
+            f"and _row_number < {start + step}"
+        ).df()
+        reasons, checks = validate_frame(df[list(source.columns)], model, source.table, run_id)
+        numbers = df["_row_number"].to_numpy()
+        rejected_rows.extend(int(numbers[i]) for i in reasons)
+        reasons_text.extend("; ".join(r) for r in reasons.values())
+        parts.append(checks)
+        del df
+    checks = _merge_chunk_results(parts)
     if not source.key:
         checks.append(_duplicate_rows(con, source, run_id))
-    row_numbers = df["_row_number"].to_numpy()
     rejected = pd.DataFrame(
         {
-            "_row_number": pd.Series([int(row_numbers[i]) for i in reasons], dtype="int64"),
-            "_reason": pd.Series(["; ".join(r) for r in reasons.values()], dtype="str"),
+            "_row_number": pd.Series(rejected_rows, dtype="int64"),
+            "_reason": pd.Series(reasons_text, dtype="str"),
         }
     )
     return rejected, checks

@@ -13,7 +13,8 @@ class CriticalQualityFailure(RuntimeError):
         self.failures = failures
         names = "; ".join(
             f"{f.layer}.{f.table_name}{'.' + f.column_name if f.column_name else ''} "
-            f"{f.check_name} ({f.check_engine}, {f.unexpected_count} unexpected)"
+            f"{f.check_name} ({f.check_engine}, {f.unexpected_count} unexpected"
+            f"{', e.g. ' + repr(str(f.sample_values[0])) if f.sample_values else ''})"
             for f in failures
         )
         super().__init__(f"{len(failures)} critical check(s) failed: {names}")

@@ -6,6 +6,7 @@ process, and DuckDB allows one configuration per file per process.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,8 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
+    # DuckDB's buffer pool defaults to 80% of RAM; cap it (it spills to disk beyond)
+    con.execute(f"set memory_limit = '{os.environ.get('OLIST_DUCKDB_MEMORY_LIMIT', '2GB')}'")
     try:
         yield con
     finally:

@@ -127,3 +127,37 @@ def test_order_batches_flow_through_to_the_marts_exactly_once(built) -> None:
     reason = (settings.batches_dir / "rejected" / "broken.json.reason.txt").read_text()
     assert reason.startswith("broken.json: ")
     assert not list(settings.batches_dir.glob("*.json"))  # landing folder is empty again
+
+
+def test_a_changed_date_format_stops_the_load_naming_the_column(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    import re
+    import shutil
+
+    from olist.settings import load_settings
+
+    source = tmp_path / "source"
+    shutil.copytree(sample_dir, source)
+    orders = source / "olist_orders_dataset.csv"
+    text = orders.read_text(encoding="utf-8")
+    # the upstream export switched to day/month/year
+    text = re.sub(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}:\d{2}:\d{2})", r"\3/\2/\1 \4", text)
+    orders.write_text(text, encoding="utf-8")
+    settings = load_settings(source_dir=source, warehouse=tmp_path / "wh.duckdb")
+    settings.batches_dir = None
+    ingest_flow(settings, batch_id="b1")
+    with pytest.raises(CriticalQualityFailure) as err:
+        clean_flow(settings, run_id="r1")
+    message = str(err.value)
+    assert "quarantined_share_at_most_0.01" in message
+    assert "orders.order_purchase_timestamp str_matches" in message
+    assert re.search(r"e\.g\. '\d{2}/\d{2}/\d{4} ", message)
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        tables = con.sql(
+            "select count(*) from information_schema.tables where table_schema = 'bronze'"
+        ).fetchall()[0][0]
+    finally:
+        con.close()
+    assert tables == 0  # nothing reached bronze
