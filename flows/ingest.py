@@ -12,9 +12,14 @@ from olist.settings import Settings, load_settings
 
 
 @task(name="land-source-files", timeout_seconds=1800)
-def land_sources(source_dir: Path, warehouse_path: Path, batch_id: str) -> dict[str, list[str]]:
+def land_sources(
+    source_dir: Path,
+    warehouse_path: Path,
+    batch_id: str,
+    harmless_extras: dict[str, list[str]] | None = None,
+) -> dict[str, list[str]]:
     with warehouse.connect(warehouse_path) as con:
-        result = ingest.ingest_folder(con, source_dir, batch_id)
+        result = ingest.ingest_folder(con, source_dir, batch_id, harmless_extras)
         batches.ensure_batch_tables(con)  # dbt unions them even before the first batch
     logger = get_run_logger()
     for f in result.landed:
@@ -53,7 +58,9 @@ def land_order_batches(
 def ingest_flow(settings: Settings | None = None, batch_id: str = "manual") -> dict[str, list[str]]:
     """Land new or changed source files; files whose content was loaded before are skipped."""
     settings = settings or load_settings()
-    summary = land_sources(settings.source_dir, settings.warehouse, batch_id)
+    summary = land_sources(
+        settings.source_dir, settings.warehouse, batch_id, settings.harmless_extra_columns
+    )
     if settings.batches_dir is not None:
         summary |= land_order_batches(settings.batches_dir, settings.warehouse, batch_id)
     return summary

@@ -102,8 +102,11 @@ def read_header(path: Path) -> list[str]:
     return next(csv.reader([line]), [])
 
 
-def check_header(source: SourceTable, path: Path) -> None:
-    """Raise ``SchemaDriftError`` naming the first column that differs from the contract."""
+def check_header(source: SourceTable, path: Path, harmless: tuple[str, ...] = ()) -> list[str]:
+    """Raise ``SchemaDriftError`` naming the first column that differs from the contract.
+
+    Extra columns after the contract's are accepted only when declared ``harmless`` (they
+    are then dropped at parse time); returns the accepted extras."""
     header = read_header(path)
     expected = list(source.columns)
     if not header:
@@ -122,14 +125,17 @@ def check_header(source: SourceTable, path: Path) -> None:
                 column,
                 f"missing; found unexpected column {found!r} at position {position + 1}",
             )
-    if len(header) > len(expected):
-        extra = header[len(expected)]
-        raise SchemaDriftError(
-            path,
-            extra,
-            f"unexpected extra column (contract has "
-            f"{len(expected)} columns: {', '.join(expected)})",
-        )
+    extras = header[len(expected) :]
+    for extra in extras:
+        if extra not in harmless:
+            raise SchemaDriftError(
+                path,
+                extra,
+                f"unexpected extra column (contract has {len(expected)} columns: "
+                f"{', '.join(expected)}); if it is harmless, declare it with "
+                f"OLIST_HARMLESS_EXTRA_COLUMNS={source.table}:{extra}",
+            )
+    return extras
 
 
 def resolve_sources(folder: Path) -> dict[SourceTable, Path]:
@@ -139,11 +145,18 @@ def resolve_sources(folder: Path) -> dict[SourceTable, Path]:
     return {s: folder / s.file for s in SOURCES}
 
 
-def _read_csv_sql(source: SourceTable, path: Path, batch_id: str, loaded_at: datetime) -> str:
-    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in source.columns)
+def _read_csv_sql(
+    source: SourceTable,
+    path: Path,
+    batch_id: str,
+    loaded_at: datetime,
+    extras: tuple[str, ...] = (),
+) -> str:
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in (*source.columns, *extras))
+    keep = ", ".join(f'"{c}"' for c in source.columns)  # declared-harmless extras dropped
     file = path.as_posix().replace("'", "''")
     return (
-        f"select row_number() over () as _row_number, *, "
+        f"select row_number() over () as _row_number, {keep}, "
         f"'{batch_id}' as _batch_id, '{path.name}' as _source_file, "
         f"timestamp '{loaded_at:%Y-%m-%d %H:%M:%S}' as _loaded_at "
         f"from read_csv('{file}', header=true, delim=',', quote='\"', escape='\"', "
@@ -160,11 +173,12 @@ def land_file(
     batch_id: str,
     loaded_at: datetime,
     sha256: str | None = None,
+    extras: tuple[str, ...] = (),
 ) -> LandedFile:
     """Parse one file into ``landing.<table>``; unparsable rows to quarantine."""
     con.execute(
         f"create or replace table landing.{source.table} as "
-        f"{_read_csv_sql(source, path, batch_id, loaded_at)}"
+        f"{_read_csv_sql(source, path, batch_id, loaded_at, extras)}"
     )
     con.execute(PARSE_ERRORS_DDL)
     rejected = scalar(
@@ -213,7 +227,12 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     )
 
 
-def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -> IngestResult:
+def ingest_folder(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    batch_id: str,
+    harmless_extras: dict[str, list[str]] | None = None,
+) -> IngestResult:
     """Check every header first, then land every file whose content is new.
 
     A file whose sha256 was already loaded is skipped, whatever its name; a changed file
@@ -221,8 +240,11 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
     (a killed run) are dropped first, so a re-run ends as one clean run would.
     """
     files = resolve_sources(folder)
-    for source, path in files.items():
-        check_header(source, path)
+    harmless = harmless_extras or {}
+    extras = {
+        source: tuple(check_header(source, path, tuple(harmless.get(source.table, []))))
+        for source, path in files.items()
+    }
     ensure_ledger(con)
     con.execute("delete from ops.file_ledger where status = 'landed'")
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -232,9 +254,16 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
         if already_loaded(con, digest):
             skipped.append(path)
             continue
-        result = land_file(con, source, path, batch_id, loaded_at, sha256=digest)
+        result = land_file(
+            con, source, path, batch_id, loaded_at, sha256=digest, extras=extras[source]
+        )
+        dropped = (
+            f"dropped harmless extra columns: {', '.join(extras[source])}"
+            if extras[source]
+            else None
+        )
         con.execute(
-            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, null, null)",
+            "insert into ops.file_ledger values (?, ?, ?, ?, ?, ?, ?, ?, 'landed', ?, null, ?)",
             [
                 path.name,
                 source.table,
@@ -245,6 +274,7 @@ def ingest_folder(con: duckdb.DuckDBPyConnection, folder: Path, batch_id: str) -
                 result.rejected,
                 batch_id,
                 loaded_at,
+                dropped,
             ],
         )
         landed.append(result)

@@ -67,11 +67,27 @@ class Settings(BaseModel):
     batches_dir: Path | None = None
     churn_horizon_days: int = Field(default=180, ge=1)
     quarantine_threshold: float = Field(default=0.01, ge=0, le=1)
+    # source table → extra columns accepted (and dropped) instead of being schema drift
+    harmless_extra_columns: dict[str, list[str]] = Field(default_factory=dict)
     env: str = "local"
 
     @property
     def mlflow_dir(self) -> Path:
         return self.mlflow_artifact_root.parent
+
+
+def parse_harmless_extras(value: str) -> dict[str, list[str]]:
+    """``"orders:campaign_id,customers:segment"`` → ``{"orders": ["campaign_id"], ...}``."""
+    out: dict[str, list[str]] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        table, sep, column = item.partition(":")
+        if not sep or not table or not column:
+            raise ValueError(
+                f"OLIST_HARMLESS_EXTRA_COLUMNS: {item!r} is not table:column "
+                f"(e.g. orders:campaign_id)"
+            )
+        out.setdefault(table, []).append(column)
+    return out
 
 
 def _env_path(name: str) -> Path | None:
@@ -103,5 +119,8 @@ def load_settings(
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
+        harmless_extra_columns=parse_harmless_extras(
+            os.environ.get("OLIST_HARMLESS_EXTRA_COLUMNS", "")
+        ),
         env=environment(),
     )

@@ -179,3 +179,50 @@ def test_children_of_an_unchanged_parent_are_checked_against_bronze(con, source:
     assert result.tables == ["order_payments"]
     assert outcome is not None and outcome.committed
     assert con.sql("select count(*) from quarantine.order_payments").fetchall()[0][0] == 1
+
+
+def test_a_declared_harmless_extra_column_is_dropped_and_noted(con, source: Path) -> None:
+    customers = source / "olist_customers_dataset.csv"
+    lines = customers.read_text(encoding="utf-8").splitlines()
+    customers.write_text(
+        "\n".join([lines[0] + ",segment"] + [f"{line},vip" for line in lines[1:]]) + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ingest.SchemaDriftError, match="OLIST_HARMLESS_EXTRA_COLUMNS=customers:segment"
+    ):
+        ingest.ingest_folder(con, source, "b0")
+    result = ingest.ingest_folder(con, source, "b1", {"customers": ["segment"]})
+    outcome = cleaning.clean_all(con, "b1", result.tables)
+    assert outcome.committed
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'bronze' "
+            "and table_name = 'customers'"
+        ).fetchall()
+    ]
+    assert "segment" not in columns
+    assert con.sql("select count(*) from bronze.customers").fetchall()[0][0] == 8135
+    note = con.sql("select message from ops.file_ledger where table_name = 'customers'").fetchall()
+    assert note == [("dropped harmless extra columns: segment",)]
+
+
+def test_injection_looking_text_is_stored_verbatim(con, source: Path) -> None:
+    text = "'); drop table bronze.orders; -- <script>alert(1)</script> =cmd|' /C calc'!A0"
+    reviews = source / "olist_order_reviews_dataset.csv"
+    content = reviews.read_text(encoding="utf-8")
+    first = content.splitlines()[1].split(",")
+    review_id, order_id = first[0], first[1]
+    quoted = '"' + text.replace('"', '""') + '"'
+    line = f"{'9' * 32},{order_id},5,,{quoted},2018-01-01 00:00:00,2018-01-02 00:00:00\n"
+    reviews.write_text(content + line, encoding="utf-8")
+    _, outcome = load(con, source, "b1")
+    assert outcome is not None and outcome.committed
+    stored = con.sql(
+        "select review_comment_message from bronze.order_reviews where review_id = ?",
+        params=["9" * 32],
+    ).fetchall()
+    assert stored == [(text,)]
+    assert review_id  # the sample row the new review sits beside is untouched
+    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135

@@ -41,3 +41,15 @@ def test_environment_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OLIST_ENV", "staging")
     with pytest.raises(ValueError, match="OLIST_ENV"):
         environment()
+
+
+def test_harmless_extra_columns_parse_and_reject_garbage() -> None:
+    from olist.settings import parse_harmless_extras
+
+    assert parse_harmless_extras("orders:campaign_id, orders:utm ,customers:segment") == {
+        "orders": ["campaign_id", "utm"],
+        "customers": ["segment"],
+    }
+    assert parse_harmless_extras("") == {}
+    with pytest.raises(ValueError, match="not table:column"):
+        parse_harmless_extras("orders")
