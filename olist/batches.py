@@ -23,7 +23,7 @@ import pandas as pd
 
 from contracts import CONTRACTS
 from contracts.sources import SOURCES, Reference
-from olist.cleaning import CleanResult, _orphans, _table_check, validate_frame
+from olist.cleaning import CleanResult, find_orphans, gate_check, validate_frame
 from olist.ingest import already_loaded, ensure_ledger, sha256_file
 from olist.quality_store import CheckResult
 from olist.warehouse import ensure_schemas, row_count, scalar
@@ -234,7 +234,7 @@ def clean_batches(
                 "_reason": pd.Series(["; ".join(r) for r in reasons.values()], dtype="str"),
             }
         )
-    merged, orphan_checks = _orphans(con, rejected, run_id, BATCH_REFERENCES)
+    merged, orphan_checks = find_orphans(con, rejected, run_id, BATCH_REFERENCES)
     rejected.update(merged)
     checks.extend(orphan_checks)
     results: list[CleanResult] = []
@@ -274,7 +274,7 @@ def clean_batches(
             )
             share = quarantined / records if records else 0.0
             file_checks = [
-                _table_check(
+                gate_check(
                     run_id,
                     "batch_orders",
                     "records_reconcile",
@@ -283,7 +283,7 @@ def clean_batches(
                     abs(records - loaded - quarantined),
                     f"{file_name}: {records} orders, {loaded} loaded, {quarantined} quarantined",
                 ),
-                _table_check(
+                gate_check(
                     run_id,
                     "batch_orders",
                     f"quarantined_share_at_most_{threshold:g}",

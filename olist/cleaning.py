@@ -188,7 +188,7 @@ def _duplicate_rows(
     )
 
 
-def _table_check(
+def gate_check(
     run_id: str, table: str, name: str, passed: bool, observed: int, unexpected: int, sample: str
 ) -> CheckResult:
     return CheckResult(
@@ -256,7 +256,7 @@ def _publish_table(
     gap = int(source_records) - loaded - quarantined
     share = quarantined / source_records if source_records else 0.0
     checks = [
-        _table_check(
+        gate_check(
             run_id,
             t,
             "records_reconcile",
@@ -265,7 +265,7 @@ def _publish_table(
             abs(gap),
             f"{file_name}: {source_records} records, {loaded} loaded, {quarantined} quarantined",
         ),
-        _table_check(
+        gate_check(
             run_id,
             t,
             f"quarantined_share_at_most_{threshold:g}",
@@ -278,7 +278,7 @@ def _publish_table(
     return CleanResult(t, loaded, quarantined, []), checks
 
 
-def _orphans(
+def find_orphans(
     con: duckdb.DuckDBPyConnection,
     rejected: dict[str, pd.DataFrame],
     run_id: str,
@@ -376,7 +376,7 @@ def clean_all(
     sources = [s for s in SOURCES if s.table in tables]
     validated = [(s, *_validate_landed(con, s, run_id)) for s in sources]
     rejected = {s.table: frame for s, frame, _ in validated}
-    with_orphans, orphan_checks = _orphans(con, rejected, run_id)
+    with_orphans, orphan_checks = find_orphans(con, rejected, run_id)
     validated = [(s, with_orphans.get(s.table, frame), checks) for s, frame, checks in validated]
     outcome = CleanOutcome([], [c for _, _, checks in validated for c in checks], False)
     outcome.checks.extend(orphan_checks)

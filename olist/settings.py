@@ -71,10 +71,6 @@ class Settings(BaseModel):
     harmless_extra_columns: dict[str, list[str]] = Field(default_factory=dict)
     env: str = "local"
 
-    @property
-    def mlflow_dir(self) -> Path:
-        return self.mlflow_artifact_root.parent
-
 
 def parse_harmless_extras(value: str) -> dict[str, list[str]]:
     """``"orders:campaign_id,customers:segment"`` → ``{"orders": ["campaign_id"], ...}``."""

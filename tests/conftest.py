@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from olist.settings import Settings, configure_runtime, load_settings
+from olist.settings import configure_runtime
 
 configure_runtime()
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
@@ -32,19 +32,3 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synthetic")
     generate(out, scale=0.1, seed=1)
     return out
-
-
-@pytest.fixture
-def settings_for(tmp_path: Path):
-    def make(source: Path) -> Settings:
-        s = load_settings(
-            source_dir=source, warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path / "reports"
-        )
-        return s.model_copy(
-            update={
-                "mlflow_tracking_uri": f"sqlite:///{(tmp_path / 'mlruns' / 'mlflow.db').as_posix()}",
-                "mlflow_artifact_root": tmp_path / "mlruns" / "artifacts",
-            }
-        )
-
-    return make

@@ -720,24 +720,22 @@ FILE_OF = {
 
 def _run_customers_chunk(
     rng: np.random.Generator, cust: Customers, catalog: Catalog, zips: Zips
-) -> tuple[list[OrderBlock], np.ndarray]:
+) -> list[OrderBlock]:
     """Simulate every order of a chunk of customers, generation by generation."""
     n = len(cust.uid)
     idx = np.arange(n)
     purchase = sample_purchase_times(rng, n)
     blocks: list[OrderBlock] = []
-    n_orders = np.zeros(n, dtype=int)
     while len(idx):
         block = _simulate_orders(rng, cust, idx, purchase, catalog, zips)
         blocks.append(block)
-        n_orders[idx] += 1
         p = 1 / (1 + np.exp(-return_logit(cust, idx, block.late, block.score, block.boleto)))
         back = rng.random(len(idx)) < p
         gap = (rng.exponential(365 / cust.rate[idx]) * DAY).astype(np.int64) + 2 * DAY
         nxt = purchase + gap
         keep = back & (nxt <= HISTORY_END_S)
         idx, purchase = idx[keep], nxt[keep]
-    return blocks, n_orders
+    return blocks
 
 
 def _trim(blocks: list[OrderBlock], budget: int) -> list[OrderBlock]:
@@ -865,7 +863,7 @@ def generate(
             crng = np.random.default_rng(chunk_root.spawn(1)[0])
             n_cust = min(chunk_customers, int((target - written) / 1.035) + 20)
             cust = build_customers(crng, n_cust, zips, catalog)
-            blocks, n_orders = _run_customers_chunk(crng, cust, catalog, zips)
+            blocks = _run_customers_chunk(crng, cust, catalog, zips)
             blocks = _trim(blocks, target - written)
             kept_cust = np.zeros(n_cust, dtype=int)
             for b in blocks:
