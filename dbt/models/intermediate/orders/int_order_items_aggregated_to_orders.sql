@@ -12,7 +12,8 @@ aggregated as (
         order_id,
         count(*) as items_count,
         sum(price) as items_value,
-        sum(freight_value) as freight_value
+        sum(freight_value) as freight_value,
+        max(_loaded_at) as _loaded_at
     from order_items
     group by order_id
 

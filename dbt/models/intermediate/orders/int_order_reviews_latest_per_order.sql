@@ -12,6 +12,7 @@ ranked as (
         order_id,
         review_score,
         comment_message,
+        _loaded_at,
         row_number() over (
             partition by order_id order by answered_at desc, review_id
         ) as recency_rank
@@ -24,7 +25,8 @@ latest as (
     select
         order_id,
         review_score,
-        comment_message is not null as has_comment
+        comment_message is not null as has_comment,
+        _loaded_at
     from ranked
     where recency_rank = 1
 

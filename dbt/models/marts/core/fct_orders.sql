@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='order_id',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
+{#- Incremental: an order is rebuilt when any of its parts (order, customer, items,
+    payments, latest review) was loaded after the newest _loaded_at already in the table. -#}
 with
 
 orders as (
@@ -53,7 +64,14 @@ joined as (
         reviews.review_score,
         coalesce(reviews.has_comment, false) as review_has_comment,
         customers.state as customer_state,
-        customers.city as customer_city
+        customers.city as customer_city,
+        greatest(
+            orders._loaded_at,
+            coalesce(customers._loaded_at, orders._loaded_at),
+            coalesce(items._loaded_at, orders._loaded_at),
+            coalesce(payments._loaded_at, orders._loaded_at),
+            coalesce(reviews._loaded_at, orders._loaded_at)
+        ) as _loaded_at
     from orders
     inner join customers on orders.customer_id = customers.customer_id
     left join items on orders.order_id = items.order_id
@@ -71,6 +89,9 @@ measured as (
         {{ dbt.datediff('estimated_delivery_at', 'delivered_to_customer_at', 'day') }} as delay_days,
         coalesce(delivered_to_customer_at > estimated_delivery_at, false) as is_late
     from joined
+    {% if is_incremental() %}
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    {% endif %}
 
 ),
 
@@ -101,7 +122,8 @@ final as (
         cast(review_score as {{ dbt.type_bigint() }}) as review_score,
         review_has_comment,
         cast(customer_state as {{ dbt.type_string() }}) as customer_state,
-        cast(customer_city as {{ dbt.type_string() }}) as customer_city
+        cast(customer_city as {{ dbt.type_string() }}) as customer_city,
+        _loaded_at
     from measured
 
 )

@@ -13,7 +13,8 @@ renamed as (
         customer_unique_id,
         customer_zip_code_prefix as zip_code_prefix,
         lower(trim(customer_city)) as city,
-        upper(trim(customer_state)) as state
+        upper(trim(customer_state)) as state,
+        _loaded_at
     from source
 
 )

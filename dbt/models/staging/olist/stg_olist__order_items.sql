@@ -15,7 +15,8 @@ renamed as (
         seller_id,
         cast(shipping_limit_date as {{ dbt.type_timestamp() }}) as shipping_limit_at,
         cast(price as {{ type_money() }}) as price,
-        cast(freight_value as {{ type_money() }}) as freight_value
+        cast(freight_value as {{ type_money() }}) as freight_value,
+        _loaded_at
     from source
 
 )

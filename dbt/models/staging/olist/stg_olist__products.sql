@@ -17,7 +17,8 @@ renamed as (
         cast({{ empty_to_null('product_weight_g') }} as {{ dbt.type_int() }}) as weight_g,
         cast({{ empty_to_null('product_length_cm') }} as {{ dbt.type_int() }}) as length_cm,
         cast({{ empty_to_null('product_height_cm') }} as {{ dbt.type_int() }}) as height_cm,
-        cast({{ empty_to_null('product_width_cm') }} as {{ dbt.type_int() }}) as width_cm
+        cast({{ empty_to_null('product_width_cm') }} as {{ dbt.type_int() }}) as width_cm,
+        _loaded_at
     from source
 
 )

@@ -12,7 +12,8 @@ renamed as (
         seller_id,
         seller_zip_code_prefix as zip_code_prefix,
         lower(trim(seller_city)) as city,
-        upper(trim(seller_state)) as state
+        upper(trim(seller_state)) as state,
+        _loaded_at
     from source
 
 )

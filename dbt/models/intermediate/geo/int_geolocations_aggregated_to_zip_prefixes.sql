@@ -1,0 +1,73 @@
+{#- One point per zip prefix: the median of the points that fall inside Brazil's bounding
+    box (Olist geolocation has ~1M raw points, duplicates and a few abroad). -#}
+with
+
+geolocations as (
+
+    select * from {{ ref('stg_olist__geolocations') }}
+
+),
+
+in_brazil as (
+
+    select *
+    from geolocations
+    where latitude between {{ var('brazil_lat_min') }} and {{ var('brazil_lat_max') }}
+        and longitude between {{ var('brazil_lng_min') }} and {{ var('brazil_lng_max') }}
+
+),
+
+with_medians as (
+
+    select
+        zip_code_prefix,
+        {{ percentile_over('latitude', 0.5, 'zip_code_prefix') }} as median_latitude,
+        {{ percentile_over('longitude', 0.5, 'zip_code_prefix') }} as median_longitude
+    from in_brazil
+
+),
+
+city_counts as (
+
+    select
+        zip_code_prefix,
+        city,
+        state,
+        count(*) as points,
+        row_number() over (
+            partition by zip_code_prefix order by count(*) desc, city, state
+        ) as popularity_rank
+    from in_brazil
+    group by zip_code_prefix, city, state
+
+),
+
+aggregated as (
+
+    select
+        zip_code_prefix,
+        min(median_latitude) as latitude,
+        min(median_longitude) as longitude,
+        count(*) as points
+    from with_medians
+    group by zip_code_prefix
+
+),
+
+final as (
+
+    select
+        aggregated.zip_code_prefix,
+        aggregated.latitude,
+        aggregated.longitude,
+        city_counts.city,
+        city_counts.state,
+        aggregated.points
+    from aggregated
+    inner join city_counts
+        on aggregated.zip_code_prefix = city_counts.zip_code_prefix
+        and city_counts.popularity_rank = 1
+
+)
+
+select * from final

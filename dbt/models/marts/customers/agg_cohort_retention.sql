@@ -1,0 +1,94 @@
+{#- First-purchase month cohorts: of the customers whose first order fell in the cohort
+    month, how many ordered again in month 1..12 after it (month 0 is the cohort itself).
+    Orders of any status count as activity. Only months already observed appear. -#}
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+cohorts as (
+
+    select
+        customer_unique_id,
+        cast({{ dbt.date_trunc('month', 'first_order_at') }} as date) as cohort_month
+    from customers
+
+),
+
+cohort_sizes as (
+
+    select cohort_month, count(*) as cohort_size
+    from cohorts
+    group by cohort_month
+
+),
+
+activity as (
+
+    select distinct
+        cohorts.cohort_month,
+        cohorts.customer_unique_id,
+        {{ dbt.datediff(
+            'cohorts.cohort_month',
+            'cast(' ~ dbt.date_trunc('month', 'orders.purchased_at') ~ ' as date)',
+            'month'
+        ) }} as months_since
+    from orders
+    inner join cohorts on orders.customer_unique_id = cohorts.customer_unique_id
+
+),
+
+retained as (
+
+    select cohort_month, months_since, count(*) as retained
+    from activity
+    where months_since between 0 and 12
+    group by cohort_month, months_since
+
+),
+
+observed_months as (
+
+    select
+        cohort_sizes.cohort_month,
+        cohort_sizes.cohort_size,
+        offsets.months_since
+    from cohort_sizes
+    cross join (
+        {% for n in range(13) -%}
+        select {{ n }} as months_since{% if not loop.last %} union all {% endif %}
+        {%- endfor %}
+    ) as offsets
+    where {{ dbt.dateadd('month', 'offsets.months_since', 'cohort_sizes.cohort_month') }}
+        <= (select max(purchased_at) from orders)
+
+),
+
+final as (
+
+    select
+        observed_months.cohort_month,
+        cast(observed_months.months_since as {{ dbt.type_bigint() }}) as months_since,
+        cast(observed_months.cohort_size as {{ dbt.type_bigint() }}) as cohort_size,
+        cast(coalesce(retained.retained, 0) as {{ dbt.type_bigint() }}) as retained,
+        cast(
+            {{ ratio('coalesce(retained.retained, 0)', 'observed_months.cohort_size') }}
+            as {{ type_rate() }}
+        ) as retention_rate
+    from observed_months
+    left join retained
+        on observed_months.cohort_month = retained.cohort_month
+        and observed_months.months_since = retained.months_since
+
+)
+
+select * from final

@@ -1,0 +1,109 @@
+{#- Customer value to date and RFM. Scores are quintile bands over all customers with a
+    placed order: a value above the 20th/40th/60th/80th percentile adds one point, so equal
+    values always share a score (most Olist customers order once: F is 1 for them).
+    Recency is measured to the run date; fewer days scores higher. -#}
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+    where {{ is_placed() }}
+
+),
+
+per_customer as (
+
+    select
+        customer_unique_id,
+        count(*) as orders_count,
+        sum(order_value) as historical_revenue,
+        min(purchased_at) as first_order_at,
+        max(purchased_at) as last_order_at
+    from orders
+    group by customer_unique_id
+
+),
+
+measured as (
+
+    select
+        per_customer.*,
+        {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }} as tenure_days,
+        {{ dbt.datediff('last_order_at', run_date(), 'day') }} as recency_days
+    from per_customer
+
+),
+
+{% set quintiles = [0.2, 0.4, 0.6, 0.8] %}
+cut_points as (
+
+    select
+        measured.*,
+        {% for q in quintiles %}
+        {{ percentile_over('recency_days', q) }} as recency_p{{ (q * 100) | int }},
+        {{ percentile_over('orders_count', q) }} as frequency_p{{ (q * 100) | int }},
+        {{ percentile_over('historical_revenue', q) }} as monetary_p{{ (q * 100) | int }}{% if not loop.last %},{% endif %}
+        {% endfor %}
+    from measured
+
+),
+
+scored as (
+
+    select
+        customer_unique_id,
+        orders_count,
+        historical_revenue,
+        first_order_at,
+        last_order_at,
+        tenure_days,
+        recency_days,
+        5 {% for q in quintiles %}- case when recency_days > recency_p{{ (q * 100) | int }} then 1 else 0 end {% endfor %} as r_score,
+        1 {% for q in quintiles %}+ case when orders_count > frequency_p{{ (q * 100) | int }} then 1 else 0 end {% endfor %} as f_score,
+        1 {% for q in quintiles %}+ case when historical_revenue > monetary_p{{ (q * 100) | int }} then 1 else 0 end {% endfor %} as m_score
+    from cut_points
+
+),
+
+segmented as (
+
+    select
+        scored.*,
+        case
+            when r_score >= 4 and f_score >= 4 then 'champions'
+            when r_score >= 4 then 'recent'
+            when r_score = 3 and f_score >= 4 then 'loyal'
+            when r_score = 3 then 'needs_attention'
+            when f_score >= 4 then 'at_risk'
+            else 'hibernating'
+        end as rfm_segment
+    from scored
+
+),
+
+final as (
+
+    select
+        cast(customer_unique_id as {{ dbt.type_string() }}) as customer_unique_id,
+        cast(orders_count as {{ dbt.type_bigint() }}) as orders_count,
+        cast(historical_revenue as {{ type_money() }}) as historical_revenue,
+        cast({{ ratio('historical_revenue', 'orders_count') }} as {{ type_money() }}) as aov,
+        first_order_at,
+        last_order_at,
+        cast(tenure_days as {{ dbt.type_bigint() }}) as tenure_days,
+        cast(recency_days as {{ dbt.type_bigint() }}) as recency_days,
+        cast(r_score as {{ dbt.type_bigint() }}) as r_score,
+        cast(f_score as {{ dbt.type_bigint() }}) as f_score,
+        cast(m_score as {{ dbt.type_bigint() }}) as m_score,
+        cast(
+            cast(r_score as {{ dbt.type_string() }})
+            || cast(f_score as {{ dbt.type_string() }})
+            || cast(m_score as {{ dbt.type_string() }})
+            as {{ dbt.type_string() }}
+        ) as rfm_cell,
+        cast(rfm_segment as {{ dbt.type_string() }}) as rfm_segment
+    from segmented
+
+)
+
+select * from final

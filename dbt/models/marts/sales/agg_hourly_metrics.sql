@@ -1,0 +1,69 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='hour_start',
+        incremental_strategy='merge',
+        on_schema_change='fail',
+    )
+}}
+
+{#- Purchase hour grain. Incremental: only the hours that hold an order changed since the
+    last build are recomputed (from all of that hour's orders). -#}
+with
+
+orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+hourly as (
+
+    select
+        {{ dbt.date_trunc('hour', 'purchased_at') }} as hour_start,
+        order_id,
+        order_status,
+        order_value,
+        _loaded_at
+    from orders
+
+),
+
+{% if is_incremental() %}
+changed_hours as (
+
+    select distinct hour_start
+    from hourly
+    where _loaded_at > (select max(_loaded_at) from {{ this }})
+
+),
+{% endif %}
+
+aggregated as (
+
+    select
+        hourly.hour_start,
+        count(case when {{ is_placed() }} then 1 end) as orders,
+        sum(case when {{ is_placed() }} then order_value else 0 end) as gmv,
+        max(hourly._loaded_at) as _loaded_at
+    from hourly
+    {% if is_incremental() %}
+    inner join changed_hours on hourly.hour_start = changed_hours.hour_start
+    {% endif %}
+    group by hourly.hour_start
+
+),
+
+final as (
+
+    select
+        cast(hour_start as {{ dbt.type_timestamp() }}) as hour_start,
+        cast(extract(hour from hour_start) as {{ dbt.type_bigint() }}) as hour_of_day,
+        cast(orders as {{ dbt.type_bigint() }}) as orders,
+        cast(gmv as {{ type_money() }}) as gmv,
+        _loaded_at
+    from aggregated
+
+)
+
+select * from final
