@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from olist import batches, cleaning, quality_store, warehouse
+from olist import batches, cleaning, landing_zone, quality_store, warehouse
 from olist.quality import CriticalQualityFailure
 from olist.settings import Settings, load_settings
 
@@ -22,7 +22,8 @@ def apply_contracts(
     run_id: str,
     tables: list[str] | None,
     threshold: float,
-    batches_dir: Path | None = None,
+    batches_location: Path | str | None = None,
+    gcs_block: str | None = None,
 ) -> cleaning.CleanOutcome:
     logger = get_run_logger()
     with warehouse.connect(warehouse_path) as con:
@@ -32,8 +33,9 @@ def apply_contracts(
             outcome.tables.extend(batch_tables)
             outcome.checks.extend(batch_checks)
             outcome.committed = committed
-            if committed and batches_dir is not None:
-                moved = batches.file_away(con, batches_dir)
+            if committed and batches_location is not None:
+                zone = landing_zone.open_zone(batches_location, gcs_block)
+                moved = batches.file_away(con, zone)
                 logger.info(
                     "batch files archived: %s; rejected: %s",
                     len(moved["archive"]),
@@ -66,7 +68,12 @@ def clean_flow(
 ) -> list[quality_store.CheckResult]:
     settings = settings or load_settings()
     outcome = apply_contracts(
-        settings.warehouse, run_id, tables, settings.quarantine_threshold, settings.batches_dir
+        settings.warehouse,
+        run_id,
+        tables,
+        settings.quarantine_threshold,
+        settings.batches_location,
+        settings.gcs_bucket_block,
     )
     if not outcome.committed:
         # name the rules behind the hole too: e.g. a changed date format is a column's

@@ -1,5 +1,7 @@
 """Ingest: the 9 source CSVs and any JSON order batches → ``landing`` (strict parsing),
-every file recorded in ``ops.file_ledger``; content loaded before is skipped."""
+every file recorded in ``ops.file_ledger``; content loaded before is skipped. Sources come
+from a folder or, in production, a GCS prefix (``OLIST_SOURCE_URI`` / ``OLIST_BATCHES_URI``):
+see ``olist.landing_zone``."""
 
 from __future__ import annotations
 
@@ -7,21 +9,24 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from olist import batches, ingest, warehouse
+from olist import batches, ingest, landing_zone, warehouse
 from olist.settings import Settings, load_settings
 
 
 @task(name="land-source-files", timeout_seconds=1800)
 def land_sources(
-    source_dir: Path,
+    source: Path | str,
     warehouse_path: Path,
     batch_id: str,
     harmless_extras: dict[str, list[str]] | None = None,
+    gcs_block: str | None = None,
 ) -> dict[str, list[str]]:
-    with warehouse.connect(warehouse_path) as con:
-        result = ingest.ingest_folder(con, source_dir, batch_id, harmless_extras)
-        batches.ensure_batch_tables(con)  # dbt unions them even before the first batch
+    zone = landing_zone.open_zone(source, gcs_block)
     logger = get_run_logger()
+    logger.info("source files from %s", zone.uri)
+    with warehouse.connect(warehouse_path) as con:
+        result = ingest.ingest_zone(con, zone, batch_id, harmless_extras)
+        batches.ensure_batch_tables(con)  # dbt unions them even before the first batch
     for f in result.landed:
         logger.info(
             "%s: %s records parsed, %s unparsable", f.file.name, f"{f.loaded:,}", f.rejected
@@ -33,12 +38,18 @@ def land_sources(
 
 @task(name="land-order-batches", timeout_seconds=1800)
 def land_order_batches(
-    batches_dir: Path, warehouse_path: Path, run_id: str
+    batches_location: Path | str,
+    warehouse_path: Path,
+    run_id: str,
+    gcs_block: str | None = None,
 ) -> dict[str, list[str]]:
-    with warehouse.connect(warehouse_path) as con:
-        batches.file_away(con, batches_dir)  # files an interrupted run left behind
-        result = batches.land_batches(con, batches_dir, run_id)
+    zone = landing_zone.open_zone(batches_location, gcs_block)
     logger = get_run_logger()
+    with warehouse.connect(warehouse_path) as con:
+        # files an interrupted run left behind (and, while the clean flow files away only
+        # local folders, the bucket's files that the last committed load decided)
+        batches.file_away(con, zone)
+        result = batches.land_batches(con, zone, run_id)
     logger.info(
         "order batches: %s landed, %s already loaded, %s rejected",
         len(result.landed),
@@ -59,8 +70,14 @@ def ingest_flow(settings: Settings | None = None, batch_id: str = "manual") -> d
     """Land new or changed source files; files whose content was loaded before are skipped."""
     settings = settings or load_settings()
     summary = land_sources(
-        settings.source_dir, settings.warehouse, batch_id, settings.harmless_extra_columns
+        settings.source_location,
+        settings.warehouse,
+        batch_id,
+        settings.harmless_extra_columns,
+        settings.gcs_bucket_block,
     )
-    if settings.batches_dir is not None:
-        summary |= land_order_batches(settings.batches_dir, settings.warehouse, batch_id)
+    if settings.batches_location is not None:
+        summary |= land_order_batches(
+            settings.batches_location, settings.warehouse, batch_id, settings.gcs_bucket_block
+        )
     return summary

@@ -35,7 +35,7 @@ def platform_flow(
     run_id = run_id or new_run_id()
     logger = get_run_logger()
     with warehouse_lock(settings.warehouse, holder=f"platform run {run_id}"):
-        logger.info("run %s: %s → %s", run_id, settings.source_dir, settings.warehouse)
+        logger.info("run %s: %s → %s", run_id, settings.source_location, settings.warehouse)
         stages = StageRecorder()
         with stages.stage("ingest"):
             summary = ingest_flow(settings, batch_id=run_id)
@@ -56,7 +56,10 @@ def platform_flow(
                 }
         with warehouse.connect(settings.warehouse) as con:
             runs.start_run(
-                con, run_id, str(flow_run.id) if flow_run.id else None, str(settings.source_dir)
+                con,
+                run_id,
+                str(flow_run.id) if flow_run.id else None,
+                str(settings.source_location),
             )
         try:
             report = _run_stages(settings, run_id, landed, skip_train, stages)
@@ -82,9 +85,9 @@ def _run_stages(
     with stages.stage("contracts"):
         contract_results = clean_flow(settings, run_id=run_id, tables=landed)
     with stages.stage("dbt"):
-        transform_flow(settings)
+        dbt_results = transform_flow(settings, run_id=run_id)
     with stages.stage("quality"):
-        results = quality_flow(settings, run_id=run_id, upstream=contract_results)
+        results = quality_flow(settings, run_id=run_id, upstream=[*contract_results, *dbt_results])
     if not skip_train:
         with stages.stage("train"):
             train_flow(settings, run_id=run_id)

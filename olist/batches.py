@@ -6,13 +6,13 @@ orders with their customer, items and payments nested. Each file is recorded in
 same columns as the CSV contracts, validated by the same pandera models, and appended to
 ``bronze.batch_<table>``; rejected rows go to ``quarantine.batch_<table>`` with a reason.
 A file that is not valid JSON or lacks required fields is moved to ``rejected/`` with a
-``.reason.txt`` beside it, and nothing of it is loaded.
+``.reason.txt`` beside it, and nothing of it is loaded. The landing folder may be any
+landing zone (``olist.landing_zone``): a local folder or, in production, a GCS prefix.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from contracts import CONTRACTS
 from contracts.sources import SOURCES, Reference
 from olist.cleaning import CleanResult, find_orphans, gate_check, validate_frame
 from olist.ingest import already_loaded, ensure_ledger, sha256_file
+from olist.landing_zone import LandingZone, as_zone
 from olist.quality_store import CheckResult
 from olist.warehouse import ensure_schemas, row_count, scalar
 
@@ -141,15 +142,29 @@ class BatchIngest:
     rejected: list[tuple[Path, str]] = field(default_factory=list)
 
 
-def land_batches(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> BatchIngest:
-    """Parse every new batch file in ``folder`` into ``landing.batch_*``."""
+def land_batches(
+    con: duckdb.DuckDBPyConnection, folder: Path | LandingZone, run_id: str
+) -> BatchIngest:
+    """Parse every new batch file in ``folder`` into ``landing.batch_*``.
+
+    The paths in the result are the local copies' (gone afterwards for a bucket): only
+    their names, which are the files' own, mean anything to a caller."""
+    zone = as_zone(folder)
+    names = zone.names(BATCH_GLOB)
+    with zone.local_copies(names) as local:
+        return _land_batch_files(con, [local / name for name in names], run_id)
+
+
+def _land_batch_files(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], run_id: str
+) -> BatchIngest:
     ensure_batch_tables(con)
     ensure_ledger(con)
     result = BatchIngest()
     frames: dict[str, list[pd.DataFrame]] = {t: [] for t in BATCH_TABLES}
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     seen: set[str] = set()
-    for path in sorted(folder.glob(BATCH_GLOB)) if folder.is_dir() else []:
+    for path in paths:
         digest = sha256_file(path)
         if digest in seen or already_loaded(con, digest):  # a re-delivery, now or before
             result.skipped.append(path)
@@ -329,24 +344,27 @@ def _per_file(
     ]
 
 
-def file_away(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, list[str]]:
+def file_away(con: duckdb.DuckDBPyConnection, folder: Path | LandingZone) -> dict[str, list[str]]:
     """Move batch files whose fate the ledger records out of the landing folder: loaded
     ones (and re-deliveries of loaded content) to ``archive/``, unreadable ones to
     ``rejected/`` with a ``.reason.txt``. Files of an uncommitted load stay put."""
+    zone = as_zone(folder)
     moved: dict[str, list[str]] = {"archive": [], "rejected": []}
-    for path in sorted(folder.glob(BATCH_GLOB)) if folder.is_dir() else []:
-        rows = con.execute(
-            "select status, message from ops.file_ledger where sha256 = ? and status in "
-            "('loaded', 'rejected') order by status",
-            [sha256_file(path)],
-        ).fetchall()
-        if not rows:
-            continue
-        status, message = rows[0]  # 'loaded' sorts before 'rejected'
-        target = folder / ("archive" if status == "loaded" else "rejected")
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), target / path.name)
-        if status == "rejected":
-            (target / f"{path.name}.reason.txt").write_text(f"{message}\n", encoding="utf-8")
-        moved[target.name].append(path.name)
+    names = zone.names(BATCH_GLOB)
+    with zone.local_copies(names) as local:  # the ledger knows content by sha256 only
+        for name in names:
+            rows = con.execute(
+                "select status, message from ops.file_ledger where sha256 = ? and status in "
+                "('loaded', 'rejected') order by status",
+                [sha256_file(local / name)],
+            ).fetchall()
+            if not rows:
+                continue
+            status, message = rows[0]  # 'loaded' sorts before 'rejected'
+            if status == "loaded":
+                zone.file_away(name, "archive")
+                moved["archive"].append(name)
+            else:
+                zone.file_away(name, "rejected", reason=f"{message}")
+                moved["rejected"].append(name)
     return moved

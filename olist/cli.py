@@ -26,6 +26,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
     if batches := getattr(args, "batches", None):
         settings.batches_dir = Path(batches).resolve()
+        settings.batches_uri = None  # the flag beats OLIST_BATCHES_URI
     return settings
 
 
@@ -92,7 +93,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
 
     try:
         if name == "platform":
-            if not _has_sources(settings.source_dir):
+            if settings.source_uri is None and not _has_sources(settings.source_dir):
                 if settings.source_dir != load_settings().source_dir or args.source:
                     raise MissingSourceError(
                         f"{settings.source_dir}: the 9 Olist CSVs are not there"
@@ -109,7 +110,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             result = platform_flow(settings, skip_train=args.skip_train)
             if result["up_to_date"]:
                 _say(
-                    f"nothing new in {settings.source_dir}: every file was already loaded and "
+                    f"nothing new in {settings.source_location}: every file was already loaded and "
                     f"the last run succeeded, so {settings.warehouse} is unchanged."
                 )
                 return 0
@@ -125,8 +126,11 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                 + ", ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in result["stages"])
             )
             return 0
+        options = {}
+        if name == "transform":
+            options = {"full_refresh": args.full_refresh, "run_date": args.run_date}
         with warehouse_lock(settings.warehouse, holder=f"olist {name}"):
-            _stage_flows()[name](settings)
+            _stage_flows()[name](settings, **options)
         return 0
     except SchemaDriftError as err:
         _explain(
@@ -231,6 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     ]:
         p = sub.add_parser(stage, help=text)
         common(p)
+        if stage == "transform":
+            p.add_argument(
+                "--full-refresh",
+                action="store_true",
+                help="rebuild the incremental marts from scratch",
+            )
+            p.add_argument(
+                "--run-date",
+                help="'as of' date for recency and report marts (default: latest purchase)",
+            )
         p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))
 
     p = sub.add_parser("calibrate", help="compare a synthetic folder's shape with real data")

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from contracts.sources import SOURCES, SourceTable
+from olist.landing_zone import LandingZone, LocalFolder
 from olist.warehouse import ensure_schemas, scalar
 
 LEDGER_DDL = """
@@ -53,7 +54,7 @@ create table if not exists quarantine.parse_errors (
 class SchemaDriftError(ValueError):
     """A source file's header differs from its contract."""
 
-    def __init__(self, file: Path, column: str, expected: str) -> None:
+    def __init__(self, file: Path | str, column: str, expected: str) -> None:
         self.file, self.column, self.expected = file, column, expected
         super().__init__(f"{file}: column {column!r}: {expected}")
 
@@ -279,3 +280,35 @@ def ingest_folder(
         )
         landed.append(result)
     return IngestResult(landed, skipped)
+
+
+def ingest_zone(
+    con: duckdb.DuckDBPyConnection,
+    zone: LandingZone,
+    batch_id: str,
+    harmless_extras: dict[str, list[str]] | None = None,
+) -> IngestResult:
+    """``ingest_folder`` over a landing zone: a folder is ingested in place; a bucket's 9
+    files are checked for presence before anything is downloaded, then parsed from local
+    copies under their own names (so the ledger and exactly-once are as for a folder), and
+    errors name the object, not the temporary copy that is gone by the time a user reads
+    them."""
+    if isinstance(zone, LocalFolder):
+        return ingest_folder(con, zone.path, batch_id, harmless_extras)
+    names = [s.file for s in SOURCES]
+    present = set(zone.names())
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise MissingSourceError(f"{zone.uri}: missing source files: {', '.join(missing)}")
+    with zone.local_copies(names) as folder:
+        try:
+            return ingest_folder(con, folder, batch_id, harmless_extras)
+        except SchemaDriftError as err:
+            raise SchemaDriftError(
+                zone.uri_of(Path(err.file).name), err.column, err.expected
+            ) from None
+        except SourceEncodingError as err:
+            message = str(err)
+            for name in names:
+                message = message.replace(str(folder / name), zone.uri_of(name))
+            raise SourceEncodingError(message) from None

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Environment = Literal["local", "ci", "production"]
 
@@ -70,6 +70,38 @@ class Settings(BaseModel):
     # source table → extra columns accepted (and dropped) instead of being schema drift
     harmless_extra_columns: dict[str, list[str]] = Field(default_factory=dict)
     env: str = "local"
+    # production landing zone: gs://bucket/prefix; when set it replaces the folder above
+    source_uri: str | None = None
+    batches_uri: str | None = None
+    # a saved prefect-gcp GcsBucket block whose credentials reach the bucket (none: ADC)
+    gcs_bucket_block: str | None = None
+
+    @field_validator("source_uri", "batches_uri")
+    @classmethod
+    def _gs_uri(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_gs_uri(value)
+        return value
+
+    @property
+    def source_location(self) -> str | Path:
+        """Where the 9 CSVs are read from: the bucket when one is set, else the folder."""
+        return self.source_uri or self.source_dir
+
+    @property
+    def batches_location(self) -> str | Path | None:
+        """Where JSON order batches land (None: batches are not ingested)."""
+        return self.batches_uri or self.batches_dir
+
+
+def parse_gs_uri(uri: str) -> tuple[str, str]:
+    """``gs://bucket/some/prefix/`` → ``("bucket", "some/prefix")``; refuses anything else,
+    so a typo cannot silently fall back to a local folder of the same name."""
+    scheme, sep, rest = uri.partition("://")
+    bucket, _, prefix = rest.partition("/")
+    if scheme != "gs" or not sep or not bucket:
+        raise ValueError(f"{uri!r} is not a GCS location: expected gs://bucket[/prefix]")
+    return bucket, prefix.strip("/")
 
 
 def parse_harmless_extras(value: str) -> dict[str, list[str]]:
@@ -89,6 +121,17 @@ def parse_harmless_extras(value: str) -> dict[str, list[str]]:
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else None
+
+
+def _env_gs_uri(name: str) -> str | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        parse_gs_uri(value)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+    return value
 
 
 def load_settings(
@@ -119,4 +162,8 @@ def load_settings(
             os.environ.get("OLIST_HARMLESS_EXTRA_COLUMNS", "")
         ),
         env=environment(),
+        # a --source flag names a folder and beats a bucket set in the environment
+        source_uri=None if source_dir else _env_gs_uri("OLIST_SOURCE_URI"),
+        batches_uri=_env_gs_uri("OLIST_BATCHES_URI"),
+        gcs_bucket_block=os.environ.get("OLIST_GCS_BUCKET_BLOCK") or None,
     )
