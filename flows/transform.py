@@ -1,18 +1,58 @@
-"""Transform: ``dbt build`` through prefect-dbt, one Prefect task per dbt node."""
+"""Transform: ``dbt build`` through prefect-dbt, one Prefect task per dbt node; every dbt
+test outcome is recorded in ``quality.check_results`` next to pandera's and GX's."""
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import UTC, datetime
+from pathlib import Path
 
-from prefect import flow
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
 from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
+from olist import dbt_results, quality_store, warehouse
+from olist.quality_store import CheckResult
 from olist.settings import Settings, load_settings
-from olist.warehouse import release_dbt_duckdb
+
+
+@task(name="record-dbt-test-results")
+def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> list[CheckResult]:
+    """Results of this invocation only: stale artifacts of an earlier build are ignored."""
+    artifacts = dbt_results.load_artifacts(Path(settings.dbt_project_dir) / "target")
+    if artifacts is None or artifacts.generated_at < started:
+        get_run_logger().warning("dbt wrote no run results: no dbt test outcome recorded")
+        return []
+    with warehouse.connect(settings.warehouse) as con:
+        samples, row_count = (
+            dbt_results.duckdb_probes(con) if settings.dbt_target == "duckdb" else (None, None)
+        )
+        results = dbt_results.to_check_results(artifacts, run_id, samples, row_count)
+        for r in results:
+            r.flow_run_id = str(flow_run.id) if flow_run.id else None
+        quality_store.write_results(con, results)
+    failed = [r for r in results if not r.passed]
+    get_run_logger().info(
+        "dbt tests: %s recorded, %s failed (%s critical)",
+        len(results),
+        len(failed),
+        sum(r.severity == "critical" for r in failed),
+    )
+    return results
 
 
 @flow(name="transform", log_prints=True)
-def transform_flow(settings: Settings | None = None, select: str | None = None) -> None:
+def transform_flow(
+    settings: Settings | None = None,
+    select: str | None = None,
+    full_refresh: bool = False,
+    run_date: str | None = None,
+    run_id: str = "manual",
+) -> list[CheckResult]:
+    """``dbt build``. Incremental marts merge what changed unless ``full_refresh``;
+    ``run_date`` (ISO date) pins the "as of" day of the report marts. A failing node fails
+    the flow with its name, after the test outcomes are recorded."""
     settings = settings or load_settings()
     # profiles.yml reads locations only from the environment
     os.environ["OLIST_WAREHOUSE"] = str(settings.warehouse)
@@ -24,8 +64,14 @@ def transform_flow(settings: Settings | None = None, select: str | None = None) 
         ),
         raise_on_failure=True,
     )
-    args = ["build", "--target", settings.dbt_target] + (["--select", select] if select else [])
+    args = ["build", "--target", settings.dbt_target]
+    args += ["--select", select] if select else []
+    args += ["--full-refresh"] if full_refresh else []
+    args += ["--vars", json.dumps({"run_date": run_date})] if run_date else []
+    started = datetime.now(UTC).replace(tzinfo=None)
     try:
         runner.invoke(args)
     finally:
-        release_dbt_duckdb()
+        warehouse.release_dbt_duckdb()
+        results = record_dbt_results(settings, run_id, started)
+    return results

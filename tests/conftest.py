@@ -32,3 +32,15 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synthetic")
     generate(out, scale=0.1, seed=1)
     return out
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real sample through ingest, contracts and ``dbt build`` (read it, don't write)."""
+    from tests.dbt_helpers import dbt, load_bronze
+
+    work = tmp_path_factory.mktemp("sample_warehouse")
+    path = work / "olist.duckdb"
+    load_bronze(sample_dir, path)
+    dbt(path, work, "build")
+    return path

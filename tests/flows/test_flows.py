@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -47,8 +48,15 @@ def test_dbt_builds_the_marts_from_bronze(built) -> None:
             "where abs(order_value - (items_value + freight_value)) > 0.001"
         ).fetchall()
         assert bad[0][0] == 0
+        dbt_checks = con.sql(
+            "select count(*), count(*) filter (where not passed), "
+            "count(*) filter (where check_name like 'unit_test:%') "
+            "from quality.check_results where check_engine = 'dbt' and run_id = 'manual'"
+        ).fetchall()[0]
     finally:
         con.close()
+    total, failed, unit = dbt_checks
+    assert total > 100 and failed == 0 and unit >= 4  # every data and unit test, all green
 
 
 def test_quality_flow_records_every_engine_and_passes_on_the_sample(built) -> None:
@@ -85,6 +93,23 @@ def test_critical_gx_failure_fails_the_flow_and_is_recorded(built) -> None:
     finally:
         con.close()
     assert ("order_id", 6) in failed
+
+    # fct_orders is incremental, so the next build keeps the duplicates and its dbt test
+    # fails the flow by name; the outcome is recorded with the failing keys as samples
+    with pytest.raises(ValueError, match="unique_fct_orders_order_id"):
+        transform_flow(settings, run_id="r-dbt-bad")
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        (row,) = con.sql(
+            "select severity, unexpected_count, observed_count, sample_values "
+            "from quality.check_results where run_id = 'r-dbt-bad' and check_engine = 'dbt' "
+            "and check_name = 'unique:unique_fct_orders_order_id'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert row[:3] == ("critical", 3, 8138)
+    assert len(json.loads(row[3])) == 3
+    transform_flow(settings, full_refresh=True)  # rebuild from silver for the later tests
 
 
 def test_order_batches_flow_through_to_the_marts_exactly_once(built) -> None:

@@ -1,0 +1,46 @@
+"""Build a real warehouse for data tests: ingest + contracts into a DuckDB file, then the dbt
+CLI in a subprocess (its own target and log folders, so parallel builds never collide)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from olist import batches, cleaning, ingest, warehouse
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_bronze(source: Path, warehouse_path: Path, batch_id: str = "b1") -> None:
+    with warehouse.connect(warehouse_path) as con:
+        result = ingest.ingest_folder(con, source, batch_id)
+        batches.ensure_batch_tables(con)
+        cleaning.clean_all(con, batch_id, result.tables)
+
+
+def dbt(
+    warehouse_path: Path, work: Path, *args: str, run_vars: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``dbt <args>`` on the DuckDB target; fail with dbt's own output if it fails."""
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        *args,
+        "--profiles-dir",
+        str(REPO / "dbt"),
+        "--project-dir",
+        str(REPO / "dbt"),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    if run_vars:
+        command += ["--vars", json.dumps(run_vars)]
+    env = {**os.environ, "OLIST_WAREHOUSE": str(warehouse_path), "OLIST_DBT_TARGET": "duckdb"}
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-5000:]}")
+    return proc
