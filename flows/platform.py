@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from flows.clean import clean_flow
@@ -14,11 +14,25 @@ from flows.quality import quality_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
-from olist import runs, warehouse
+from olist import publish, quality_store, runs, warehouse
 from olist.locking import warehouse_lock
 from olist.reporting import write_run_report
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
+
+
+@task(name="publish-gold")
+def publish_gold(settings: Settings, run_id: str) -> list[str]:
+    """Audited marts → ``gold`` in one transaction, then the run's quality verdict."""
+    with warehouse.connect(settings.warehouse) as con:
+        tables = publish.publish(con)
+        quality_store.record_run(con, run_id, _flow_run_id(), True)
+    get_run_logger().info("published %s marts to gold: %s", len(tables), ", ".join(tables))
+    return tables
+
+
+def _flow_run_id() -> str | None:
+    return str(flow_run.id) if flow_run.id else None
 
 
 def new_run_id() -> str:
@@ -66,6 +80,11 @@ def platform_flow(
         except BaseException as err:
             with warehouse.connect(settings.warehouse) as con:
                 runs.finish_run(con, run_id, "failed", str(err)[:2000])
+                if not quality_store.run_recorded(con, run_id):  # else: published, then failed
+                    quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
+                results = quality_store.results_for_run(con, run_id)
+            report = write_run_report(settings, run_id, results)
+            logger.error("run %s published nothing; the report: %s", run_id, report)
             raise
         finally:
             stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
@@ -85,9 +104,16 @@ def _run_stages(
     with stages.stage("contracts"):
         contract_results = clean_flow(settings, run_id=run_id, tables=landed)
     with stages.stage("dbt"):
-        dbt_results = transform_flow(settings, run_id=run_id)
+        dbt_results = transform_flow(settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA)
     with stages.stage("quality"):
-        results = quality_flow(settings, run_id=run_id, upstream=[*contract_results, *dbt_results])
+        results = quality_flow(
+            settings,
+            run_id=run_id,
+            upstream=[*contract_results, *dbt_results],
+            read_schemas={"gold": publish.AUDIT_SCHEMA},
+        )
+    with stages.stage("publish"):
+        publish_gold(settings, run_id)
     if not skip_train:
         with stages.stage("train"):
             train_flow(settings, run_id=run_id)

@@ -18,8 +18,12 @@ from olist.settings import Settings, load_settings
 
 
 @task(name="run-gx-checkpoint", timeout_seconds=1800)
-def run_checkpoint(warehouse_path: Path, run_id: str) -> list[quality_store.CheckResult]:
-    outcomes = run_suites(f"duckdb:///{warehouse_path.as_posix()}", SUITES)
+def run_checkpoint(
+    warehouse_path: Path, run_id: str, read_schemas: dict[str, str] | None = None
+) -> list[quality_store.CheckResult]:
+    outcomes = run_suites(
+        f"duckdb:///{warehouse_path.as_posix()}", SUITES, read_schemas=read_schemas
+    )
     results = from_gx(outcomes, run_id)
     for r in results:
         r.flow_run_id = str(flow_run.id) if flow_run.id else None
@@ -37,12 +41,14 @@ def quality_flow(
     settings: Settings | None = None,
     run_id: str = "manual",
     upstream: list[quality_store.CheckResult] | None = None,
+    read_schemas: dict[str, str] | None = None,
 ) -> list[quality_store.CheckResult]:
-    """Run GX checks and fail on a critical one. ``upstream`` (contract results) is
-    reported alongside; its critical row failures were already quarantined."""
+    """Run GX checks and fail on a critical one. ``upstream`` (contract and dbt results) is
+    reported alongside; critical contract row failures were already quarantined.
+    ``read_schemas`` points the gold suites at the audit schema before publishing."""
     settings = settings or load_settings()
     logger = get_run_logger()
-    results = run_checkpoint(settings.warehouse, run_id)
+    results = run_checkpoint(settings.warehouse, run_id, read_schemas)
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]
     summary = quality_store.summarize(everything)

@@ -49,10 +49,12 @@ def transform_flow(
     full_refresh: bool = False,
     run_date: str | None = None,
     run_id: str = "manual",
+    gold_schema: str = "gold",
 ) -> list[CheckResult]:
     """``dbt build``. Incremental marts merge what changed unless ``full_refresh``;
     ``run_date`` (ISO date) pins the "as of" day of the report marts. A failing node fails
-    the flow with its name, after the test outcomes are recorded."""
+    the flow with its name, after the test outcomes are recorded. ``gold_schema`` is where
+    the marts are written (the platform builds into an audit schema and publishes later)."""
     settings = settings or load_settings()
     # profiles.yml reads locations only from the environment
     os.environ["OLIST_WAREHOUSE"] = str(settings.warehouse)
@@ -67,7 +69,9 @@ def transform_flow(
     args = ["build", "--target", settings.dbt_target]
     args += ["--select", select] if select else []
     args += ["--full-refresh"] if full_refresh else []
-    args += ["--vars", json.dumps({"run_date": run_date})] if run_date else []
+    dbt_vars = {"run_date": run_date} if run_date else {}
+    dbt_vars |= {"gold_schema": gold_schema} if gold_schema != "gold" else {}
+    args += ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         runner.invoke(args)

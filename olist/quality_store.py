@@ -72,9 +72,87 @@ COLUMNS = (
 )
 
 
+RUNS_DDL = """
+create table if not exists quality.runs (
+    run_id            varchar not null,
+    flow_run_id       varchar,
+    checks            bigint not null,
+    critical_failed   bigint not null,
+    warning_failed    bigint not null,
+    info_failed       bigint not null,
+    verdict           varchar not null,
+    published         boolean not null,
+    message           varchar,
+    recorded_at       timestamp not null
+)
+"""
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists quality")
     con.execute(CHECK_RESULTS_DDL)
+    con.execute(RUNS_DDL)
+
+
+def verdict(results: list[CheckResult], failed_run: bool = False) -> str:
+    """``fail`` with a critical failure (or a run that broke before its checks finished),
+    ``warn`` with a failed warning, else ``pass``."""
+    failed = {r.severity for r in results if not r.passed}
+    if failed_run or "critical" in failed:
+        return "fail"
+    return "warn" if "warning" in failed else "pass"
+
+
+def record_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    flow_run_id: str | None,
+    published: bool,
+    message: str | None = None,
+) -> str:
+    """One ``quality.runs`` row from the run's rows in ``quality.check_results``."""
+    ensure_tables(con)
+    results = results_for_run(con, run_id)
+    outcome = verdict(results, failed_run=not published)
+    failed = [r for r in results if not r.passed]
+    con.execute(
+        "insert into quality.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
+        [
+            run_id,
+            flow_run_id,
+            len(results),
+            sum(r.severity == "critical" for r in failed),
+            sum(r.severity == "warning" for r in failed),
+            sum(r.severity == "info" for r in failed),
+            outcome,
+            published,
+            message,
+        ],
+    )
+    return outcome
+
+
+def run_recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    ensure_tables(con)
+    return bool(
+        con.execute("select count(*) from quality.runs where run_id = ?", [run_id]).fetchall()[0][0]
+    )
+
+
+def results_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]:
+    """Every check result recorded for ``run_id``, whatever engine wrote it."""
+    ensure_tables(con)
+    rows = con.execute(
+        f"select {', '.join(COLUMNS)} from quality.check_results where run_id = ? "
+        "order by observed_at, table_name, check_name",
+        [run_id],
+    ).fetchall()
+    out = []
+    for row in rows:
+        data = dict(zip(COLUMNS, row, strict=True))
+        data["sample_values"] = json.loads(data["sample_values"] or "[]")
+        out.append(CheckResult(**data))
+    return out
 
 
 def write_results(con: duckdb.DuckDBPyConnection, results: list[CheckResult]) -> int:

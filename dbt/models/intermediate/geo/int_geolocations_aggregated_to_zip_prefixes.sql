@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 {#- One point per zip prefix: the median of the points that fall inside Brazil's bounding
     box (Olist geolocation has ~1M raw points, duplicates and a few abroad). -#}
 with

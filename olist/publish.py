@@ -1,0 +1,49 @@
+"""Write-audit-publish: dbt writes the gold marts to an audit schema, the checks read them
+there, and only a run without a critical failure copies them to ``gold``, the schema
+readers use. The copy is one DuckDB transaction, so readers see the previous publication
+or the new one, never a mix; a failed run leaves ``gold`` as it was.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+AUDIT_SCHEMA = "gold_audit"
+PUBLISHED_SCHEMA = "gold"
+
+
+def audit_tables(con: duckdb.DuckDBPyConnection, audit_schema: str = AUDIT_SCHEMA) -> list[str]:
+    return [
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
+            [audit_schema],
+        ).fetchall()
+    ]
+
+
+def publish(
+    con: duckdb.DuckDBPyConnection,
+    audit_schema: str = AUDIT_SCHEMA,
+    schema: str = PUBLISHED_SCHEMA,
+) -> list[str]:
+    """Replace every published mart with its audited copy, all or nothing.
+
+    Tables in ``schema`` that dbt does not build (``customer_scores``) are left alone.
+    """
+    tables = audit_tables(con, audit_schema)
+    if not tables:
+        raise RuntimeError(f"nothing to publish: schema {audit_schema} has no tables")
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create schema if not exists {schema}")
+        for table in tables:
+            con.execute(
+                f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
+            )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return tables

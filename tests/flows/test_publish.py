@@ -1,0 +1,69 @@
+"""Write-audit-publish through the platform flow: marts are built and checked in
+``gold_audit``; only a run without a critical failure replaces ``gold``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.platform import platform_flow
+from olist.settings import load_settings
+from olist.synthetic.batches import generate_batch
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _query(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_good_gold(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    settings = load_settings(
+        source_dir=sample_dir, warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path / "reports"
+    )
+    settings.batches_dir = tmp_path / "batches"
+    platform_flow(settings, skip_train=True, run_id="good")
+
+    wh = settings.warehouse
+    assert _query(wh, "select count(*) from gold.fct_orders") == [(8135,)]
+    differ = _query(
+        wh,
+        "select count(*) from (select * from gold.fct_orders "
+        "except all select * from gold_audit.fct_orders)",
+    )
+    assert differ == [(0,)]  # gold is the audited copy
+    ((verdict, published, critical),) = _query(
+        wh, "select verdict, published, critical_failed from quality.runs where run_id = 'good'"
+    )
+    assert (published, critical) == (True, 0)
+    assert verdict == "warn"  # the sample's real quirks are warnings, none critical
+
+    # plant a critical defect past the contracts: a duplicated product id in bronze (the
+    # silver key test catches it), and new batch orders so the run has something to publish
+    con = duckdb.connect(str(wh))
+    con.execute("insert into bronze.products select * from bronze.products limit 1")
+    con.close()
+    generate_batch(sample_dir, settings.batches_dir, n_orders=30, seed=9)
+    with pytest.raises(ValueError, match="unique_stg_olist__products_product_id"):
+        platform_flow(settings, skip_train=True, run_id="bad")
+
+    assert _query(wh, "select count(*) from gold.fct_orders") == [(8135,)]  # untouched
+    ((verdict, published, critical),) = _query(
+        wh, "select verdict, published, critical_failed from quality.runs where run_id = 'bad'"
+    )
+    assert (verdict, published) == ("fail", False) and critical >= 1
+    report = (settings.reports_dir / "quality" / "bad.html").read_text(encoding="utf-8")
+    assert "unique_stg_olist__products_product_id" in report  # the dbt test, by name
