@@ -6,13 +6,19 @@ STAMP  := $(VENV)/.installed
 SCALE  ?= 1
 SEED   ?= 1
 SAMPLE ?= ../shared/data/olist_sample
+# BigQuery emulator for the dbt-on-BigQuery test: its own venv (crucible pins its own duckdb).
+BQ_VENV   := .venv-bq
+BQ_STAMP  := $(BQ_VENV)/.installed-crucible-0.1.0a2
+BQ_PINS   := "crucible-emulator[server]==0.1.0a2" duckdb==1.5.6 sqlglot==30.22.0 \
+	starlette==1.10.0 uvicorn==0.54.0 anyio==4.16.0 h11==0.16.0 click==8.5.1 idna==3.20 \
+	pytz==2026.6 PyYAML==6.0.3 typing_extensions==4.16.0
 
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
 export MLFLOW_DISABLE_TELEMETRY ?= true
 
-.PHONY: help setup run test test-fast lint bench bench-ingest generate clean distclean
+.PHONY: help setup setup-bq-emulator run test test-fast test-bq lint bench bench-ingest bench-warehouse generate clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -28,20 +34,39 @@ $(STAMP): pyproject.toml constraints.txt
 		|| { echo "install check failed"; exit 1; }
 	@touch $(STAMP)
 
+setup-bq-emulator: $(BQ_STAMP)  ## create .venv-bq with crucible-emulator, a local BigQuery (~10-20 s)
+
+$(BQ_STAMP):
+	@test -x $(BQ_VENV)/bin/python || $(PYTHON) -m venv $(BQ_VENV)
+	@echo "installing crucible-emulator into $(BQ_VENV) (first time: ~10-20 s)"
+	@start=$$(date +%s); \
+	$(BQ_VENV)/bin/pip install --quiet --disable-pip-version-check --pre $(BQ_PINS) 2>&1 \
+		| grep -v "^WARNING: Location"; \
+	$(BQ_VENV)/bin/crucible --help >/dev/null || { echo "crucible install check failed"; exit 1; }; \
+	echo "crucible-emulator installed in $$(( $$(date +%s) - start )) s"
+	@touch $(BQ_STAMP)
+
 run: setup  ## generate synthetic data if absent, run the whole platform on DuckDB
 	@$(BIN)/olist run
 
-test: setup  ## unit, data, flow and end-to-end tests
+test: setup setup-bq-emulator  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
 	@$(BIN)/python -m pytest
 
-test-fast: setup  ## everything but the slow end-to-end tests
+test-fast: setup setup-bq-emulator  ## everything but the slow end-to-end tests
 	@$(BIN)/python -m pytest -m "not e2e"
+
+test-bq: setup setup-bq-emulator  ## only dbt build on the bigquery target against the local emulator
+	@$(BIN)/python -m pytest -m bigquery_emulator
 
 lint: setup  ## ruff lint + format check
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: setup  ## time generate + run per stage at SCALE (default 1)
+bench: setup  ## time generate + run per stage, then dbt build and nested vs star, at SCALE (default 1)
 	@$(BIN)/python -m bench --scale $(SCALE) --seed $(SEED)
+	@$(BIN)/python -m bench.warehouse --scale $(SCALE) --seed $(SEED)
+
+bench-warehouse: setup  ## dbt build time and nested-vs-star queries at SCALE
+	@$(BIN)/python -m bench.warehouse --scale $(SCALE) --seed $(SEED)
 
 bench-ingest: setup  ## ingest + contract throughput at SCALE
 	@$(BIN)/python -m bench.ingest --scale $(SCALE) --seed $(SEED)
@@ -52,5 +77,5 @@ generate: setup  ## (re)generate the default synthetic data in data/raw
 clean:  ## remove generated outputs (keeps .venv)
 	rm -rf warehouse reports mlruns .prefect dbt/target dbt/logs data/raw data/batches
 
-distclean: clean  ## also remove the virtualenv
-	rm -rf $(VENV)
+distclean: clean  ## also remove the virtualenvs
+	rm -rf $(VENV) $(BQ_VENV)

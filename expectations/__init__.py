@@ -5,6 +5,13 @@ in ``meta``. Imports nothing of ours: results come back as plain ``ExpectationOu
 """
 
 from expectations.checkpoints import ExpectationOutcome, enable_duckdb_pushdown, run_suites
-from expectations.suites import SUITES, TableSuite
+from expectations.suites import SUITES, Baseline, TableSuite
 
-__all__ = ["SUITES", "ExpectationOutcome", "TableSuite", "enable_duckdb_pushdown", "run_suites"]
+__all__ = [
+    "SUITES",
+    "Baseline",
+    "ExpectationOutcome",
+    "TableSuite",
+    "enable_duckdb_pushdown",
+    "run_suites",
+]

@@ -16,7 +16,7 @@ import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
-from expectations.suites import TableSuite
+from expectations.suites import Baseline, TableSuite
 
 
 class _DuckDBDialect(str):
@@ -93,6 +93,7 @@ def run_suites(
     suites: tuple[TableSuite, ...] | list[TableSuite],
     docs_dir: str | None = None,
     read_schemas: Mapping[str, str] | None = None,
+    baseline: Baseline | None = None,
 ) -> list[ExpectationOutcome]:
     """Run one checkpoint over ``suites`` on the database at ``connection_string``.
 
@@ -114,7 +115,7 @@ def run_suites(
         )
         batch = asset.add_batch_definition_whole_table(f"{suite.name}:all")
         gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name))
-        for expectation in suite.build():
+        for expectation in suite.build(baseline or Baseline()):
             gx_suite.add_expectation(expectation)
         definitions.append(
             context.validation_definitions.add(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import great_expectations.expectations as gxe
 from great_expectations.expectations.expectation import Expectation
@@ -24,8 +25,52 @@ def _meta(rationale: str) -> dict[str, str]:
     return {"rationale": rationale}
 
 
-def fct_orders() -> list[Expectation]:
+@dataclass(frozen=True)
+class Baseline:
+    """What the last good publication looked like, so a run can be compared with it.
+
+    Empty on the first run: the history-based expectations are then not built. Bands are
+    wide on purpose: they catch a broken feed, not a slow trend.
+    """
+
+    row_counts: dict[str, int] = field(default_factory=dict)
+    mean_order_value: float | None = None
+    five_star_share: float | None = None
+    # freshness: the latest purchase must not be older than this (None = not checked)
+    freshness_floor: datetime | None = None
+    # the published-to-audit schema map: reconciliation reads silver beside the audit
+    silver_schema: str = "silver"
+
+
+ROW_COUNT_DROP = 0.10  # a table shrinking by more than this since the last publication
+ROW_COUNT_GROWTH = 0.50  # or growing by more than this in one run
+MEAN_BAND = 0.25  # mean order value within ±25% of the last publication's
+SHARE_BAND = 0.10  # 5-star share within ±10 points
+
+
+def _row_count_change(table: str, baseline: Baseline) -> list[Expectation]:
+    previous = baseline.row_counts.get(table)
+    if not previous:
+        return []
     return [
+        gxe.ExpectTableRowCountToBeBetween(
+            min_value=int(previous * (1 - ROW_COUNT_DROP)),
+            max_value=int(previous * (1 + ROW_COUNT_GROWTH)) + 1,
+            severity="warning",
+            meta=_meta(
+                f"Row count vs the last publication ({previous:,}): a drop above "
+                f"{ROW_COUNT_DROP:.0%} or growth above {ROW_COUNT_GROWTH:.0%} in one run means "
+                "a truncated or duplicated feed."
+            ),
+        )
+    ]
+
+
+def fct_orders(baseline: Baseline | None = None) -> list[Expectation]:
+    baseline = baseline or Baseline()
+    return [
+        *_row_count_change("fct_orders", baseline),
+        *_order_distributions(baseline),
         gxe.ExpectColumnValuesToNotBeNull(
             column="order_id",
             severity="critical",
@@ -86,8 +131,86 @@ def fct_orders() -> list[Expectation]:
     ]
 
 
-def dim_customers() -> list[Expectation]:
+def _order_distributions(baseline: Baseline) -> list[Expectation]:
+    out: list[Expectation] = []
+    if baseline.mean_order_value:
+        mean = baseline.mean_order_value
+        out.append(
+            gxe.ExpectColumnMeanToBeBetween(
+                column="order_value",
+                min_value=round(mean * (1 - MEAN_BAND), 2),
+                max_value=round(mean * (1 + MEAN_BAND), 2),
+                severity="warning",
+                meta=_meta(
+                    f"Mean order value within ±{MEAN_BAND:.0%} of the last publication's "
+                    f"({mean:.2f}): a shift means prices, freight or the item feed changed."
+                ),
+            )
+        )
+    if baseline.five_star_share is not None:
+        share = baseline.five_star_share
+        out.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column="review_score",
+                value_set=[5],
+                mostly=max(0.0, round(share - SHARE_BAND, 4)),
+                severity="warning",
+                meta=_meta(
+                    f"Review mix: the 5-star share (of reviewed orders) may fall at most "
+                    f"{SHARE_BAND:.0%} points below the last publication's ({share:.1%}); a "
+                    "collapse means the review feed or its join broke."
+                ),
+            )
+        )
+    if baseline.freshness_floor is not None:
+        out.append(
+            gxe.ExpectColumnMaxToBeBetween(
+                column="purchased_at",
+                min_value=baseline.freshness_floor,
+                severity="warning",
+                meta=_meta(
+                    "Freshness: the latest purchase must be recent relative to the run date "
+                    "(OLIST_FRESHNESS_MAX_AGE_DAYS)."
+                ),
+            )
+        )
+    return out
+
+
+def agg_sales_daily(baseline: Baseline | None = None) -> list[Expectation]:
+    baseline = baseline or Baseline()
+    silver = baseline.silver_schema
     return [
+        gxe.UnexpectedRowsExpectation(
+            unexpected_rows_query=(
+                "select gold_revenue, silver_revenue from "
+                "(select coalesce(sum(revenue), 0) as gold_revenue from {batch}) as g, "
+                "(select coalesce(sum(i.price), 0) as silver_revenue "
+                f"from {silver}.stg_olist__order_items as i "
+                f"join {silver}.stg_olist__orders as o on i.order_id = o.order_id "
+                "where o.order_status = 'delivered') as s "
+                "where abs(gold_revenue - silver_revenue) >= 0.01"
+            ),
+            description="gold revenue equals silver revenue",
+            severity="critical",
+            meta=_meta(
+                "Reconciliation: revenue in gold (sum of the daily mart) must equal the item "
+                "price of delivered orders in silver; a gap means orders were lost or doubled "
+                "between layers."
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeUnique(
+            column="date_day",
+            severity="critical",
+            meta=_meta("One row per day, or daily KPIs double count."),
+        ),
+    ]
+
+
+def dim_customers(baseline: Baseline | None = None) -> list[Expectation]:
+    baseline = baseline or Baseline()
+    return [
+        *_row_count_change("dim_customers", baseline),
         gxe.ExpectColumnValuesToBeUnique(
             column="customer_unique_id",
             severity="critical",
@@ -112,7 +235,7 @@ def dim_customers() -> list[Expectation]:
 class TableSuite:
     schema: str
     table: str
-    build: Callable[[], list[Expectation]]
+    build: Callable[[Baseline], list[Expectation]]
 
     @property
     def name(self) -> str:
@@ -122,4 +245,5 @@ class TableSuite:
 SUITES: tuple[TableSuite, ...] = (
     TableSuite("gold", "fct_orders", fct_orders),
     TableSuite("gold", "dim_customers", dim_customers),
+    TableSuite("gold", "agg_sales_daily", agg_sales_daily),
 )

@@ -13,16 +13,24 @@ from prefect.runtime import flow_run
 
 from expectations import SUITES, run_suites
 from olist import quality_store, warehouse
-from olist.quality import CriticalQualityFailure, from_gx
+from olist.quality import CriticalQualityFailure, baseline_from_published, from_gx
 from olist.settings import Settings, load_settings
 
 
 @task(name="run-gx-checkpoint", timeout_seconds=1800)
 def run_checkpoint(
-    warehouse_path: Path, run_id: str, read_schemas: dict[str, str] | None = None
+    warehouse_path: Path,
+    run_id: str,
+    read_schemas: dict[str, str] | None = None,
+    freshness_max_age_days: int | None = None,
 ) -> list[quality_store.CheckResult]:
+    with warehouse.connect(warehouse_path, read_only=True) as con:
+        baseline = baseline_from_published(con, freshness_max_age_days)
     outcomes = run_suites(
-        f"duckdb:///{warehouse_path.as_posix()}", SUITES, read_schemas=read_schemas
+        f"duckdb:///{warehouse_path.as_posix()}",
+        SUITES,
+        read_schemas=read_schemas,
+        baseline=baseline,
     )
     results = from_gx(outcomes, run_id)
     for r in results:
@@ -48,7 +56,9 @@ def quality_flow(
     ``read_schemas`` points the gold suites at the audit schema before publishing."""
     settings = settings or load_settings()
     logger = get_run_logger()
-    results = run_checkpoint(settings.warehouse, run_id, read_schemas)
+    results = run_checkpoint(
+        settings.warehouse, run_id, read_schemas, settings.freshness_max_age_days
+    )
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]
     summary = quality_store.summarize(everything)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from expectations import ExpectationOutcome
+from datetime import datetime, timedelta
+from typing import Any
+
+from expectations import Baseline, ExpectationOutcome
+from olist import warehouse
 from olist.quality_store import CheckResult
 
 
@@ -43,3 +47,27 @@ def from_gx(outcomes: list[ExpectationOutcome], run_id: str) -> list[CheckResult
             )
         )
     return results
+
+
+def baseline_from_published(
+    con: Any, freshness_max_age_days: int | None = None, now: datetime | None = None
+) -> Baseline:
+    """The last good publication (``gold``) as the yardstick for this run's audit."""
+    counts: dict[str, int] = {}
+    mean = share = None
+    for table in ("fct_orders", "dim_customers"):
+        if warehouse.table_exists(con, "gold", table):
+            counts[table] = warehouse.row_count(con, "gold", table)
+    if counts.get("fct_orders"):
+        mean_value, five, reviewed = con.execute(
+            "select avg(order_value), count(*) filter (where review_score = 5), "
+            "count(review_score) from gold.fct_orders"
+        ).fetchall()[0]
+        mean = float(mean_value) if mean_value is not None else None
+        share = five / reviewed if reviewed else None
+    floor = None
+    if freshness_max_age_days is not None:
+        floor = (now or datetime.now()) - timedelta(days=freshness_max_age_days)
+    return Baseline(
+        row_counts=counts, mean_order_value=mean, five_star_share=share, freshness_floor=floor
+    )

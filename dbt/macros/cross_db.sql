@@ -35,7 +35,7 @@
 {%- endmacro %}
 
 {% macro default__iso_day_of_week(date_expr) -%}
-    mod(extract(dayofweek from {{ date_expr }}) + 5, 7) + 1
+    (mod(extract(dayofweek from {{ date_expr }}) + 5, 7) + 1)
 {%- endmacro %}
 
 {% macro duckdb__iso_day_of_week(date_expr) -%}

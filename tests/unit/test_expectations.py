@@ -3,18 +3,26 @@ private persisted-connection name we extend)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import great_expectations.expectations as gxe
 
 from expectations import TableSuite, run_suites
-from expectations.suites import SUITES
+from expectations.suites import SUITES, Baseline
+
+FULL_BASELINE = Baseline(
+    row_counts={"fct_orders": 100, "dim_customers": 90},
+    mean_order_value=150.0,
+    five_star_share=0.57,
+    freshness_floor=datetime(2018, 8, 1),
+)
 
 
 def test_every_expectation_has_a_severity_and_a_rationale() -> None:
     for suite in SUITES:
-        for expectation in suite.build():
+        for expectation in suite.build(FULL_BASELINE):
             assert str(expectation.severity).split(".")[-1].lower() in {
                 "critical",
                 "warning",
@@ -32,7 +40,7 @@ def test_checkpoint_counts_failures_exactly_and_releases_the_file(tmp_path: Path
     suite = TableSuite(
         "gold",
         "t",
-        lambda: [
+        lambda _: [
             gxe.ExpectColumnValuesToBeUnique(
                 column="k", severity="critical", meta={"rationale": "key"}
             ),
@@ -56,3 +64,56 @@ def test_checkpoint_counts_failures_exactly_and_releases_the_file(tmp_path: Path
     )
     assert (between.success, between.severity, between.unexpected_count) == (False, "warning", 10)
     duckdb.connect(str(path)).close()  # GX let go of the file
+
+
+def _reconciliation_warehouse(path: Path, gold_revenue: float) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("create schema silver; create schema gold_audit")
+    con.execute(
+        "create table silver.stg_olist__orders as select * from (values "
+        "('o1', 'delivered'), ('o2', 'delivered'), ('o3', 'canceled')) t(order_id, order_status)"
+    )
+    con.execute(
+        "create table silver.stg_olist__order_items as select * from (values "
+        "('o1', 10.00), ('o2', 5.50), ('o3', 99.00)) t(order_id, price)"
+    )
+    con.execute(
+        "create table gold_audit.agg_sales_daily as select date '2018-01-01' + cast(i as integer) as date_day, "
+        f"{gold_revenue} / 2 as revenue from range(2) r(i)"
+    )
+    con.close()
+
+
+def test_gold_revenue_must_reconcile_with_silver_in_the_audit_schema(tmp_path: Path) -> None:
+    from expectations.suites import agg_sales_daily
+
+    suite = TableSuite("gold", "agg_sales_daily", agg_sales_daily)
+    for revenue, reconciled in ((15.50, True), (15.00, False)):
+        path = tmp_path / f"wh-{revenue}.duckdb"
+        _reconciliation_warehouse(path, revenue)
+        outcomes = run_suites(f"duckdb:///{path}", [suite], read_schemas={"gold": "gold_audit"})
+        (check,) = [o for o in outcomes if o.expectation == "unexpected_rows_expectation"]
+        assert (check.success, check.severity) == (reconciled, "critical")
+        assert check.schema == "gold"  # reported as the gold layer, read from the audit
+
+
+def test_history_bands_come_from_the_last_publication(tmp_path: Path) -> None:
+    from olist.quality import baseline_from_published
+
+    path = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema gold")
+    con.execute(
+        "create table gold.fct_orders as select i as order_id, 100.0 + i % 3 as order_value, "
+        "case when i % 4 = 0 then null when i % 2 = 0 then 5 else 3 end as review_score "
+        "from range(200) r(i)"
+    )
+    baseline = baseline_from_published(con, freshness_max_age_days=3, now=datetime(2018, 9, 4))
+    con.close()
+    assert baseline.row_counts == {"fct_orders": 200}
+    assert baseline.mean_order_value == 100.995
+    assert round(baseline.five_star_share, 4) == round(50 / 150, 4)
+    assert baseline.freshness_floor == datetime(2018, 9, 1)
+    built = {type(e).__name__: e for e in SUITES[0].build(baseline)}
+    assert built["ExpectTableRowCountToBeBetween"].min_value == 180  # a >10% drop warns
+    assert str(built["ExpectColumnMeanToBeBetween"].severity).lower().endswith("warning")

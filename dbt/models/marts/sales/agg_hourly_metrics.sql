@@ -58,7 +58,7 @@ final as (
 
     select
         cast(hour_start as {{ dbt.type_timestamp() }}) as hour_start,
-        cast(extract(hour from hour_start) as {{ dbt.type_bigint() }}) as hour_of_day,
+        cast({{ timestamp_part('hour', 'hour_start') }} as {{ dbt.type_bigint() }}) as hour_of_day,
         cast(orders as {{ dbt.type_bigint() }}) as orders,
         cast(gmv as {{ type_money() }}) as gmv,
         _loaded_at

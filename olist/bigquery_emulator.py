@@ -1,0 +1,412 @@
+"""A local BigQuery for dbt: run crucible-emulator and copy a DuckDB warehouse's bronze into it.
+
+CI builds the dbt project on the ``bigquery`` target against crucible (a BigQuery REST API on
+DuckDB, installed in its own virtualenv, ``make setup-bq-emulator``), so BigQuery-only SQL
+errors show up before production. Bronze is copied through the BigQuery API itself, not by
+writing crucible's files, so any BigQuery endpoint works as a target.
+
+Why DML and not load jobs: crucible 0.1.0a2 loads CSV only, without quoted newlines (the
+review comments have them), and inserts it row by row (78 s for the sample's 46 k geolocation
+rows); it implements neither JSON/Parquet loads nor ``tabledata.insertAll``. So each table is
+created with DDL and filled by ``INSERT ... SELECT`` over ``UNNEST(JSON_QUERY_ARRAY(...))`` of
+one JSON string literal per chunk: exact for any text (newlines, quotes, backslashes,
+non-ASCII), one statement per < 1 MB (BigQuery's limit on query text), the sample's 95 k
+bronze rows in ~4 s. On real BigQuery, prefer load jobs for volume (DML is billed per
+statement); this works there too.
+
+The emulator is started through ``crucible_serve.py`` (beside this file), which fixes
+crucible's handling of ``NUMERIC(P, S)``; see there.
+
+Use from a shell (prints the environment for ``dbt --target bigquery``, serves until Ctrl-C)::
+
+    .venv/bin/python -m olist.bigquery_emulator --warehouse warehouse/olist.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date, datetime
+from datetime import time as time_of_day
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import duckdb
+from google.api_core.client_options import ClientOptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+
+DEFAULT_PROJECT = "olist-emulator"
+# BigQuery caps query text at 1,024 k characters; stay below it with room for the SQL around.
+MAX_STATEMENT_BYTES = 900_000
+
+
+class EmulatorError(RuntimeError):
+    """The emulator is missing, did not start, or a table cannot be copied."""
+
+
+# --- types -------------------------------------------------------------------------------------
+_SCALAR_TYPES = {
+    "VARCHAR": "STRING",
+    "UUID": "STRING",
+    "BOOLEAN": "BOOL",
+    "TINYINT": "INT64",
+    "SMALLINT": "INT64",
+    "INTEGER": "INT64",
+    "BIGINT": "INT64",
+    "UTINYINT": "INT64",
+    "USMALLINT": "INT64",
+    "UINTEGER": "INT64",
+    "FLOAT": "FLOAT64",
+    "DOUBLE": "FLOAT64",
+    "DATE": "DATE",
+    "TIME": "TIME",
+    # Naive timestamps in this warehouse are UTC (ingest writes datetime.now(UTC) without tz).
+    "TIMESTAMP": "TIMESTAMP",
+    "TIMESTAMP_S": "TIMESTAMP",
+    "TIMESTAMP_MS": "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "BLOB": "BYTES",
+    "JSON": "JSON",
+}
+
+
+def bigquery_type(duckdb_type: str) -> str:
+    """The BigQuery column type for a DuckDB one; nested and unbounded types are refused."""
+    name = duckdb_type.upper()
+    if name in _SCALAR_TYPES:
+        return _SCALAR_TYPES[name]
+    if name.startswith("DECIMAL"):
+        precision, _, scale = name.removeprefix("DECIMAL(").rstrip(")").partition(",")
+        if int(precision) - int(scale or 0) <= 29 and int(scale or 0) <= 9:
+            return "NUMERIC"
+        return "BIGNUMERIC"
+    raise EmulatorError(f"no BigQuery type for DuckDB {duckdb_type} (flat scalar columns only)")
+
+
+def _select_expression(index: int, bq_type: str) -> str:
+    value = f"json_value(r, '$[{index}]')"
+    if bq_type == "STRING":
+        return value
+    if bq_type == "BYTES":
+        return f"from_base64({value})"
+    if bq_type == "JSON":
+        return f"parse_json({value})"
+    return f"cast({value} as {bq_type})"
+
+
+def _json_value(value: Any) -> Any:
+    """A DuckDB value as JSON that BigQuery casts back to the same value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)  # 'nan', 'inf', '-inf'
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time_of_day | Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dict | list):
+        return json.dumps(value)  # a DuckDB JSON column read back as Python
+    return str(value)  # UUID
+
+
+# --- copying -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TableCopy:
+    table: str
+    rows: int
+    statements: int
+
+
+def _ident(*parts: str) -> str:
+    return ".".join("`" + p.replace("\\", "\\\\").replace("`", "\\`") + "`" for p in parts)
+
+
+def _literals(rows: Iterable[tuple[Any, ...]], max_bytes: int) -> Iterator[str]:
+    """GoogleSQL string literals of JSON arrays of rows (each row a positional array), each at
+    most ~max_bytes of UTF-8.
+
+    Rows whose JSON has a backslash or a quote (JSON's own escapes for newlines, quotes in
+    review text) go to literals of their own: crucible's SQL tokenizer reads a literal without
+    a backslash with one ``str.find`` and any other one character by character, ~10x slower.
+    """
+    parts: dict[bool, list[str]] = {False: [], True: []}
+    sizes = {False: 2, True: 2}
+    for row in rows:
+        encoded = json.dumps(
+            [_json_value(v) for v in row], ensure_ascii=False, separators=(",", ":")
+        )
+        escaped = "\\" in encoded or "'" in encoded
+        if escaped:
+            encoded = encoded.replace("\\", "\\\\").replace("'", "\\'")
+        size = len(encoded) if encoded.isascii() else len(encoded.encode())
+        if parts[escaped] and sizes[escaped] + size + 1 > max_bytes:
+            yield "'[" + ",".join(parts[escaped]) + "]'"
+            parts[escaped], sizes[escaped] = [], 2
+        parts[escaped].append(encoded)
+        sizes[escaped] += size + 1
+    for pending in parts.values():
+        if pending:
+            yield "'[" + ",".join(pending) + "]'"
+
+
+def copy_table(
+    con: duckdb.DuckDBPyConnection,
+    client: bigquery.Client,
+    schema: str,
+    table: str,
+    dataset: str,
+    max_statement_bytes: int = MAX_STATEMENT_BYTES,
+) -> TableCopy:
+    """Replace ``dataset.table`` on the BigQuery side with the DuckDB table ``schema.table``."""
+    relation = con.sql(f'select * from "{schema}"."{table}"')
+    columns = [
+        (name, bigquery_type(str(kind)))
+        for name, kind in zip(relation.columns, relation.types, strict=True)
+    ]
+    target = _ident(client.project, dataset, table)
+    column_defs = ", ".join(f"{_ident(name)} {kind}" for name, kind in columns)
+    client.query(f"create or replace table {target} ({column_defs})").result()
+    names = ", ".join(_ident(name) for name, _ in columns)
+    select = ", ".join(_select_expression(i, kind) for i, (_, kind) in enumerate(columns))
+    rows = statements = 0
+    cursor = con.execute(f'select * from "{schema}"."{table}"')
+    while batch := cursor.fetchmany(10_000):
+        for literal in _literals(batch, max_statement_bytes):
+            client.query(
+                f"insert into {target} ({names}) select {select} "
+                f"from unnest(json_query_array({literal})) as r"
+            ).result()
+            statements += 1
+        rows += len(batch)
+    return TableCopy(table, rows, statements)
+
+
+def copy_schema(
+    con: duckdb.DuckDBPyConnection,
+    client: bigquery.Client,
+    schema: str = "bronze",
+    dataset: str | None = None,
+    max_statement_bytes: int = MAX_STATEMENT_BYTES,
+) -> list[TableCopy]:
+    """Copy every table and view of a DuckDB schema (empty ones too: dbt unions the empty
+    ``batch_*`` tables) into a BigQuery dataset of the same name, replacing what is there."""
+    dataset = dataset or schema
+    client.create_dataset(bigquery.Dataset(f"{client.project}.{dataset}"), exists_ok=True)
+    tables = [
+        row[0]
+        for row in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "order by table_name",
+            [schema],
+        ).fetchall()
+    ]
+    if not tables:
+        raise EmulatorError(f"the DuckDB schema {schema!r} has no tables to copy")
+    return [copy_table(con, client, schema, t, dataset, max_statement_bytes) for t in tables]
+
+
+def copy_warehouse_schema(
+    warehouse: Path, client: bigquery.Client, schema: str = "bronze"
+) -> list[TableCopy]:
+    """``copy_schema`` from a warehouse file, opened read-only."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return copy_schema(con, client, schema)
+    finally:
+        con.close()
+
+
+def client_for(endpoint: str, project: str = DEFAULT_PROJECT) -> bigquery.Client:
+    """A BigQuery client for an emulator: anonymous, pointed at ``endpoint``."""
+    return bigquery.Client(
+        project=project,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )
+
+
+def dbt_env(endpoint: str, project: str = DEFAULT_PROJECT) -> dict[str, str]:
+    """The environment variables that point dbt/profiles.yml's ``bigquery`` target at
+    ``endpoint`` (any token: the emulator has no authentication)."""
+    return {
+        "OLIST_DBT_TARGET": "bigquery",
+        "OLIST_BQ_METHOD": "oauth-secrets",
+        "OLIST_BQ_TOKEN": "emulator",
+        "OLIST_BQ_PROJECT": project,
+        "OLIST_BQ_LOCATION": "US",  # the location of the datasets copy_schema creates
+        "OLIST_BQ_API_ENDPOINT": endpoint,
+    }
+
+
+# --- the emulator process ----------------------------------------------------------------------
+SERVE_SCRIPT = Path(__file__).with_name("crucible_serve.py")
+
+
+def default_emulator_python(repo: Path) -> Path:
+    """``$OLIST_BQ_EMULATOR_PYTHON`` or the Python of ``.venv-bq`` (make setup-bq-emulator),
+    which has crucible-emulator and its own duckdb."""
+    if configured := os.environ.get("OLIST_BQ_EMULATOR_PYTHON"):
+        return Path(configured)
+    return repo / ".venv-bq" / "bin" / "python"
+
+
+def emulator_installed(python: Path) -> bool:
+    return python.is_file() and (python.parent / "crucible").is_file()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Emulator:
+    endpoint: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _healthy(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_crucible/health", timeout=1) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started it dies (Linux), so a
+    test run killed without teardown leaves no emulator behind."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: teardown alone stops it
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End the emulator's whole process group: SIGTERM, then SIGKILL after 10 s."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@contextmanager
+def running_emulator(
+    python: Path, log: Path, port: int | None = None, timeout: float = 60
+) -> Iterator[Emulator]:
+    """``crucible serve --dialect bigquery`` (through ``crucible_serve.py``, with ``python``, the
+    emulator virtualenv's) on 127.0.0.1, in memory, until the block ends.
+
+    Without ``port``, a free one is picked, and another if that one is taken meanwhile."""
+    if not emulator_installed(python):
+        raise EmulatorError(
+            f"crucible-emulator not found beside {python}: run `make setup-bq-emulator` "
+            "(or set OLIST_BQ_EMULATOR_PYTHON to a Python that has it)"
+        )
+    attempts = 1 if port else 3
+    for attempt in range(attempts):
+        chosen = port or free_port()
+        endpoint = f"http://127.0.0.1:{chosen}"
+        if _healthy(endpoint):  # another emulator there would answer for ours
+            raise EmulatorError(f"something already serves {endpoint}; choose another port")
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [str(python), str(SERVE_SCRIPT), "serve", "--dialect", "bigquery"]
+                + ["--host", "127.0.0.1", "--port", str(chosen)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group, so teardown ends all of it
+                preexec_fn=_die_with_parent,
+            )
+        try:
+            deadline = time.monotonic() + timeout
+            while process.poll() is None and not _healthy(endpoint):
+                if time.monotonic() > deadline:
+                    raise EmulatorError(
+                        f"crucible did not answer on {endpoint} within {timeout:.0f} s:\n"
+                        + _tail(log)
+                    )
+                time.sleep(0.2)
+            if process.poll() is not None:
+                if attempt + 1 < attempts:
+                    continue  # lost the port race; try another
+                raise EmulatorError(
+                    f"crucible exited with {process.returncode} on {endpoint}:\n" + _tail(log)
+                )
+            yield Emulator(endpoint, process, log)
+            return
+        finally:
+            _stop(process)
+
+
+# --- command line ------------------------------------------------------------------------------
+def main(argv: list[str] | None = None, stdout: IO[str] = sys.stdout) -> int:
+    from olist.settings import repo_root
+
+    parser = argparse.ArgumentParser(
+        prog="python -m olist.bigquery_emulator",
+        description="Serve a local BigQuery with a warehouse's bronze, for dbt --target bigquery.",
+    )
+    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file with bronze")
+    parser.add_argument("--port", type=int, default=9050)
+    parser.add_argument("--project", default=DEFAULT_PROJECT)
+    parser.add_argument(
+        "--emulator-python", type=Path, default=default_emulator_python(repo_root())
+    )
+    parser.add_argument("--log", type=Path, default=Path("crucible.log"))
+    args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the emulator is stopped on the way out
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with running_emulator(args.emulator_python, args.log, args.port) as emulator:
+        client = client_for(emulator.endpoint, args.project)
+        started = time.perf_counter()
+        copies = copy_warehouse_schema(args.warehouse, client)
+        elapsed = time.perf_counter() - started
+        total = sum(c.rows for c in copies)
+        print(f"bronze: {len(copies)} tables, {total:,} rows in {elapsed:.1f} s", file=stdout)
+        print("point dbt at it with:", file=stdout)
+        for key, value in dbt_env(emulator.endpoint, args.project).items():
+            print(f"  export {key}={value}", file=stdout)
+        print("serving until Ctrl-C", file=stdout, flush=True)
+        with suppress(KeyboardInterrupt):
+            emulator.process.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
