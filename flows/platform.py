@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_link_artifact
 from prefect.runtime import flow_run
 
 from flows.clean import clean_flow
@@ -14,7 +15,7 @@ from flows.quality import quality_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
-from olist import publish, quality_store, runs, warehouse
+from olist import alerts, publish, quality_store, runs, warehouse
 from olist.locking import warehouse_lock
 from olist.reporting import write_run_report
 from olist.settings import Settings, load_settings
@@ -29,6 +30,12 @@ def publish_gold(settings: Settings, run_id: str) -> list[str]:
         quality_store.record_run(con, run_id, _flow_run_id(), True)
     get_run_logger().info("published %s marts to gold: %s", len(tables), ", ".join(tables))
     return tables
+
+
+@task(name="send-quality-alert", retries=2, retry_delay_seconds=10)
+def notify(settings: Settings, run_id: str, results: list, published: bool) -> bool:
+    """A failed warning or critical check → one message through OLIST_ALERT_BLOCK."""
+    return alerts.send_alert(settings.alert_block, run_id, results, published)
 
 
 def _flow_run_id() -> str | None:
@@ -84,6 +91,10 @@ def platform_flow(
                     quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
                 results = quality_store.results_for_run(con, run_id)
             report = write_run_report(settings, run_id, results)
+            try:
+                notify(settings, run_id, results, published=False)
+            except Exception as alert_error:  # never hide why the run failed
+                logger.warning("quality alert not sent: %s", alert_error)
             logger.error("run %s published nothing; the report: %s", run_id, report)
             raise
         finally:
@@ -120,4 +131,13 @@ def _run_stages(
         with stages.stage("score"):
             score_flow(settings)
     with stages.stage("report"):
-        return write_run_report(settings, run_id, results)
+        with warehouse.connect(settings.warehouse, read_only=True) as con:
+            everything = quality_store.results_for_run(con, run_id)
+        notify(settings, run_id, everything, published=True)
+        report = write_run_report(settings, run_id, results)
+        create_link_artifact(
+            key="quality-report",
+            link=report.resolve().as_uri(),
+            link_text=f"Data-quality report of run {run_id}",
+        )
+        return report

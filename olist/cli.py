@@ -163,6 +163,29 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         return EXIT_QUALITY
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-render a run's quality report from ``quality.check_results`` (no flow, no API)."""
+    from olist import quality_store, warehouse
+    from olist.reporting import write_run_report
+
+    settings = _settings(args)
+    if not settings.warehouse.is_file():
+        _explain("No warehouse.", f"{settings.warehouse} does not exist: run `olist run` first.")
+        return EXIT_QUALITY
+    with warehouse.connect(settings.warehouse, read_only=True) as con:
+        run_id = args.run or quality_store.latest_run_id(con)
+        results = quality_store.results_for_run(con, run_id) if run_id else []
+    if not results:
+        _explain(
+            "Nothing to report.",
+            f"no check results for run {run_id!r} in {settings.warehouse} (quality.check_results).",
+        )
+        return EXIT_QUALITY
+    out = write_run_report(settings, str(run_id), results)
+    _say(f"report of run {run_id} ({len(results)} checks): {out}")
+    return 0
+
+
 def _stage_flows() -> dict:
     from flows.clean import clean_flow
     from flows.ingest import ingest_flow
@@ -246,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
                 help="'as of' date for recency and report marts (default: latest purchase)",
             )
         p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))
+
+    p = sub.add_parser("report", help="re-render a run's data-quality report from history")
+    common(p)
+    p.add_argument("--run", help="run id (default: the latest run with check results)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("calibrate", help="compare a synthetic folder's shape with real data")
     p.add_argument("--real", required=True)

@@ -141,7 +141,12 @@ def run_recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
 
 def results_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]:
     """Every check result recorded for ``run_id``, whatever engine wrote it."""
-    ensure_tables(con)
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'quality' and table_name = 'check_results'"
+    ).fetchall()[0][0]
+    if not exists:
+        return []
     rows = con.execute(
         f"select {', '.join(COLUMNS)} from quality.check_results where run_id = ? "
         "order by observed_at, table_name, check_name",
@@ -179,3 +184,18 @@ def summarize(results: list[CheckResult]) -> dict[str, dict[str, int]]:
         bucket = out.setdefault(r.severity, {"passed": 0, "failed": 0})
         bucket["passed" if r.passed else "failed"] += 1
     return out
+
+
+def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run that recorded a check result last."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'quality' and table_name = 'check_results'"
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    rows = con.execute(
+        "select run_id from quality.check_results group by run_id "
+        "order by max(observed_at) desc limit 1"
+    ).fetchall()
+    return rows[0][0] if rows else None

@@ -69,6 +69,8 @@ class Settings(BaseModel):
     quarantine_threshold: float = Field(default=0.01, ge=0, le=1)
     # freshness check: the latest purchase at most this many days before now (None: off)
     freshness_max_age_days: int | None = Field(default=None, ge=0)
+    # Prefect notification block for quality alerts, "<block-type-slug>/<name>" (None: off)
+    alert_block: str | None = None
     # source table → extra columns accepted (and dropped) instead of being schema drift
     harmless_extra_columns: dict[str, list[str]] = Field(default_factory=dict)
     env: str = "local"
@@ -160,6 +162,7 @@ def load_settings(
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
+        alert_block=os.environ.get("OLIST_ALERT_BLOCK") or None,
         freshness_max_age_days=(
             int(os.environ["OLIST_FRESHNESS_MAX_AGE_DAYS"])
             if os.environ.get("OLIST_FRESHNESS_MAX_AGE_DAYS")

@@ -34,6 +34,7 @@ def test_help_lists_every_command() -> None:
         "train",
         "score",
         "calibrate",
+        "report",
     ):
         assert command in text
 
@@ -63,3 +64,37 @@ def test_calibrate_needs_both_folders(missing: str) -> None:
     idx = args.index(missing)
     proc = olist(*(args[:idx] + args[idx + 2 :]))
     assert proc.returncode == 2 and missing in proc.stderr
+
+
+def test_report_re_renders_a_run_from_history(tmp_path: Path) -> None:
+    import duckdb
+
+    from olist.quality_store import CheckResult, write_results
+
+    wh = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(wh))
+    write_results(
+        con,
+        [
+            CheckResult(
+                "r-old", "gold", "fct_orders", "expect_a", "great_expectations", "info", True
+            ),
+            CheckResult(
+                "r-new",
+                "gold",
+                "fct_orders",
+                "expect_b",
+                "dbt",
+                "warning",
+                False,
+                unexpected_count=7,
+            ),
+        ],
+    )
+    con.close()
+    done = olist("report", "--warehouse", str(wh), "--reports", str(tmp_path / "reports"))
+    assert done.returncode == 0, done.stderr
+    page = (tmp_path / "reports" / "quality" / "r-new.html").read_text(encoding="utf-8")
+    assert "expect_b" in page and "expect_a" not in page  # the latest run, only its checks
+    missing = olist("report", "--warehouse", str(wh), "--run", "nope")
+    assert missing.returncode == 2 and "Nothing to report" in missing.stderr + missing.stdout

@@ -1,0 +1,93 @@
+"""Quality alerts go out through a real Prefect notification block (a custom webhook
+block saved in the test API) to a local HTTP receiver."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from prefect.blocks.notifications import CustomWebhookNotificationBlock
+from prefect.testing.utilities import prefect_test_harness
+
+from olist.alerts import send_alert
+from olist.quality_store import CheckResult
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture()
+def receiver() -> Iterator[tuple[str, list[dict]]]:
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            length = int(self.headers.get("Content-Length", 0))
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+
+
+def _result(severity: str, passed: bool, check: str) -> CheckResult:
+    return CheckResult(
+        run_id="r1",
+        layer="gold",
+        table_name="fct_orders",
+        check_name=check,
+        check_engine="great_expectations",
+        severity=severity,
+        passed=passed,
+        column_name="order_id",
+        unexpected_count=0 if passed else 3,
+    )
+
+
+def test_a_failed_warning_or_critical_check_notifies_through_the_block(receiver) -> None:
+    url, received = receiver
+    CustomWebhookNotificationBlock(
+        name="olist quality",
+        url=url,
+        json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        allow_private_urls=True,  # the receiver is on localhost
+    ).save("olist-alerts-test", overwrite=True)
+    results = [
+        _result("critical", False, "expect_column_values_to_be_unique"),
+        _result("warning", False, "expect_column_mean_to_be_between"),
+        _result("info", False, "expect_column_proportion_of_non_null_values_to_be_between"),
+        _result("critical", True, "expect_column_values_to_not_be_null"),
+    ]
+    assert send_alert("custom-webhook/olist-alerts-test", "r1", results, published=False)
+    (message,) = received
+    assert message["subject"].startswith("Olist data quality, run r1: 1 critical, 1 warning")
+    assert "NOT published" in message["subject"]
+    assert (
+        "[critical] gold.fct_orders.order_id expect_column_values_to_be_unique" in message["body"]
+    )
+    assert "proportion" not in message["body"]  # info is recorded, not alerted
+
+
+def test_nothing_is_sent_when_only_info_failed_or_no_block_is_configured(receiver) -> None:
+    url, received = receiver
+    CustomWebhookNotificationBlock(
+        name="olist quality", url=url, json_data={"body": "{{body}}"}, allow_private_urls=True
+    ).save("olist-alerts-quiet", overwrite=True)
+    info_only = [_result("info", False, "x"), _result("critical", True, "y")]
+    assert not send_alert("custom-webhook/olist-alerts-quiet", "r2", info_only, published=True)
+    failing = [_result("warning", False, "z")]
+    assert not send_alert(None, "r2", failing, published=True)
+    assert received == []
