@@ -18,7 +18,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
 export MLFLOW_DISABLE_TELEMETRY ?= true
 
-.PHONY: help setup setup-bq-emulator run test test-fast test-bq lint bench bench-ingest bench-warehouse generate clean distclean
+.PHONY: help setup setup-bq-emulator setup-browser run test test-fast test-bq lint bench bench-ingest bench-warehouse generate clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -46,13 +46,21 @@ $(BQ_STAMP):
 	echo "crucible-emulator installed in $$(( $$(date +%s) - start )) s"
 	@touch $(BQ_STAMP)
 
+setup-browser:  ## Debian's chromium for the report's headless-browser test (apt; root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the report test (first time: ~1 min)"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			chromium >/dev/null && echo "chromium installed"; }
+
 run: setup  ## generate synthetic data if absent, run the whole platform on DuckDB
 	@$(BIN)/olist run
 
-test: setup setup-bq-emulator  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
+test: setup setup-bq-emulator setup-browser  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
 	@$(BIN)/python -m pytest
 
-test-fast: setup setup-bq-emulator  ## everything but the slow end-to-end tests
+test-fast: setup setup-bq-emulator setup-browser  ## everything but the slow end-to-end tests
 	@$(BIN)/python -m pytest -m "not e2e"
 
 test-bq: setup setup-bq-emulator  ## only dbt build on the bigquery target against the local emulator
