@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.runtime import flow_run
 
 from flows.clean import clean_flow
@@ -36,6 +36,25 @@ def publish_gold(settings: Settings, run_id: str) -> list[str]:
 def notify(settings: Settings, run_id: str, results: list, published: bool) -> bool:
     """A failed warning or critical check → one message through OLIST_ALERT_BLOCK."""
     return alerts.send_alert(settings.alert_block, run_id, results, published)
+
+
+def _failure_artifact(run_id: str, results: list, report: object) -> None:
+    """The failing checks of a run that published nothing, for the Prefect UI."""
+    failed = [r for r in results if not r.passed and r.severity == "critical"]
+    lines = [
+        f"# Run `{run_id}` published nothing",
+        "",
+        f"Report: `{report}`",
+        "",
+        "| table | column | check | engine | unexpected |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.layer}.{r.table_name} | {r.column_name or ''} | {r.check_name} | "
+        f"{r.check_engine} | {r.unexpected_count if r.unexpected_count is not None else ''} |"
+        for r in failed
+    ] or ["| | | (no critical check recorded: the run broke before its checks) | | |"]
+    create_markdown_artifact(key="quality-failure", markdown="\n".join(lines))
 
 
 def _flow_run_id() -> str | None:
@@ -91,6 +110,7 @@ def platform_flow(
                     quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
                 results = quality_store.results_for_run(con, run_id)
             report = write_run_report(settings, run_id, results)
+            _failure_artifact(run_id, results, report)
             try:
                 notify(settings, run_id, results, published=False)
             except Exception as alert_error:  # never hide why the run failed

@@ -67,3 +67,12 @@ def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_goo
     assert (verdict, published) == ("fail", False) and critical >= 1
     report = (settings.reports_dir / "quality" / "bad.html").read_text(encoding="utf-8")
     assert "unique_stg_olist__products_product_id" in report  # the dbt test, by name
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["quality-failure"]))
+        )
+    assert any("unique_stg_olist__products_product_id" in str(a.data) for a in artifacts)
