@@ -231,6 +231,70 @@ def dim_customers(baseline: Baseline | None = None) -> list[Expectation]:
     ]
 
 
+def orders_nested(baseline: Baseline | None = None) -> list[Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeUnique(
+            column="order_id",
+            severity="critical",
+            meta=_meta("One nested row per order, or order-level answers double count."),
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="customer_unique_id",
+            severity="critical",
+            meta=_meta("Every order belongs to a person; the ML grain depends on it."),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="order_value",
+            min_value=0,
+            severity="critical",
+            meta=_meta("Order value adds non-negative prices and freight."),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="payment_matches",
+            value_set=[True],
+            mostly=0.95,
+            row_condition='col("items_count")>0',
+            condition_parser="great_expectations",
+            severity="warning",
+            meta=_meta(
+                "Orders with items should be paid items + freight; Olist has a few "
+                "mismatches (interest, cents), more than 5% means the payment feed broke. "
+                "Orders without items (unavailable, canceled) are paid but hold nothing."
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="delivery_days",
+            min_value=0,
+            max_value=210,
+            severity="warning",
+            meta=_meta("Delivery in 0-210 days; outside it the dates are wrong."),
+        ),
+    ]
+
+
+def stg_olist__order_reviews(baseline: Baseline | None = None) -> list[Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeInSet(
+            column="review_score",
+            value_set=[1, 2, 3, 4, 5],
+            severity="critical",
+            meta=_meta("Scores are 1-5; anything else breaks the review KPIs."),
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="order_id",
+            severity="critical",
+            meta=_meta("A review must point at an order."),
+        ),
+        gxe.ExpectColumnProportionOfNonNullValuesToBeBetween(
+            column="comment_message",
+            min_value=0.2,
+            max_value=0.8,
+            severity="info",
+            meta=_meta("Share of reviews with a comment (about 40% in Olist), for trends."),
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class TableSuite:
     schema: str
@@ -243,6 +307,8 @@ class TableSuite:
 
 
 SUITES: tuple[TableSuite, ...] = (
+    TableSuite("silver", "orders_nested", orders_nested),
+    TableSuite("silver", "stg_olist__order_reviews", stg_olist__order_reviews),
     TableSuite("gold", "fct_orders", fct_orders),
     TableSuite("gold", "dim_customers", dim_customers),
     TableSuite("gold", "agg_sales_daily", agg_sales_daily),
