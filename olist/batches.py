@@ -27,7 +27,7 @@ from olist.cleaning import CleanResult, find_orphans, gate_check, validate_frame
 from olist.ingest import already_loaded, ensure_ledger, sha256_file
 from olist.landing_zone import LandingZone, as_zone
 from olist.quality_store import CheckResult
-from olist.warehouse import ensure_schemas, row_count, scalar
+from olist.warehouse import ensure_schemas, row_count, scalar, table_exists
 
 BATCH_GLOB = "*.json"
 # bronze table of batch rows → the CSV source whose contract and columns it shares
@@ -221,16 +221,7 @@ def clean_batches(
     con: duckdb.DuckDBPyConnection, run_id: str, threshold: float = 0.01
 ) -> tuple[list[CleanResult], list[CheckResult], bool]:
     """Validate landed batch rows and append them to bronze in one transaction."""
-    landed = [
-        t
-        for t in BATCH_TABLES
-        if scalar(
-            con,
-            "select count(*) from information_schema.tables where "
-            "table_schema = 'landing' and table_name = ?",
-            [t],
-        )
-    ]
+    landed = [t for t in BATCH_TABLES if table_exists(con, "landing", t)]
     if not landed:
         return [], [], True
     rejected: dict[str, pd.DataFrame] = {}

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from olist import warehouse
 from olist.quality_store import CheckResult
 
 SEVERITY = {"error": "critical", "warn": "warning"}
@@ -135,9 +136,8 @@ def duckdb_probes(
         return [row[0] if len(row) == 1 else row for row in rows]
 
     def row_count(schema: str, table: str) -> int | None:
-        try:
-            return int(con.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0])
-        except Exception:
+        if not warehouse.table_exists(con, schema, table):
             return None
+        return warehouse.row_count(con, schema, table)
 
     return samples, row_count

@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from olist.warehouse import table_exists
+
 CHECK_RESULTS_DDL = """
 create table if not exists quality.check_results (
     run_id             varchar not null,
@@ -141,11 +143,7 @@ def run_recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
 
 def results_for_run(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]:
     """Every check result recorded for ``run_id``, whatever engine wrote it."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'quality' and table_name = 'check_results'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "quality", "check_results"):
         return []
     rows = con.execute(
         f"select {', '.join(COLUMNS)} from quality.check_results where run_id = ? "
@@ -188,11 +186,7 @@ def summarize(results: list[CheckResult]) -> dict[str, dict[str, int]]:
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
     """The run that recorded a check result last."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'quality' and table_name = 'check_results'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "quality", "check_results"):
         return None
     rows = con.execute(
         "select run_id from quality.check_results group by run_id "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from olist.warehouse import scalar
+from olist.warehouse import scalar, table_exists
 
 RUNS_DDL = """
 create table if not exists ops.platform_runs (
@@ -41,12 +41,7 @@ def finish_run(
 
 
 def last_run_succeeded(con: duckdb.DuckDBPyConnection) -> bool:
-    exists = scalar(
-        con,
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'ops' and table_name = 'platform_runs'",
-    )
-    if not exists:
+    if not table_exists(con, "ops", "platform_runs"):
         return False
     status = scalar(con, "select status from ops.platform_runs order by started_at desc limit 1")
     return status == "succeeded"
