@@ -151,9 +151,7 @@ def _run_stages(
         with stages.stage("score"):
             score_flow(settings)
     with stages.stage("report"):
-        with warehouse.connect(settings.warehouse, read_only=True) as con:
-            everything = quality_store.results_for_run(con, run_id)
-        notify(settings, run_id, everything, published=True)
+        notify(settings, run_id, results, published=True)  # contracts + dbt + GX
         report = write_run_report(settings, run_id, results)
         create_link_artifact(
             key="quality-report",
