@@ -68,7 +68,7 @@ changed as (
 
     select * from joined
     {% if is_incremental() %}
-    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    where {{ loaded_since_last_build() }}
     {% endif %}
 
 ),

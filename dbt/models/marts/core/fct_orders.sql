@@ -90,7 +90,7 @@ measured as (
         coalesce(delivered_to_customer_at > estimated_delivery_at, false) as is_late
     from joined
     {% if is_incremental() %}
-    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    where {{ loaded_since_last_build() }}
     {% endif %}
 
 ),

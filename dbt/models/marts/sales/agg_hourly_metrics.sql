@@ -34,7 +34,7 @@ changed_hours as (
 
     select distinct hour_start
     from hourly
-    where _loaded_at > (select max(_loaded_at) from {{ this }})
+    where {{ loaded_since_last_build() }}
 
 ),
 {% endif %}
