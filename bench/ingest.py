@@ -7,18 +7,14 @@ printing rows/s and the process's peak RSS. Figures are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import shutil
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
+from bench.common import ROOT, scale_data
 from olist import cleaning, ingest, warehouse
-from olist.synthetic.generator import generate
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _peak_mib() -> float:
@@ -26,18 +22,7 @@ def _peak_mib() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ingest", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work", default=str(ROOT / "bench" / "work"))
-    args = parser.parse_args(argv)
-    work = Path(args.work) / f"scale-{args.scale:g}"
-    data = work / "data"
-    if not (data / "olist_orders_dataset.csv").is_file():
-        print(f"generating scale {args.scale:g} into {data}", flush=True)
-        generate(data, args.scale, args.seed)
+    args, work, data = scale_data("python -m bench.ingest", __doc__.splitlines()[0], argv)
     wh_dir = work / "ingest-bench"
     shutil.rmtree(wh_dir, ignore_errors=True)
     wh_dir.mkdir(parents=True)

@@ -11,7 +11,6 @@ Both forms must return the same answer; figures are printed, never asserted.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -24,9 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from bench.ingest import ROOT
+from bench.common import ROOT, scale_data
 from olist import batches, cleaning, ingest, warehouse
-from olist.synthetic.generator import generate
 
 QUERIES: dict[str, dict[str, str]] = {
     "payment mix of multi-item orders": {
@@ -134,18 +132,7 @@ def same_answer(wh: Path, a: str, b: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.warehouse", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work", default=str(ROOT / "bench" / "work"))
-    args = parser.parse_args(argv)
-    work = Path(args.work) / f"scale-{args.scale:g}"
-    data = work / "data"
-    if not (data / "olist_orders_dataset.csv").is_file():
-        print(f"generating scale {args.scale:g} into {data}", flush=True)
-        generate(data, args.scale, args.seed)
+    args, work, data = scale_data("python -m bench.warehouse", __doc__.splitlines()[0], argv)
     run = work / "warehouse"
     shutil.rmtree(run, ignore_errors=True)
     run.mkdir(parents=True)
