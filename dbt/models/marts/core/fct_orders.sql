@@ -84,10 +84,7 @@ measured as (
 
     select
         joined.*,
-        abs(payment_value - order_value) < 0.01 as payment_matches,
-        {{ dbt.datediff('purchased_at', 'delivered_to_customer_at', 'day') }} as delivery_days,
-        {{ dbt.datediff('estimated_delivery_at', 'delivered_to_customer_at', 'day') }} as delay_days,
-        coalesce(delivered_to_customer_at > estimated_delivery_at, false) as is_late
+        {{ order_measures() }}
     from joined
     {% if is_incremental() %}
     where {{ loaded_since_last_build() }}
