@@ -4,7 +4,12 @@ Every expectation carries a severity (critical | warning | info) and a one-line 
 in ``meta``. Imports nothing of ours: results come back as plain ``ExpectationOutcome``s.
 """
 
-from expectations.checkpoints import ExpectationOutcome, enable_duckdb_pushdown, run_suites
+from expectations.checkpoints import (
+    ExpectationOutcome,
+    docs_pages,
+    enable_duckdb_pushdown,
+    run_suites,
+)
 from expectations.suites import SUITES, Baseline, TableSuite
 
 __all__ = [
@@ -12,6 +17,7 @@ __all__ = [
     "Baseline",
     "ExpectationOutcome",
     "TableSuite",
+    "docs_pages",
     "enable_duckdb_pushdown",
     "run_suites",
 ]

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
+from great_expectations.checkpoint import UpdateDataDocsAction
+from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 
@@ -88,22 +91,51 @@ def _release(source: Any) -> None:
     source.get_engine().dispose()  # the datasource keeps a second engine of its own
 
 
+DOCS_SITE = "olist"
+
+
+def docs_pages(docs_dir: Path, run_name: str) -> list[Path]:
+    """The Data Docs validation pages one run wrote (``validations/<suite>/<run>/...``)."""
+    root = docs_dir / "validations"
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*.html") if run_name in p.relative_to(root).parts)
+
+
 def run_suites(
     connection_string: str,
     suites: tuple[TableSuite, ...] | list[TableSuite],
-    docs_dir: str | None = None,
+    docs_dir: Path | None = None,
     read_schemas: Mapping[str, str] | None = None,
     baseline: Baseline | None = None,
+    run_name: str | None = None,
 ) -> list[ExpectationOutcome]:
     """Run one checkpoint over ``suites`` on the database at ``connection_string``.
 
     ``read_schemas`` maps a suite's schema to the one actually read, e.g.
-    ``{"gold": "gold_audit"}`` to audit marts before they are published."""
+    ``{"gold": "gold_audit"}`` to audit marts before they are published. With
+    ``docs_dir``, the checkpoint also renders GX Data Docs there: the index shows the
+    latest run; each run's validation pages stay under ``validations/<suite>/<run_name>/``.
+    """
     if connection_string.startswith("duckdb"):
         enable_duckdb_pushdown()
     context = gx.get_context(mode="ephemeral")
     # metric progress bars flood flow logs; Prefect shows task progress instead
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    actions = []
+    if docs_dir is not None:
+        context.add_data_docs_site(
+            DOCS_SITE,
+            {
+                "class_name": "SiteBuilder",
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir),
+                },
+            },
+        )
+        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     source = context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
     definitions = []
     for suite in suites:
@@ -126,11 +158,12 @@ def run_suites(
         gx.Checkpoint(
             name="warehouse_checkpoint",
             validation_definitions=definitions,
+            actions=actions,
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
         )
     )
     try:
-        result = checkpoint.run()
+        result = checkpoint.run(run_id=RunIdentifier(run_name=run_name) if run_name else None)
     finally:
         _release(source)
     by_name = {s.name: s for s in suites}

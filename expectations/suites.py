@@ -295,6 +295,107 @@ def stg_olist__order_reviews(baseline: Baseline | None = None) -> list[Expectati
     ]
 
 
+def stg_olist__orders(baseline: Baseline | None = None) -> list[Expectation]:
+    return [
+        gxe.ExpectColumnValuesToBeUnique(
+            column="order_id",
+            severity="critical",
+            meta=_meta("Staging keeps the latest delivery of each order: one row per order."),
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="purchased_at",
+            severity="critical",
+            meta=_meta("The purchase time dates every order-level metric and the ML cutoffs."),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="order_status",
+            value_set=ORDER_STATUSES,
+            severity="critical",
+            meta=_meta("Placed-order and revenue definitions depend on the known status set."),
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="delivered_to_customer_at",
+            column_B="purchased_at",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            severity="warning",
+            meta=_meta("A delivery before its purchase is a clock or parsing error."),
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="delivered_to_carrier_at",
+            column_B="approved_at",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+            severity="warning",
+            meta=_meta(
+                "Handed to the carrier before payment approval: a real Olist quirk (about 1% "
+                "of orders), tracked so a jump shows."
+            ),
+        ),
+    ]
+
+
+def stg_olist__order_items(baseline: Baseline | None = None) -> list[Expectation]:
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["order_id", "order_item_id"],
+            severity="critical",
+            meta=_meta("An item line is (order, position); a duplicate doubles GMV."),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="price",
+            min_value=0,
+            strict_min=True,
+            severity="critical",
+            meta=_meta("Every item has a positive price; zero or less breaks revenue."),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="freight_value",
+            min_value=0,
+            severity="critical",
+            meta=_meta("Freight is never negative; free shipping is 0."),
+        ),
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="seller_id",
+            severity="critical",
+            meta=_meta("Seller KPIs need the seller behind every item."),
+        ),
+    ]
+
+
+def stg_olist__order_payments(baseline: Baseline | None = None) -> list[Expectation]:
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(
+            column_list=["order_id", "payment_sequential"],
+            severity="critical",
+            meta=_meta("A payment is (order, sequence); a duplicate doubles paid value."),
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="payment_type",
+            value_set=["credit_card", "boleto", "voucher", "debit_card"],
+            severity="warning",
+            meta=_meta(
+                "Known payment types; Olist has a few 'not_defined' payments, kept and "
+                "counted here so a new type or a surge is seen."
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="payment_value",
+            min_value=0,
+            severity="critical",
+            meta=_meta("A negative payment is a sign or parsing error."),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="payment_installments",
+            min_value=1,
+            max_value=24,
+            mostly=0.999,
+            severity="warning",
+            meta=_meta("Instalments run 1-24; Olist has a handful of 0s."),
+        ),
+    ]
+
+
 @dataclass(frozen=True)
 class TableSuite:
     schema: str
@@ -308,6 +409,9 @@ class TableSuite:
 
 SUITES: tuple[TableSuite, ...] = (
     TableSuite("silver", "orders_nested", orders_nested),
+    TableSuite("silver", "stg_olist__orders", stg_olist__orders),
+    TableSuite("silver", "stg_olist__order_items", stg_olist__order_items),
+    TableSuite("silver", "stg_olist__order_payments", stg_olist__order_payments),
     TableSuite("silver", "stg_olist__order_reviews", stg_olist__order_reviews),
     TableSuite("gold", "fct_orders", fct_orders),
     TableSuite("gold", "dim_customers", dim_customers),

@@ -11,7 +11,7 @@ from prefect.runtime import flow_run
 
 from flows.clean import clean_flow
 from flows.ingest import ingest_flow
-from flows.quality import quality_flow
+from flows.quality import quality_artifacts, quality_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
@@ -110,6 +110,10 @@ def platform_flow(
                     quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
                 results = quality_store.results_for_run(con, run_id)
             report = write_run_report(settings, run_id, results)
+            if not any(r.check_engine == "great_expectations" for r in results):
+                # a dbt test or a contract stopped the run before the quality flow, which
+                # would have made these: the UI still gets the checks that did run
+                quality_artifacts(run_id, results)
             _failure_artifact(run_id, results, report)
             try:
                 notify(settings, run_id, results, published=False)

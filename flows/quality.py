@@ -14,6 +14,7 @@ from prefect.runtime import flow_run
 from expectations import SUITES, run_suites
 from olist import quality_store, warehouse
 from olist.quality import CriticalQualityFailure, baseline_from_published, from_gx
+from olist.reporting import gx_docs_dir
 from olist.settings import Settings, load_settings
 
 
@@ -23,6 +24,7 @@ def run_checkpoint(
     run_id: str,
     read_schemas: dict[str, str] | None = None,
     freshness_max_age_days: int | None = None,
+    docs_dir: Path | None = None,
 ) -> list[quality_store.CheckResult]:
     with warehouse.connect(warehouse_path, read_only=True) as con:
         baseline = baseline_from_published(con, freshness_max_age_days)
@@ -31,6 +33,8 @@ def run_checkpoint(
         SUITES,
         read_schemas=read_schemas,
         baseline=baseline,
+        docs_dir=docs_dir,
+        run_name=run_id,
     )
     results = from_gx(outcomes, run_id)
     for r in results:
@@ -42,6 +46,35 @@ def run_checkpoint(
 def record_results(warehouse_path: Path, results: list[quality_store.CheckResult]) -> int:
     with warehouse.connect(warehouse_path) as con:
         return quality_store.write_results(con, results)
+
+
+def quality_artifacts(run_id: str, results: list[quality_store.CheckResult]) -> None:
+    """The run's checks as a Prefect table artifact and a markdown summary by severity."""
+    summary = quality_store.summarize(results)
+    create_table_artifact(
+        key="quality-checks",
+        table=[
+            {
+                "table": f"{r.layer}.{r.table_name}",
+                "column": r.column_name or "",
+                "check": r.check_name,
+                "engine": r.check_engine,
+                "severity": r.severity,
+                "passed": r.passed,
+                "unexpected": r.unexpected_count,
+            }
+            for r in results
+        ],
+        description=f"Checks of run {run_id}",
+    )
+    lines = [
+        f"# Data quality, run `{run_id}`",
+        "",
+        "| severity | passed | failed |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {sev} | {c['passed']} | {c['failed']} |" for sev, c in sorted(summary.items())]
+    create_markdown_artifact(key="quality-summary", markdown="\n".join(lines))
 
 
 @flow(name="quality", log_prints=True)
@@ -57,35 +90,15 @@ def quality_flow(
     settings = settings or load_settings()
     logger = get_run_logger()
     results = run_checkpoint(
-        settings.warehouse, run_id, read_schemas, settings.freshness_max_age_days
+        settings.warehouse,
+        run_id,
+        read_schemas,
+        settings.freshness_max_age_days,
+        docs_dir=gx_docs_dir(settings),
     )
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]
-    summary = quality_store.summarize(everything)
-    create_table_artifact(
-        key="quality-checks",
-        table=[
-            {
-                "table": f"{r.layer}.{r.table_name}",
-                "column": r.column_name or "",
-                "check": r.check_name,
-                "engine": r.check_engine,
-                "severity": r.severity,
-                "passed": r.passed,
-                "unexpected": r.unexpected_count,
-            }
-            for r in everything
-        ],
-        description=f"Checks of run {run_id}",
-    )
-    lines = [
-        f"# Data quality, run `{run_id}`",
-        "",
-        "| severity | passed | failed |",
-        "|---|---|---|",
-    ]
-    lines += [f"| {sev} | {c['passed']} | {c['failed']} |" for sev, c in sorted(summary.items())]
-    create_markdown_artifact(key="quality-summary", markdown="\n".join(lines))
+    quality_artifacts(run_id, everything)
     for r in everything:
         if not r.passed:
             logger.warning(

@@ -9,6 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from expectations import docs_pages
 from olist import warehouse
 from olist.quality_store import CheckResult, summarize
 from olist.settings import Settings
@@ -123,6 +124,33 @@ def _published(con: Any, run_id: str) -> bool | None:
     return bool(rows[0][0]) if rows else None
 
 
+def gx_docs_dir(settings: Settings) -> Path:
+    """Where the checkpoint renders GX Data Docs; the quality report links into it."""
+    return settings.reports_dir / "quality" / "gx"
+
+
+def _docs_links(settings: Settings, run_id: str, report_dir: Path) -> str:
+    docs = gx_docs_dir(settings)
+    pages = docs_pages(docs, run_id)
+    if not pages:
+        return "<p id='gx-docs'>No GX Data Docs for this run (its checkpoint did not run).</p>"
+
+    def suite(page: Path) -> str:  # GX files suite "gold.fct_orders" as gold/fct_orders/
+        parts = page.relative_to(docs / "validations").parts
+        return ".".join(parts[: parts.index(run_id)])
+
+    items = "".join(
+        f"<li><a href='{_e(p.relative_to(report_dir).as_posix())}'>{_e(suite(p))}</a></li>"
+        for p in pages
+    )
+    index = (docs / "index.html").relative_to(report_dir).as_posix()
+    return (
+        f"<div id='gx-docs'><p>Validation pages of this run (GX Data Docs; "
+        f"<a href='{_e(index)}'>site index</a>, which shows the latest run):</p>"
+        f"<ul>{items}</ul></div>"
+    )
+
+
 def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]) -> Path:
     summary = summarize(results)
     with warehouse.connect(settings.warehouse, read_only=True) as con:
@@ -165,6 +193,7 @@ def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]
 <th>severity</th><th>status</th><th>unexpected</th><th>sample values</th></tr>
 {"".join(_check_row(r) for r in failing)}</table>
 <h2>Trend: failed checks over the last {len(history)} runs</h2>{_trend_svg(history)}
+<h2>GX Data Docs</h2>{_docs_links(settings, run_id, settings.reports_dir / "quality")}
 <h2>Row counts</h2><table id="sizes">{sizes}</table>
 <h2>Every check</h2>
 <table id="checks"><tr><th>table</th><th>column</th><th>check</th><th>engine</th>

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+from expectations import SUITES
 from flows.platform import platform_flow
 from olist.settings import load_settings
 from olist.synthetic.batches import generate_batch
@@ -50,6 +52,23 @@ def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_goo
     )
     assert (published, critical) == (True, 0)
     assert verdict == "warn"  # the sample's real quirks are warnings, none critical
+    good_report = settings.reports_dir / "quality" / "good.html"
+    docs = re.findall(r"href='(gx/validations/[^']+)'", good_report.read_text(encoding="utf-8"))
+    assert len(docs) == len(SUITES)  # one GX Data Docs page per suite, linked and on disk
+    assert all((good_report.parent / d).is_file() for d in docs)
+    # the sample's quirks, seen by GX in silver and gold with their true counts
+    gx_failures = dict(
+        (f"{t}.{c}", (sev, n))
+        for t, c, sev, n in _query(
+            wh,
+            "select table_name, column_name, severity, unexpected_count "
+            "from quality.check_results where run_id = 'good' "
+            "and check_engine = 'great_expectations' and not passed",
+        )
+    )
+    assert gx_failures["stg_olist__order_payments.payment_type"] == ("warning", 3)
+    assert gx_failures["fct_orders.delivered_to_customer_at"] == ("warning", 8)
+    assert gx_failures["stg_olist__orders.None"] == ("warning", 77)  # carrier before approval
 
     # plant a critical defect past the contracts: a duplicated product id in bronze (the
     # silver key test catches it), and new batch orders so the run has something to publish
@@ -76,3 +95,12 @@ def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_goo
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["quality-failure"]))
         )
     assert any("unique_stg_olist__products_product_id" in str(a.data) for a in artifacts)
+    with get_client(sync_client=True) as client:  # the checks table, though GX never ran
+        tables = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["quality-checks"]))
+        )
+    assert any(
+        "unique_stg_olist__products_product_id" in str(a.data)
+        and "Checks of run bad" in str(a.description)
+        for a in tables
+    )
