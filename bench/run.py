@@ -22,25 +22,25 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Wall seconds and peak RSS (MiB) of a command and all its children."""
+def measure(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None):
+    """Wall seconds and peak RSS (MiB) of a command and all its children. Its output goes
+    to ``log`` (a pipe nobody reads while it runs would fill up and stall the command)."""
+    log = log or Path(os.devnull)
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    parent = psutil.Process(proc.pid)
-    peak = 0
-    output: list[str] = []
-    while proc.poll() is None:
-        try:
-            tree = [parent, *parent.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.1)
-    output.append(proc.stdout.read() if proc.stdout else "")
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        parent = psutil.Process(proc.pid)
+        peak = 0
+        while proc.poll() is None:
+            try:
+                tree = [parent, *parent.children(recursive=True)]
+                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
     if proc.returncode != 0:
-        sys.stderr.write("".join(output)[-4000:])
+        if log.is_file():
+            sys.stderr.write(log.read_text(encoding="utf-8", errors="replace")[-4000:])
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}")
     return {
         "seconds": round(time.perf_counter() - start, 2),
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             "--force",
         ],
         env,
+        run_dir / "generate.log",
     )
     print(
         f"  generate: {generate['seconds']:.1f}s, peak {generate['peak_rss_mib']:.0f} MiB",
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if args.skip_train:
         run_cmd.append("--skip-train")
-    run = measure(run_cmd, env)
+    run = measure(run_cmd, env, run_dir / "run.log")
+    print(f"  run: log in {run_dir / 'run.log'}", flush=True)
     stages_files = sorted((run_dir / "reports" / "runs").glob("*/stages.json"))
     stages = json.loads(stages_files[-1].read_text()) if stages_files else []
 
