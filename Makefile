@@ -18,7 +18,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
 export MLFLOW_DISABLE_TELEMETRY ?= true
 
-.PHONY: help setup setup-bq-emulator setup-browser run test test-fast test-bq lint bench bench-ingest bench-warehouse generate clean distclean
+.PHONY: help setup setup-bq-emulator setup-browser run test test-fast test-bq lint bench bench-ingest bench-warehouse bench-ml generate clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -69,9 +69,13 @@ test-bq: setup setup-bq-emulator  ## only dbt build on the bigquery target again
 lint: setup  ## ruff lint + format check
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: setup  ## time generate + run per stage, then dbt build and nested vs star, at SCALE (default 1)
+bench: setup  ## time generate + run per stage, dbt build and nested vs star, then ML, at SCALE (default 1)
 	@$(BIN)/python -m bench --scale $(SCALE) --seed $(SEED)
 	@$(BIN)/python -m bench.warehouse --scale $(SCALE) --seed $(SEED)
+	@$(BIN)/python -m bench.ml --scale $(SCALE) --seed $(SEED)
+
+bench-ml: setup  ## training time (50 trials a model), scoring throughput, models vs the oracle at SCALE
+	@$(BIN)/python -m bench.ml --scale $(SCALE) --seed $(SEED)
 
 bench-warehouse: setup  ## dbt build time and nested-vs-star queries at SCALE
 	@$(BIN)/python -m bench.warehouse --scale $(SCALE) --seed $(SEED)

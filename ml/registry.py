@@ -1,63 +1,196 @@
-"""MLflow on a local (or remote) tracking store: log, register, alias, load."""
+"""MLflow: one experiment per task, a run per candidate and per trial, and the champion gate.
+
+A task's best candidate is registered only when it beats the best baseline; it becomes
+alias ``champion`` only when it also beats the current champion on this run's holdout by
+the margin in ``ml.evaluation.MARGIN``. Otherwise it is alias ``challenger`` and the
+decision says why.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mlflow
-from mlflow import MlflowClient
+os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+import mlflow  # noqa: E402 - telemetry must be off before the import
+import mlflow.sklearn as mlflow_sklearn  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+from mlflow.exceptions import MlflowException  # noqa: E402
+
+from ml.evaluation import PRIMARY, CandidateEvaluation, improvement  # noqa: E402
 
 CHAMPION = "champion"
+CHALLENGER = "challenger"
+MODEL_NAMES = {"churn": "olist_churn", "ltv": "olist_ltv"}
 
 
-@dataclass
-class RegisteredModel:
-    name: str
-    version: str
-    run_id: str
-    is_champion: bool
+def experiment_name(task: str) -> str:
+    return f"{MODEL_NAMES[task]}_candidates"
 
 
-def use_tracking(
-    tracking_uri: str, artifact_root: Path | None = None, experiment: str | None = None
-) -> None:
+def use_tracking(tracking_uri: str, artifact_root: Path | None = None) -> None:
     mlflow.set_tracking_uri(tracking_uri)
     if tracking_uri.startswith("sqlite:///"):
         Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    if experiment:
-        if mlflow.get_experiment_by_name(experiment) is None:
-            location = artifact_root.joinpath(experiment).as_uri() if artifact_root else None
-            mlflow.create_experiment(experiment, artifact_location=location)
-        mlflow.set_experiment(experiment)
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # the pickle caution is printed for every model; the choice is explained at log_model
+    logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
+    _artifact_root[0] = artifact_root
 
 
-def log_and_register(
-    model: Any,
-    name: str,
-    params: dict[str, Any],
-    metrics: dict[str, float],
-    tags: dict[str, str] | None = None,
-    promote: bool = True,
-) -> RegisteredModel:
-    """Log ``model`` in a run of the current experiment and register it as ``name``."""
-    import mlflow.xgboost
-
-    with mlflow.start_run(run_name=f"{name}-xgboost") as run:
-        mlflow.log_params(params)
-        mlflow.log_metrics(metrics)
-        mlflow.set_tags(tags or {})
-        info = mlflow.xgboost.log_model(model, name="model", registered_model_name=name)
-    version = str(info.registered_model_version)
-    if promote:
-        MlflowClient().set_registered_model_alias(name, CHAMPION, version)
-    return RegisteredModel(name, version, run.info.run_id, promote)
+_artifact_root: list[Path | None] = [None]
 
 
-def load_champion(name: str) -> tuple[Any, str]:
-    """The champion model and its version."""
-    import mlflow.xgboost
+def experiment_id(name: str) -> str:
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    root = _artifact_root[0]
+    location = root.joinpath(name).as_uri() if root else None
+    return mlflow.create_experiment(name, artifact_location=location)
 
-    version = MlflowClient().get_model_version_by_alias(name, CHAMPION).version
-    return mlflow.xgboost.load_model(f"models:/{name}@{CHAMPION}"), str(version)
+
+def finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if v == v}  # MLflow rejects NaN
+
+
+class MlflowTracker:
+    """Logs each candidate (params, holdout metrics, curves as artifacts, the model) and
+    each Optuna trial as a run of the task's experiment, tagged with the platform run."""
+
+    def __init__(self, platform_run_id: str, context: dict[str, str] | None = None) -> None:
+        self.platform_run_id = platform_run_id
+        self.context = context or {}
+
+    def _tags(self, task: str, **extra: str) -> dict[str, str]:
+        return {"platform_run_id": self.platform_run_id, "task": task, **extra}
+
+    def trial(self, task: str, row: dict[str, Any]) -> None:
+        with mlflow.start_run(
+            experiment_id=experiment_id(experiment_name(task)),
+            run_name=f"xgboost-trial-{row['number']}",
+            tags=self._tags(task, candidate="xgboost", kind="trial", state=row["state"]),
+        ):
+            mlflow.log_params(row["params"])
+            metric = f"validation_{PRIMARY[task][0]}"
+            if row["value"] is not None:
+                mlflow.log_metric(metric, float(row["value"]))
+            if row["seconds"] is not None:
+                mlflow.log_metric("seconds", float(row["seconds"]))
+
+    def candidate(self, evaluation: CandidateEvaluation, model: Any | None) -> str:
+        with mlflow.start_run(
+            experiment_id=experiment_id(experiment_name(evaluation.task)),
+            run_name=evaluation.name,
+            tags=self._tags(evaluation.task, candidate=evaluation.name, kind=evaluation.kind),
+        ) as run:
+            mlflow.log_params(
+                {**self.context, **{k: str(v)[:500] for k, v in evaluation.params.items()}}
+            )
+            mlflow.log_metrics({f"holdout_{k}": v for k, v in finite(evaluation.metrics).items()})
+            mlflow.log_dict(
+                {
+                    "y_true": evaluation.y_true[:5000].tolist(),
+                    "y_pred": evaluation.y_pred[:5000].tolist(),
+                },
+                "holdout_predictions_sample.json",
+            )
+            if evaluation.feature_importance:
+                mlflow.log_dict(evaluation.feature_importance, "feature_importance.json")
+            if model is not None and evaluation.kind == "model":
+                # cloudpickle: skops refuses our pipeline's own transformer and XGBoost;
+                # the registry only holds models this platform trained itself
+                info = mlflow_sklearn.log_model(
+                    model,
+                    name="model",
+                    serialization_format="cloudpickle",
+                    pip_requirements=_requirements(),  # inferring them costs seconds a model
+                )
+                evaluation.model_uri = info.model_uri
+            return run.info.run_id
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [
+        f"{package}=={version(package)}"
+        for package in ("scikit-learn", "xgboost-cpu", "cloudpickle", "pandas", "numpy")
+    ]
+
+
+def attach_report(page: Path, run_ids: list[str | None]) -> None:
+    """The model report (comparison, PR and calibration curves, lift, importance) as an
+    artifact of every candidate run, so MLflow shows the plots beside the metrics."""
+    client = MlflowClient()
+    for run_id in filter(None, run_ids):
+        client.log_artifact(run_id, str(page), artifact_path="report")
+
+
+@dataclass
+class GateDecision:
+    task: str
+    model_name: str
+    registered: bool
+    version: str | None
+    champion: bool
+    reason: str
+    champion_version: str | None  # the champion after the decision
+
+
+def champion_version(model_name: str) -> str | None:
+    try:
+        return str(MlflowClient().get_model_version_by_alias(model_name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def load_champion(model_name: str) -> tuple[Any, str] | None:
+    """The champion pipeline and its version, or None when there is none yet."""
+    version = champion_version(model_name)
+    if version is None:
+        return None
+    return mlflow_sklearn.load_model(f"models:/{model_name}@{CHAMPION}"), version
+
+
+def gate(outcome: Any, score_champion: Any) -> GateDecision:
+    """Register the task's best model if it beats its baseline; promote it if it beats the
+    champion. ``score_champion(model)`` returns the champion's metrics on this holdout."""
+    task, name = outcome.task, MODEL_NAMES[outcome.task]
+    current = champion_version(name)
+    if not outcome.beats_baseline or outcome.best is None:
+        return GateDecision(
+            task, name, False, None, False, f"not registered: {outcome.reason}", current
+        )
+    best: CandidateEvaluation = outcome.best
+    client = MlflowClient()
+    version = str(mlflow.register_model(best.model_uri, name).version)
+    metric, _ = PRIMARY[task]
+    client.set_model_version_tag(name, version, "candidate", best.name)
+    client.set_model_version_tag(name, version, f"holdout_{metric}", f"{best.metrics[metric]:.6f}")
+    if task == "churn":
+        client.set_model_version_tag(name, version, "threshold", f"{best.metrics['threshold']:.6f}")
+    client.set_model_version_tag(name, version, "metrics", json.dumps(finite(best.metrics)))
+    if current is None:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        reason = f"v{version} ({best.name}) is the first champion: {outcome.reason}"
+        return GateDecision(task, name, True, version, True, reason, version)
+    loaded = load_champion(name)
+    champion_metrics = score_champion(loaded[0]) if loaded else {}
+    wins, detail = improvement(task, best.metrics, champion_metrics)
+    if wins:
+        client.set_registered_model_alias(name, CHAMPION, version)
+        reason = f"v{version} ({best.name}) replaces champion v{current}: {detail}"
+        return GateDecision(task, name, True, version, True, reason, version)
+    client.set_registered_model_alias(name, CHALLENGER, version)
+    reason = (
+        f"v{version} ({best.name}) stays a challenger; champion v{current} is kept: {detail} "
+        "on the same holdout"
+    )
+    return GateDecision(task, name, True, version, False, reason, current)

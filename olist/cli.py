@@ -90,6 +90,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     from olist.ingest import MissingSourceError, SchemaDriftError, SourceEncodingError
     from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
+    from olist.quality_store import TrainingBlocked
 
     try:
         if name == "platform":
@@ -129,9 +130,26 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         options = {}
         if name == "transform":
             options = {"full_refresh": args.full_refresh, "run_date": args.run_date}
+        if name == "train":
+            updates = {
+                "train_trials": args.trials,
+                "train_timeout_seconds": args.timeout,
+                "churn_horizon_days": args.horizon,
+                "ml_seed": args.seed,
+            }
+            settings = settings.model_copy(
+                update={k: v for k, v in updates.items() if v is not None}
+            )
         with warehouse_lock(settings.warehouse, holder=f"olist {name}"):
-            _stage_flows()[name](settings, **options)
+            result = _stage_flows()[name](settings, **options)
+        if name == "train":
+            for decision in result.values():
+                _say(f"{decision.model_name}: {decision.reason}")
+            _say(f"model report: {settings.reports_dir / 'ml'}")
         return 0
+    except TrainingBlocked as err:
+        _explain("Training did not start.", str(err))
+        return EXIT_QUALITY
     except SchemaDriftError as err:
         _explain(
             "Schema drift: nothing was loaded.",
@@ -253,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("clean", "apply the pandera contracts (landing → bronze/quarantine)"),
         ("transform", "dbt build through prefect-dbt"),
         ("quality", "run the GX checkpoints"),
-        ("train", "train and register the churn model"),
-        ("score", "score every customer with the champion model"),
+        ("train", "train, compare and gate the churn and LTV models (MLflow registry)"),
+        ("score", "score every customer with the champions; segment customers"),
     ]:
         p = sub.add_parser(stage, help=text)
         common(p)
@@ -268,6 +286,21 @@ def build_parser() -> argparse.ArgumentParser:
                 "--run-date",
                 help="'as of' date for recency and report marts (default: latest purchase)",
             )
+        if stage == "train":
+            p.add_argument(
+                "--trials",
+                type=int,
+                help="Optuna trials per task (default 10, OLIST_TRAIN_TRIALS)",
+            )
+            p.add_argument(
+                "--timeout",
+                type=float,
+                help="Optuna time budget per task in seconds (default 120)",
+            )
+            p.add_argument(
+                "--horizon", type=int, help="label window in days after each cutoff (default 180)"
+            )
+            p.add_argument("--seed", type=int, help="seed for Optuna and the models (default 7)")
         p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))
 
     p = sub.add_parser("report", help="re-render a run's data-quality report from history")

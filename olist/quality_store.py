@@ -193,3 +193,25 @@ def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
         "order by max(observed_at) desc limit 1"
     ).fetchall()
     return rows[0][0] if rows else None
+
+
+class TrainingBlocked(RuntimeError):
+    """The upstream data failed its quality gate: no model is trained on it."""
+
+
+def training_blocker(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Why models must not train now: the latest platform run had a critical quality
+    failure (its data never reached gold). None when training may start."""
+    if not table_exists(con, "quality", "runs"):
+        return None
+    rows = con.execute(
+        "select run_id, verdict, critical_failed, published from quality.runs "
+        "order by recorded_at desc limit 1"
+    ).fetchall()
+    if rows and (rows[0][1] == "fail" or not rows[0][3]):
+        run_id, _, critical, _ = rows[0]
+        return (
+            f"the latest run {run_id} failed its quality gate ({critical} critical check(s)) "
+            "and published nothing: fix the data and rerun before training"
+        )
+    return None

@@ -66,6 +66,10 @@ class Settings(BaseModel):
     dbt_target: str = "duckdb"
     batches_dir: Path | None = None
     churn_horizon_days: int = Field(default=180, ge=1)
+    # Optuna budget per task: `make run` keeps it small; the weekly retrain passes more
+    train_trials: int = Field(default=10, ge=1)
+    train_timeout_seconds: float | None = Field(default=120.0, gt=0)
+    ml_seed: int = 7
     quarantine_threshold: float = Field(default=0.01, ge=0, le=1)
     # freshness check: the latest purchase at most this many days before now (None: off)
     freshness_max_age_days: int | None = Field(default=None, ge=0)
@@ -162,6 +166,10 @@ def load_settings(
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
+        churn_horizon_days=int(os.environ.get("OLIST_HORIZON_DAYS", "180")),
+        train_trials=int(os.environ.get("OLIST_TRAIN_TRIALS", "10")),
+        train_timeout_seconds=float(os.environ.get("OLIST_TRAIN_TIMEOUT_SECONDS", "120")),
+        ml_seed=int(os.environ.get("OLIST_ML_SEED", "7")),
         alert_block=os.environ.get("OLIST_ALERT_BLOCK") or None,
         freshness_max_age_days=(
             int(os.environ["OLIST_FRESHNESS_MAX_AGE_DAYS"])

@@ -12,6 +12,7 @@ ranked as (
         order_id,
         review_score,
         comment_message,
+        answered_at,
         _loaded_at,
         row_number() over (
             partition by order_id order by answered_at desc, review_id
@@ -26,6 +27,7 @@ latest as (
         order_id,
         review_score,
         comment_message is not null as has_comment,
+        answered_at,
         _loaded_at
     from ranked
     where recency_rank = 1

@@ -63,6 +63,7 @@ joined as (
         coalesce(payments.used_voucher, false) as used_voucher,
         reviews.review_score,
         coalesce(reviews.has_comment, false) as review_has_comment,
+        reviews.answered_at as review_answered_at,
         customers.state as customer_state,
         customers.city as customer_city,
         greatest(
@@ -118,6 +119,7 @@ final as (
         is_late,
         cast(review_score as {{ dbt.type_bigint() }}) as review_score,
         review_has_comment,
+        review_answered_at,
         cast(customer_state as {{ dbt.type_string() }}) as customer_state,
         cast(customer_city as {{ dbt.type_string() }}) as customer_city,
         _loaded_at

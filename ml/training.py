@@ -1,0 +1,255 @@
+"""Train and compare the candidates of one task, forward in time.
+
+Every candidate is fitted on the training cutoffs and scored on the validation cutoff
+(where XGBoost is tuned and the churn threshold is chosen), then refitted on training +
+validation and scored on the holdout, the last fully observed cutoff. Nothing is split at
+random. MLflow logging goes through ``tracker`` so the logic runs without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from ml import candidates
+from ml.evaluation import (
+    CHURN,
+    LTV,
+    CandidateEvaluation,
+    best_f1_threshold,
+    churn_metrics,
+    improvement,
+    ltv_metrics,
+    primary_score,
+)
+from ml.features import Cutoffs, History, forward_cutoffs, labelled_frame
+from ml.tuning import Budget, TuningResult, tune_xgboost
+
+TARGET = {CHURN: "churned", LTV: "future_revenue"}
+# below this many examples of the rarer outcome in training, a model cannot learn the label
+MIN_MINORITY = 30
+
+
+@dataclass
+class Dataset:
+    cutoffs: Cutoffs
+    horizon_days: int
+    train: pd.DataFrame
+    validation: pd.DataFrame
+    holdout: pd.DataFrame
+
+    @property
+    def refit(self) -> pd.DataFrame:
+        return pd.concat([self.train, self.validation], ignore_index=True)
+
+
+def make_dataset(
+    history: History, horizon_days: int, n_train: int = 3, step_days: int = 60
+) -> Dataset:
+    cutoffs = forward_cutoffs(history, horizon_days, n_train=n_train, step_days=step_days)
+    train = pd.concat(
+        [labelled_frame(history, c, horizon_days) for c in cutoffs.train], ignore_index=True
+    )
+    return Dataset(
+        cutoffs,
+        horizon_days,
+        train,
+        labelled_frame(history, cutoffs.validation, horizon_days),
+        labelled_frame(history, cutoffs.holdout, horizon_days),
+    )
+
+
+def class_balance(dataset: Dataset) -> dict[str, float]:
+    """Churned and retained counts per split: the imbalance the report states."""
+    out: dict[str, float] = {}
+    for split in ("train", "validation", "holdout"):
+        y = getattr(dataset, split)["churned"]
+        out[f"{split}_rows"] = float(len(y))
+        out[f"{split}_retained"] = float(len(y) - y.sum())
+        out[f"{split}_churn_rate"] = float(y.mean()) if len(y) else float("nan")
+    return out
+
+
+class Tracker(Protocol):
+    """Where candidates and trials are logged (MLflow in production, nothing in tests)."""
+
+    def candidate(self, evaluation: CandidateEvaluation, model: Any | None) -> str | None: ...
+
+    def trial(self, task: str, row: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class TaskOutcome:
+    task: str
+    evaluations: list[CandidateEvaluation]
+    models: dict[str, Any]  # candidate name → fitted estimator (refitted on train + validation)
+    best: CandidateEvaluation | None  # the best non-baseline candidate, if any was trained
+    best_baseline: CandidateEvaluation | None
+    beats_baseline: bool
+    reason: str
+    holdout: pd.DataFrame  # features + labels of the holdout, for the champion comparison
+    tuning: TuningResult | None = None
+    balance: dict[str, float] = field(default_factory=dict)
+
+
+def _too_rare(task: str, dataset: Dataset) -> str | None:
+    y = dataset.train[TARGET[task]]
+    if task == CHURN:
+        retained, churned = int((y == 0).sum()), int((y == 1).sum())
+        if min(retained, churned) < MIN_MINORITY:
+            return (
+                f"the churn label is too rare to learn: {retained:,} retained and {churned:,} "
+                f"churned customers in training (at least {MIN_MINORITY} of each needed)"
+            )
+    else:
+        buyers = int((y > 0).sum())
+        if buyers < MIN_MINORITY:
+            return (
+                f"the LTV label is too rare to learn: {buyers:,} of {len(y):,} training "
+                f"customers bought again in the horizon (at least {MIN_MINORITY} needed)"
+            )
+    for split in ("validation", "holdout"):
+        values = getattr(dataset, split)[TARGET[task]]
+        if task == CHURN and values.nunique() < 2:
+            return f"the {split} cutoff has one churn class only: ranking metrics are undefined"
+    return None
+
+
+def _builders(task: str, horizon_days: int) -> dict[str, tuple[str, Callable[[int], Any]]]:
+    if task == CHURN:
+        return {
+            "prevalence_baseline": ("baseline", lambda seed: candidates.PrevalenceBaseline()),
+            "rfm_rule_baseline": ("baseline", lambda seed: candidates.RfmRuleBaseline()),
+            "logistic_regression": ("model", candidates.logistic_regression),
+        }
+    return {
+        "historical_average_baseline": (
+            "baseline",
+            lambda seed: candidates.HistoricalAverageBaseline(horizon_days),
+        ),
+        "linear_regression": ("model", candidates.linear_ltv),
+    }
+
+
+def _evaluate(
+    task: str, name: str, kind: str, build: Callable[[], Any], dataset: Dataset
+) -> tuple[CandidateEvaluation, Any]:
+    target = TARGET[task]
+    model = build().fit(dataset.train, dataset.train[target].to_numpy())
+    threshold = 0.5
+    if task == CHURN:  # the F1-optimal cut on validation, applied unchanged to the holdout
+        validation_proba = candidates.predict(task, model, dataset.validation)
+        threshold = best_f1_threshold(dataset.validation[target].to_numpy(), validation_proba)
+    final = build().fit(dataset.refit, dataset.refit[target].to_numpy())
+    y_true = dataset.holdout[target].to_numpy()
+    y_pred = candidates.predict(task, final, dataset.holdout)
+    metrics = (
+        churn_metrics(y_true, y_pred, threshold) if task == CHURN else ltv_metrics(y_true, y_pred)
+    )
+    evaluation = CandidateEvaluation(
+        task=task,
+        name=name,
+        kind=kind,
+        metrics=metrics,
+        y_true=y_true,
+        y_pred=y_pred,
+        feature_importance=candidates.feature_importance(final),
+        params=_params(final),
+    )
+    return evaluation, final
+
+
+def _params(estimator: Any) -> dict[str, object]:
+    model = getattr(estimator, "named_steps", {}).get("model", estimator)
+    keep = (int, float, str, bool)
+    return {k: v for k, v in model.get_params().items() if isinstance(v, keep) and v is not None}
+
+
+def train_task(
+    task: str,
+    dataset: Dataset,
+    budget: Budget,
+    seed: int = 7,
+    tracker: Tracker | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> TaskOutcome:
+    """Fit, tune and compare every candidate of ``task``; pick the best by the primary
+    metric on the holdout, and say whether it beats the best baseline by the margin."""
+    target = TARGET[task]
+    rare = _too_rare(task, dataset)
+    evaluations: list[CandidateEvaluation] = []
+    models: dict[str, Any] = {}
+    tuning = None
+    for name, (kind, build) in _builders(task, dataset.horizon_days).items():
+        if rare and kind == "model":
+            continue
+        progress(f"{task}: fitting {name}")
+        evaluation, model = _evaluate(task, name, kind, lambda b=build: b(seed), dataset)
+        evaluations.append(evaluation)
+        models[name] = model
+    if not rare:
+        progress(
+            f"{task}: tuning XGBoost ({budget.trials} trials, "
+            f"{budget.timeout_seconds or 'no'} s budget)"
+        )
+        tuning = tune_xgboost(
+            task,
+            dataset.train,
+            dataset.validation,
+            target,
+            budget,
+            seed,
+            on_trial=(lambda row: tracker.trial(task, row)) if tracker else None,
+        )
+        build = candidates.xgb_churn if task == CHURN else candidates.xgb_ltv
+        evaluation, model = _evaluate(
+            task, "xgboost", "model", lambda: build(seed, **tuning.params), dataset
+        )
+        evaluation.params.update(
+            {"optuna_trials": len(tuning.trials), "optuna_pruned": tuning.pruned}
+        )
+        evaluations.append(evaluation)
+        models["xgboost"] = model
+    if tracker is not None:
+        for evaluation in evaluations:
+            evaluation.mlflow_run_id = tracker.candidate(evaluation, models[evaluation.name])
+
+    ranked = sorted(evaluations, key=primary_score, reverse=True)
+    baselines = [e for e in ranked if e.kind == "baseline"]
+    trained = [e for e in ranked if e.kind == "model"]
+    best, best_baseline = (trained[0] if trained else None), (baselines[0] if baselines else None)
+    if rare:
+        beats, reason = False, rare
+    elif best is None or best_baseline is None:
+        beats, reason = False, "no model or no baseline to compare"
+    else:
+        beats, detail = improvement(task, best.metrics, best_baseline.metrics)
+        reason = (
+            f"{best.name} {'beats' if beats else 'does not beat'} the best baseline "
+            f"{best_baseline.name} on the holdout: {detail}"
+        )
+    return TaskOutcome(
+        task=task,
+        evaluations=evaluations,
+        models=models,
+        best=best,
+        best_baseline=best_baseline,
+        beats_baseline=beats,
+        reason=reason,
+        holdout=dataset.holdout,
+        tuning=tuning,
+        balance=class_balance(dataset),
+    )
+
+
+def holdout_score(task: str, model: Any, holdout: pd.DataFrame) -> dict[str, float]:
+    """Metrics of an already-registered model (the champion) on this run's holdout."""
+    y_true = holdout[TARGET[task]].to_numpy()
+    y_pred = candidates.predict(task, model, holdout)
+    if task == CHURN:
+        return churn_metrics(y_true, y_pred, 0.5)
+    return ltv_metrics(y_true, np.asarray(y_pred))

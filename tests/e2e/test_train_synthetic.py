@@ -1,0 +1,76 @@
+"""`olist run` then `olist train` on scale-1 synthetic data, as a user runs them: both
+models become champions, and a deliberately weaker retrain leaves them in place."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from mlflow import MlflowClient
+
+pytestmark = pytest.mark.slow
+
+
+def _olist(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "OLIST_MLFLOW_DIR": str(tmp / "mlruns"),
+        "OLIST_BATCHES_DIR": str(tmp / "batches"),
+    }
+    env.pop("PREFECT_API_URL", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "olist", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):
+    tmp = tmp_path_factory.mktemp("synthetic")
+    _olist(["generate", "--scale", "1", "--seed", "1", "--out", str(tmp / "data")], tmp)
+    where = ["--warehouse", str(tmp / "wh.duckdb"), "--reports", str(tmp / "reports")]
+    _olist(["run", "--source", str(tmp / "data"), *where], tmp)  # trains with the default budget
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp / 'mlruns' / 'mlflow.db'}")
+    before = {
+        name: str(client.get_model_version_by_alias(name, "champion").version)
+        for name in ("olist_churn", "olist_ltv")
+    }
+    weaker = _olist(["train", *where, "--trials", "1", "--timeout", "60"], tmp)
+    return tmp, client, before, weaker
+
+
+def test_both_models_become_champions_and_every_customer_is_scored(trained) -> None:
+    tmp, client, before, _ = trained
+    assert before == {"olist_churn": "1", "olist_ltv": "1"}
+    con = duckdb.connect(str(tmp / "wh.duckdb"), read_only=True)
+    try:
+        customers, scored, churn, ltv = con.sql(
+            "select (select count(distinct customer_unique_id) from gold.fct_orders), count(*), "
+            "count(churn_probability), count(predicted_ltv) from gold.customer_scores"
+        ).fetchall()[0]
+        assert customers == scored == churn == ltv
+        assert con.sql("select count(*) from gold.rpt_customer_churn_risk").fetchall()[0][0] > 0
+        segments = con.sql("select count(*), sum(customers) from gold.dim_segment").fetchall()[0]
+        assert segments[0] >= 3 and segments[1] == customers
+    finally:
+        con.close()
+
+
+def test_a_weaker_retrain_leaves_the_champions_in_place(trained) -> None:
+    tmp, client, before, weaker = trained
+    for name in ("olist_churn", "olist_ltv"):
+        assert str(client.get_model_version_by_alias(name, "champion").version) == before[name]
+    out = weaker.stdout
+    assert "stays a challenger" in out or "not registered" in out, out[-2000:]
+    (page,) = [p for p in (tmp / "reports" / "ml").glob("train-*.html")]
+    assert "comparison-churn" in page.read_text(encoding="utf-8")

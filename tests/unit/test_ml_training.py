@@ -1,0 +1,168 @@
+"""Training, the registry gate and scoring on a simulated history, with a real MLflow
+(SQLite) registry in a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from mlflow import MlflowClient
+
+from ml import registry, scoring, training
+from ml.evaluation import CHURN, LTV
+from ml.features import build_features, score_cutoff
+from ml.tuning import Budget
+from olist import quality_store
+from tests.ml_data import simulated_history
+
+BUDGET = Budget(trials=4, timeout_seconds=None)  # trials only: reproducible
+
+
+@pytest.fixture(scope="module")
+def history():
+    return simulated_history(customers=4000, seed=5)
+
+
+@pytest.fixture(scope="module")
+def dataset(history):
+    return training.make_dataset(history, horizon_days=180)
+
+
+@pytest.fixture(scope="module")
+def churn(dataset):
+    return training.train_task(CHURN, dataset, BUDGET, seed=7)
+
+
+@pytest.fixture(scope="module")
+def ltv(dataset):
+    return training.train_task(LTV, dataset, BUDGET, seed=7)
+
+
+def test_every_candidate_is_compared_on_the_same_holdout(churn, ltv, dataset) -> None:
+    assert [e.name for e in churn.evaluations] == [
+        "prevalence_baseline",
+        "rfm_rule_baseline",
+        "logistic_regression",
+        "xgboost",
+    ]
+    assert [e.name for e in ltv.evaluations] == [
+        "historical_average_baseline",
+        "linear_regression",
+        "xgboost",
+    ]
+    for e in [*churn.evaluations, *ltv.evaluations]:
+        assert len(e.y_true) == len(dataset.holdout)
+    prevalence = churn.evaluations[0]
+    assert prevalence.metrics["roc_auc"] == pytest.approx(0.5)
+    assert prevalence.metrics["prevalence"] == pytest.approx(dataset.holdout["churned"].mean())
+    assert churn.balance["train_retained"] == (dataset.train["churned"] == 0).sum()
+
+
+def test_models_learn_the_planted_signal_and_beat_their_baselines(churn, ltv) -> None:
+    assert churn.beats_baseline, churn.reason
+    assert churn.best.metrics["roc_auc"] > 0.6
+    assert ltv.beats_baseline, ltv.reason
+    assert "beats the best baseline" in churn.reason
+
+
+def test_training_is_deterministic_for_a_seed(dataset, churn) -> None:
+    again = training.train_task(CHURN, dataset, BUDGET, seed=7)
+    assert again.tuning.params == churn.tuning.params
+    for a, b in zip(again.evaluations, churn.evaluations, strict=True):
+        np.testing.assert_array_equal(a.y_pred, b.y_pred)
+
+
+def test_a_too_rare_label_trains_nothing_and_says_why() -> None:
+    rare = training.make_dataset(simulated_history(customers=800, seed=2, loyalty=0.05), 180)
+    outcome = training.train_task(CHURN, rare, BUDGET, seed=7)
+    assert not outcome.beats_baseline and outcome.best is None
+    assert "too rare to learn" in outcome.reason
+    assert {e.kind for e in outcome.evaluations} == {"baseline"}
+
+
+@pytest.fixture()
+def tracking(tmp_path: Path):
+    registry.use_tracking(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path / "artifacts")
+    return MlflowClient()
+
+
+def _trained(dataset, task: str, budget: Budget, seed: int = 7):
+    tracker = registry.MlflowTracker("test-run")
+    return training.train_task(task, dataset, budget, seed=seed, tracker=tracker)
+
+
+def _gate(outcome):
+    return registry.gate(
+        outcome, lambda model: training.holdout_score(outcome.task, model, outcome.holdout)
+    )
+
+
+def test_the_gate_promotes_only_a_model_that_beats_the_champion(dataset, tracking) -> None:
+    first = _gate(_trained(dataset, CHURN, BUDGET))
+    assert first.registered and first.champion and first.version == "1"
+    # every candidate and trial is a run of the task's experiment
+    experiment = tracking.get_experiment_by_name(registry.experiment_name(CHURN))
+    runs = tracking.search_runs([experiment.experiment_id], max_results=100)
+    assert len(runs) == 4 + BUDGET.trials
+
+    # a deliberately weaker configuration: one trial, fitted on shuffled training labels,
+    # judged on the same holdout as the champion
+    rng = np.random.default_rng(0)
+    noisy = training.Dataset(
+        dataset.cutoffs,
+        dataset.horizon_days,
+        dataset.train.assign(churned=rng.permutation(dataset.train["churned"].to_numpy())),
+        dataset.validation.assign(
+            churned=rng.permutation(dataset.validation["churned"].to_numpy())
+        ),
+        dataset.holdout,
+    )
+    weaker = _trained(noisy, CHURN, Budget(trials=1, timeout_seconds=None))
+    weaker.beats_baseline = True  # the gate's champion comparison is what is tested here
+    second = _gate(weaker)
+    assert second.registered and not second.champion
+    assert second.champion_version == "1" and "stays a challenger" in second.reason
+    assert str(tracking.get_model_version_by_alias("olist_churn", "champion").version) == "1"
+    assert str(tracking.get_model_version_by_alias("olist_churn", "challenger").version) == "2"
+
+
+def test_a_model_that_does_not_beat_its_baseline_is_not_registered(dataset, tracking) -> None:
+    outcome = _trained(dataset, LTV, Budget(trials=1, timeout_seconds=None))
+    outcome.beats_baseline, outcome.reason = False, "made not to beat its baseline"
+    decision = _gate(outcome)
+    assert not decision.registered and decision.version is None
+    assert tracking.search_registered_models(filter_string="name = 'olist_ltv'") == []
+
+
+def test_scoring_writes_one_row_per_customer(history, churn, ltv) -> None:
+    features = build_features(history, score_cutoff(history))
+    scores = scoring.score_customers(
+        history, (churn.models["xgboost"], "3"), (ltv.models["xgboost"], "2"), features
+    )
+    assert len(scores) == history.orders["customer_unique_id"].nunique()
+    assert scores["customer_unique_id"].is_unique
+    assert scores["churn_probability"].between(0, 1).all()
+    assert (scores["predicted_ltv"] >= 0).all()
+    assert set(scores["churn_model_version"]) == {"3"}
+    risk = scoring.churn_risk(scores, features, threshold=0.5, top=50)
+    assert len(risk) <= 50 and risk["value_at_risk"].is_monotonic_decreasing
+    assert (risk["churn_probability"] >= 0.5).all()
+
+
+def test_scoring_without_champions_leaves_the_columns_empty(history) -> None:
+    scores = scoring.score_customers(history, None, None)
+    assert len(scores) == history.orders["customer_unique_id"].nunique()
+    assert scores["churn_probability"].isna().all() and scores["ltv_model_version"].isna().all()
+
+
+def test_training_is_blocked_after_a_critical_quality_failure(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    quality_store.ensure_tables(con)
+    assert quality_store.training_blocker(con) is None  # no run yet
+    quality_store.record_run(con, "ok", None, True)
+    assert quality_store.training_blocker(con) is None
+    quality_store.record_run(con, "bad", None, False, "critical failure")
+    assert "bad" in quality_store.training_blocker(con)
+    con.close()
