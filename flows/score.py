@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import mlflow
-import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -25,21 +21,6 @@ SEGMENT_FEATURES = [
     "avg_installments",
 ]
 RISK_LIST_SIZE = 500
-
-
-def _replace_tables(warehouse_path: Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write every table or none: readers never see scores without their segments."""
-    with warehouse.connect(warehouse_path) as con:
-        con.execute("begin transaction")
-        try:
-            for name, frame in tables.items():
-                con.register("_frame", frame)
-                con.execute(f"create or replace table gold.{name} as select * from _frame")
-                con.unregister("_frame")
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
 
 
 @task(name="score-customers", timeout_seconds=1800, cache_policy=NO_CACHE)
@@ -62,8 +43,7 @@ def score_customers(settings: Settings) -> dict[str, int]:
     tables = {"customer_scores": scores}
     if champions["churn"] is not None:
         version = champions["churn"][1]
-        tag = mlflow.MlflowClient().get_model_version("olist_churn", version).tags
-        threshold = float(tag.get("threshold", 0.5))
+        threshold = registry.churn_threshold(version)
         risk = scoring.churn_risk(scores, features, threshold, top=RISK_LIST_SIZE)
         tables["rpt_customer_churn_risk"] = risk
         create_table_artifact(
@@ -74,13 +54,14 @@ def score_customers(settings: Settings) -> dict[str, int]:
         )
 
     result = segmentation.segment_customers(features, SEGMENT_FEATURES, seed=settings.ml_seed)
-    _log_segments(result, settings)
+    registry.log_segmentation(result, SEGMENT_FEATURES)
     if result.publishable:
         tables["dim_customer_segments"] = result.assignments
         tables["dim_segment"] = result.segments
     else:
         logger.warning("segments not published: %s", result.reason)
-    _replace_tables(settings.warehouse, tables)
+    with warehouse.connect(settings.warehouse) as con:
+        warehouse.replace_tables(con, "gold", tables)
     logger.info(
         "scored %s customers (churn v%s, ltv v%s); segments: %s",
         f"{len(scores):,}",
@@ -89,25 +70,6 @@ def score_customers(settings: Settings) -> dict[str, int]:
         result.reason,
     )
     return {name: len(frame) for name, frame in tables.items()}
-
-
-def _log_segments(result: segmentation.SegmentationResult, settings: Settings) -> None:
-    with mlflow.start_run(
-        experiment_id=registry.experiment_id("olist_segments"), run_name=f"kmeans-k{result.k}"
-    ):
-        mlflow.log_params({"k": result.k, "features": ",".join(SEGMENT_FEATURES)})
-        mlflow.log_metrics(
-            registry.finite(
-                {
-                    "silhouette": result.silhouette,
-                    "davies_bouldin": result.davies_bouldin,
-                    "calinski_harabasz": result.calinski_harabasz,
-                    "published": float(result.publishable),
-                    **{f"silhouette_k{k}": v for k, v in result.silhouette_by_k.items()},
-                }
-            )
-        )
-        mlflow.set_tag("decision", result.reason)
 
 
 @flow(name="score", log_prints=True)

@@ -35,23 +35,26 @@ def experiment_name(task: str) -> str:
 
 
 def use_tracking(tracking_uri: str, artifact_root: Path | None = None) -> None:
+    """Point MLflow at ``tracking_uri``; experiments created from now on keep their
+    artifacts under ``artifact_root``."""
+    global _ARTIFACT_ROOT
     mlflow.set_tracking_uri(tracking_uri)
     if tracking_uri.startswith("sqlite:///"):
         Path(tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     # the pickle caution is printed for every model; the choice is explained at log_model
     logging.getLogger("mlflow.sklearn").setLevel(logging.ERROR)
-    _artifact_root[0] = artifact_root
+    _ARTIFACT_ROOT = artifact_root
 
 
-_artifact_root: list[Path | None] = [None]
+_ARTIFACT_ROOT: Path | None = None
 
 
 def experiment_id(name: str) -> str:
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    root = _artifact_root[0]
+    root = _ARTIFACT_ROOT
     location = root.joinpath(name).as_uri() if root else None
     return mlflow.create_experiment(name, artifact_location=location)
 
@@ -131,6 +134,33 @@ def attach_report(page: Path, run_ids: list[str | None]) -> None:
     client = MlflowClient()
     for run_id in filter(None, run_ids):
         client.log_artifact(run_id, str(page), artifact_path="report")
+
+
+def churn_threshold(version: str) -> float:
+    """The F1-optimal cut the gate stored with a churn version (0.5 if it has none)."""
+    tags = MlflowClient().get_model_version(MODEL_NAMES["churn"], version).tags
+    return float(tags.get("threshold", 0.5))
+
+
+def log_segmentation(result: Any, features: list[str]) -> None:
+    """One run of experiment ``olist_segments``: k, the cluster-quality metrics and the
+    publish decision (``result`` is an ``ml.segmentation.SegmentationResult``)."""
+    with mlflow.start_run(
+        experiment_id=experiment_id("olist_segments"), run_name=f"kmeans-k{result.k}"
+    ):
+        mlflow.log_params({"k": result.k, "features": ",".join(features)})
+        mlflow.log_metrics(
+            finite(
+                {
+                    "silhouette": result.silhouette,
+                    "davies_bouldin": result.davies_bouldin,
+                    "calinski_harabasz": result.calinski_harabasz,
+                    "published": float(result.publishable),
+                    **{f"silhouette_k{k}": v for k, v in result.silhouette_by_k.items()},
+                }
+            )
+        )
+        mlflow.set_tag("decision", result.reason)
 
 
 @dataclass

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from olist.warehouse import transaction
+
 AUDIT_SCHEMA = "gold_audit"
 PUBLISHED_SCHEMA = "gold"
 
@@ -35,15 +37,10 @@ def publish(
     tables = audit_tables(con, audit_schema)
     if not tables:
         raise RuntimeError(f"nothing to publish: schema {audit_schema} has no tables")
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute(f"create schema if not exists {schema}")
         for table in tables:
             con.execute(
                 f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
             )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return tables

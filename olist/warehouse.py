@@ -30,6 +30,30 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """All statements inside commit together, or none do (readers never see a mix)."""
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def replace_tables(con: duckdb.DuckDBPyConnection, schema: str, frames: dict) -> None:
+    """Replace ``schema.<name>`` with each DataFrame in ``frames``, in one transaction."""
+    with transaction(con):
+        con.execute(f"create schema if not exists {schema}")
+        for name, frame in frames.items():
+            con.register("_frame", frame)
+            try:
+                con.execute(f"create or replace table {schema}.{name} as select * from _frame")
+            finally:
+                con.unregister("_frame")
+
+
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
