@@ -95,12 +95,19 @@ def churn_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> di
         "threshold": float(threshold),
         "f1": float(f1_score(y_true, proba >= threshold, zero_division=0)),
     }
-    if len(np.unique(y_true)) == 2:
-        metrics["roc_auc"] = float(roc_auc_score(y_true, proba))
-        metrics["pr_auc"] = float(average_precision_score(y_true, proba))
-    else:  # one class only: ranking metrics are undefined, and the report says so
-        metrics["roc_auc"] = metrics["pr_auc"] = float("nan")
+    metrics["roc_auc"] = _roc_auc(y_true, proba)
+    metrics["pr_auc"] = (  # one class only: ranking metrics are undefined (the report says so)
+        float(average_precision_score(y_true, proba))
+        if len(np.unique(y_true)) == 2
+        else float("nan")
+    )
     return metrics
+
+
+def _roc_auc(y_true: np.ndarray, proba: np.ndarray) -> float:
+    if len(np.unique(y_true)) < 2:
+        return float("nan")
+    return float(roc_auc_score(y_true, proba))
 
 
 def top_decile_capture(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -130,6 +137,18 @@ def ltv_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
         "spearman": spearman,
         "top_decile_capture": top_decile_capture(y_true, y_pred),
     }
+
+
+_PRIMARY_FUNCTIONS = {
+    "roc_auc": lambda y, p: _roc_auc(np.asarray(y, dtype=int), np.clip(p, 0.0, 1.0)),
+    "top_decile_capture": lambda y, p: top_decile_capture(y, np.clip(p, 0, None)),
+}
+
+
+def primary_metric(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The task's gate metric alone, equal to its entry in churn_/ltv_metrics; cheap
+    enough for tuning to call every few boosting rounds."""
+    return _PRIMARY_FUNCTIONS[PRIMARY[task][0]](np.asarray(y_true), np.asarray(y_pred, dtype=float))
 
 
 def primary_score(evaluation: CandidateEvaluation) -> float:

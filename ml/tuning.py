@@ -18,7 +18,7 @@ import pandas as pd
 import xgboost as xgb
 
 from ml import candidates
-from ml.evaluation import CHURN, PRIMARY, churn_metrics, ltv_metrics
+from ml.evaluation import CHURN, primary_metric
 
 REPORT_EVERY = 10
 MAX_ROUNDS = 400
@@ -88,14 +88,11 @@ def tune_xgboost(
     """Search XGBoost parameters; ``on_trial`` gets each finished trial (for MLflow)."""
     y_train = train[target].to_numpy()
     y_val = validation[target].to_numpy()
+
     # the study maximises the task's gate metric on validation (ml.evaluation.PRIMARY);
     # early stopping watches XGBoost's own loss
-    metric = PRIMARY[task][0]
-
     def evaluate(y: np.ndarray, prediction: np.ndarray) -> float:
-        if task == CHURN:
-            return churn_metrics(y, prediction, 0.5)[metric]
-        return ltv_metrics(y, np.clip(prediction, 0, None))[metric]
+        return primary_metric(task, y, prediction)
 
     def objective(trial: optuna.Trial) -> float:
         params = _space(trial, task)
