@@ -326,6 +326,33 @@ def _references(y_true: np.ndarray, steps: int) -> tuple[list[_Series], tuple[An
     return lines, perfect
 
 
+def _gains_figure(
+    data: list[tuple[CandidateEvaluation, np.ndarray, np.ndarray]],
+    colors: dict[str, str],
+    steps: int,
+    chart_id: str,
+    empty: str,
+    title: str,
+    axes: tuple[str, str],
+    tip: Callable[[str, float, float], str],
+    caption: str,
+) -> str:
+    """Cumulative share of the outcome reached by the top k% of each candidate's ranking,
+    between random targeting and the perfect ranking (a note when the outcome is all 0)."""
+    series, perfect = _references(data[0][1], steps)
+    if perfect is None:
+        return _note(f"{chart_id}-note", empty)
+    for e, t, p in data:
+        gains = _gains(t, p, steps)
+        if gains is None:
+            continue
+        share, captured = gains
+        tips = [tip(e.name, s, c) for s, c in zip(share, captured, strict=True)]
+        series.insert(-2, _Series(e.name, colors[e.name], share, captured, tips=tips))
+    chart = _line_chart(chart_id, title, *axes, series, x_fmt=_percent, y_fmt=_percent)
+    return _figure(chart, caption)
+
+
 # --- sections -----------------------------------------------------------------------------
 
 
@@ -388,36 +415,23 @@ def _churn_charts(evaluations: list[CandidateEvaluation], colors: dict[str, str]
         )
     )
 
-    series, perfect = _references(data[0][1], 10)
-    if perfect is None:
-        figures.append(_note("lift-churn-note", "No gains chart: the holdout has no churners."))
-    else:
-        for e, t, p in data:
-            gains = _gains(t, p, 10)
-            if gains is None:
-                continue
-            share, captured = gains
-            tips = [
-                f"{e.name}: top {s:.0%} by predicted risk holds {c:.1%} of churners"
+    figures.append(
+        _gains_figure(
+            data,
+            colors,
+            10,
+            "lift-churn",
+            "No gains chart: the holdout has no churners.",
+            "Cumulative gains by decile of predicted risk",
+            ("customers targeted, highest risk first", "share of churners reached"),
+            lambda name, s, c: (
+                f"{name}: top {s:.0%} by predicted risk holds {c:.1%} of churners"
                 + (f" (lift {c / s:.2f})" if s else "")
-                for s, c in zip(share, captured, strict=True)
-            ]
-            series.insert(-2, _Series(e.name, colors[e.name], share, captured, tips=tips))
-        figures.append(
-            _figure(
-                _line_chart(
-                    "lift-churn",
-                    "Cumulative gains by decile of predicted risk",
-                    "customers targeted, highest risk first",
-                    "share of churners reached",
-                    series,
-                    x_fmt=_percent,
-                    y_fmt=_percent,
-                ),
-                "How many of the churners a retention campaign reaches if it contacts the "
-                "top k% of customers; lift is the ratio to random targeting.",
-            )
+            ),
+            "How many of the churners a retention campaign reaches if it contacts the "
+            "top k% of customers; lift is the ratio to random targeting.",
         )
+    )
     return f"<div class='charts'>{''.join(figures)}</div>"
 
 
@@ -456,35 +470,20 @@ def _ltv_charts(evaluations: list[CandidateEvaluation], colors: dict[str, str]) 
         )
     )
 
-    series, perfect = _references(data[0][1], 20)
-    if perfect is None:
-        figures.append(_note("lift-ltv-note", "No capture chart: the holdout has no revenue."))
-    else:
-        for e, t, p in data:
-            gains = _gains(t, p, 20)
-            if gains is None:
-                continue
-            share, captured = gains
-            tips = [
-                f"{e.name}: top {s:.0%} by predicted revenue holds {c:.1%} of revenue"
-                for s, c in zip(share, captured, strict=True)
-            ]
-            series.insert(-2, _Series(e.name, colors[e.name], share, captured, tips=tips))
-        figures.append(
-            _figure(
-                _line_chart(
-                    "lift-ltv",
-                    "Cumulative revenue captured by top-k% of predicted revenue",
-                    "customers, highest predicted revenue first",
-                    "share of holdout revenue",
-                    series,
-                    x_fmt=_percent,
-                    y_fmt=_percent,
-                ),
-                "How much of next period's revenue sits in the customers the model ranks "
-                "highest; the top-10% point is the top_decile_capture column.",
-            )
+    figures.append(
+        _gains_figure(
+            data,
+            colors,
+            20,
+            "lift-ltv",
+            "No capture chart: the holdout has no revenue.",
+            "Cumulative revenue captured by top-k% of predicted revenue",
+            ("customers, highest predicted revenue first", "share of holdout revenue"),
+            lambda name, s, c: f"{name}: top {s:.0%} by predicted revenue holds {c:.1%} of revenue",
+            "How much of next period's revenue sits in the customers the model ranks "
+            "highest; the top-10% point is the top_decile_capture column.",
         )
+    )
     return f"<div class='charts'>{''.join(figures)}</div>"
 
 
