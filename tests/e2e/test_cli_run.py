@@ -3,30 +3,17 @@ dbt, GX, MLflow on SQLite. Then a drifted file: exit 2, and the last good data s
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from mlflow import MlflowClient
 
+from tests.e2e.olist_cli import run_olist
+
 pytestmark = pytest.mark.e2e
-
-
-def _olist(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(tmp / "prefect"),
-        "OLIST_MLFLOW_DIR": str(tmp / "mlruns"),
-        "OLIST_BATCHES_DIR": str(tmp / "batches"),
-    }
-    env.pop("PREFECT_API_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "olist", *args], env=env, capture_output=True, text=True, timeout=900
-    )
+_olist = run_olist
 
 
 @pytest.fixture(scope="module")

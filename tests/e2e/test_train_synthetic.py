@@ -3,33 +3,20 @@ models become champions, and a deliberately weaker retrain leaves them in place.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from mlflow import MlflowClient
 
-pytestmark = pytest.mark.slow
+from tests.e2e.olist_cli import run_olist
+
+pytestmark = pytest.mark.e2e
 
 
-def _olist(args: list[str], tmp: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(tmp / "prefect"),
-        "OLIST_MLFLOW_DIR": str(tmp / "mlruns"),
-        "OLIST_BATCHES_DIR": str(tmp / "batches"),
-    }
-    env.pop("PREFECT_API_URL", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "olist", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
+def _olist(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
+    proc = run_olist(args, tmp, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return proc
 

@@ -1,0 +1,26 @@
+"""Run the `olist` CLI in a subprocess as a user does, with its state kept under ``tmp``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def run_olist(args: list[str], tmp: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """Prefect home, MLflow and batches under ``tmp``; no outside Prefect API (ephemeral)."""
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp / "prefect"),
+        "OLIST_MLFLOW_DIR": str(tmp / "mlruns"),
+        "OLIST_BATCHES_DIR": str(tmp / "batches"),
+    }
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "olist", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
