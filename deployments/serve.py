@@ -31,11 +31,15 @@ def resolve_entrypoint(entrypoint: str):  # -> prefect.Flow
 def main() -> None:
     configure_runtime()
     from prefect import serve
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig
 
     served = []
     for spec in load_deployments():
         flow = resolve_entrypoint(spec["entrypoint"])
-        crons = [s["cron"] for s in spec.get("schedules", [])]
+        schedules = spec.get("schedules", [])
+        crons = [s["cron"] for s in schedules if "cron" in s]
+        intervals = [s["interval"] for s in schedules if "interval" in s]
+        limit = spec.get("concurrency_limit")
         served.append(
             flow.to_deployment(
                 name=spec["name"],
@@ -43,6 +47,10 @@ def main() -> None:
                 tags=spec.get("tags"),
                 parameters=spec.get("parameters", {}),
                 cron=crons[0] if crons else None,
+                interval=intervals[0] if intervals else None,
+                concurrency_limit=ConcurrencyLimitConfig(**limit)
+                if isinstance(limit, dict)
+                else limit,
             )
         )
     serve(*served)

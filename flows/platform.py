@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from uuid import uuid4
 
 from prefect import flow, get_run_logger, task
@@ -23,10 +26,11 @@ from olist.stages import StageRecorder
 
 
 @task(name="publish-gold")
-def publish_gold(settings: Settings, run_id: str) -> list[str]:
-    """Audited marts → ``gold`` in one transaction, then the run's quality verdict."""
+def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
+    """Audited marts (all, or ``only`` those) → ``gold`` in one transaction, then the
+    run's quality verdict."""
     with warehouse.connect(settings.warehouse) as con:
-        tables = publish.publish(con)
+        tables = publish.publish(con, only=only)
         quality_store.record_run(con, run_id, _flow_run_id(), True)
     get_run_logger().info("published %s marts to gold: %s", len(tables), ", ".join(tables))
     return tables
@@ -61,18 +65,101 @@ def _flow_run_id() -> str | None:
     return str(flow_run.id) if flow_run.id else None
 
 
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
+def new_run_id(kind: str = "") -> str:
+    """``20261122T031500-1a2b3c``; incremental and backfill runs carry their kind first."""
+    return f"{kind + '-' if kind else ''}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
 
 
-@flow(name="platform", log_prints=True)
+def _record_failure(settings: Settings, run_id: str, err: BaseException) -> None:
+    """A run that failed: its row, its verdict, its report, the UI's artifacts, an alert."""
+    logger = get_run_logger()
+    with warehouse.connect(settings.warehouse) as con:
+        runs.finish_run(con, run_id, "failed", str(err)[:2000])
+        if not quality_store.run_recorded(con, run_id):  # else: published, then failed
+            quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
+        results = quality_store.results_for_run(con, run_id)
+    report = write_run_report(settings, run_id, results)
+    if not any(r.check_engine == "great_expectations" for r in results):
+        # a dbt test or a contract stopped the run before the quality flow, which
+        # would have made these: the UI still gets the checks that did run
+        quality_artifacts(run_id, results)
+    _failure_artifact(run_id, results, report)
+    try:
+        notify(settings, run_id, results, published=False)
+    except Exception as alert_error:  # never hide why the run failed
+        logger.warning("quality alert not sent: %s", alert_error)
+    logger.error("run %s published nothing; the report: %s", run_id, report)
+
+
+@contextmanager
+def recorded_run(settings: Settings, run_id: str, stages: StageRecorder) -> Iterator[None]:
+    """``ops.platform_runs`` bookkeeping around a run that changes the warehouse: on
+    failure the run is recorded as failed and reported (nothing was published); the stage
+    timings are written either way."""
+    with warehouse.connect(settings.warehouse) as con:
+        runs.start_run(con, run_id, _flow_run_id(), str(settings.source_location))
+    try:
+        yield
+    except BaseException as err:
+        _record_failure(settings, run_id, err)
+        raise
+    finally:
+        stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
+    with warehouse.connect(settings.warehouse) as con:
+        runs.finish_run(con, run_id, "succeeded")
+
+
+def audit_and_publish(
+    settings: Settings,
+    run_id: str,
+    upstream: list,
+    stages: StageRecorder,
+    suites: list[str] | None = None,
+    publish_only: list[str] | None = None,
+) -> list:
+    """GX checks on the audit schema (every suite, or those of the ``suites`` tables), then
+    publish the marts (all, or ``publish_only``). A critical failure raises before anything
+    is published."""
+    with stages.stage("quality"):
+        results = quality_flow(
+            settings,
+            run_id=run_id,
+            upstream=upstream,
+            read_schemas={"gold": publish.AUDIT_SCHEMA},
+            tables=suites,
+        )
+    with stages.stage("publish"):
+        publish_gold(settings, run_id, only=publish_only)
+    return results
+
+
+def report_run(settings: Settings, run_id: str, results: list, stages: StageRecorder) -> Path:
+    """Alert on failed checks, render the quality report, link it from the Prefect run."""
+    with stages.stage("report"):
+        notify(settings, run_id, results, published=True)
+        report = write_run_report(settings, run_id, results)
+        create_link_artifact(
+            key="quality-report",
+            link=report.resolve().as_uri(),
+            link_text=f"Data-quality report of run {run_id}",
+        )
+    return report
+
+
+@flow(name="platform", log_prints=True, timeout_seconds=4 * 3600)
 def platform_flow(
-    settings: Settings | None = None, skip_train: bool = False, run_id: str | None = None
+    settings: Settings | None = None,
+    skip_train: bool = False,
+    run_id: str | None = None,
+    score: bool | None = None,
 ) -> dict:
     """Run every stage; with no new or changed source file after a successful run, change
-    nothing and say so."""
+    nothing and say so. ``skip_train`` keeps the current champions; ``score`` (default: when
+    training) scores every customer with them (the ``daily`` deployment scores without
+    training)."""
     settings = settings or load_settings()
     run_id = run_id or new_run_id()
+    score = (not skip_train) if score is None else score
     logger = get_run_logger()
     with warehouse_lock(settings.warehouse, holder=f"platform run {run_id}"):
         logger.info("run %s: %s → %s", run_id, settings.source_location, settings.warehouse)
@@ -94,72 +181,24 @@ def platform_flow(
                     "report": None,
                     "stages": [t.__dict__ for t in stages.timings],
                 }
-        with warehouse.connect(settings.warehouse) as con:
-            runs.start_run(
-                con,
-                run_id,
-                str(flow_run.id) if flow_run.id else None,
-                str(settings.source_location),
-            )
-        try:
-            report = _run_stages(settings, run_id, landed, skip_train, stages)
-        except BaseException as err:
-            with warehouse.connect(settings.warehouse) as con:
-                runs.finish_run(con, run_id, "failed", str(err)[:2000])
-                if not quality_store.run_recorded(con, run_id):  # else: published, then failed
-                    quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
-                results = quality_store.results_for_run(con, run_id)
-            report = write_run_report(settings, run_id, results)
-            if not any(r.check_engine == "great_expectations" for r in results):
-                # a dbt test or a contract stopped the run before the quality flow, which
-                # would have made these: the UI still gets the checks that did run
-                quality_artifacts(run_id, results)
-            _failure_artifact(run_id, results, report)
-            try:
-                notify(settings, run_id, results, published=False)
-            except Exception as alert_error:  # never hide why the run failed
-                logger.warning("quality alert not sent: %s", alert_error)
-            logger.error("run %s published nothing; the report: %s", run_id, report)
-            raise
-        finally:
-            stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
-        with warehouse.connect(settings.warehouse) as con:
-            runs.finish_run(con, run_id, "succeeded")
+        with recorded_run(settings, run_id, stages):
+            with stages.stage("contracts"):
+                contract_results = clean_flow(settings, run_id=run_id, tables=landed)
+            with stages.stage("dbt"):
+                dbt_results = transform_flow(
+                    settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA
+                )
+            results = audit_and_publish(settings, run_id, [*contract_results, *dbt_results], stages)
+            if not skip_train:
+                with stages.stage("train"):
+                    train_flow(settings, run_id=run_id)
+            if score:
+                with stages.stage("score"):
+                    score_flow(settings)
+            report = report_run(settings, run_id, results, stages)
     return {
         "run_id": run_id,
         "up_to_date": False,
         "report": str(report),
         "stages": [t.__dict__ for t in stages.timings],
     }
-
-
-def _run_stages(
-    settings: Settings, run_id: str, landed: list[str], skip_train: bool, stages: StageRecorder
-):
-    with stages.stage("contracts"):
-        contract_results = clean_flow(settings, run_id=run_id, tables=landed)
-    with stages.stage("dbt"):
-        dbt_results = transform_flow(settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA)
-    with stages.stage("quality"):
-        results = quality_flow(
-            settings,
-            run_id=run_id,
-            upstream=[*contract_results, *dbt_results],
-            read_schemas={"gold": publish.AUDIT_SCHEMA},
-        )
-    with stages.stage("publish"):
-        publish_gold(settings, run_id)
-    if not skip_train:
-        with stages.stage("train"):
-            train_flow(settings, run_id=run_id)
-        with stages.stage("score"):
-            score_flow(settings)
-    with stages.stage("report"):
-        notify(settings, run_id, results, published=True)  # contracts + dbt + GX
-        report = write_run_report(settings, run_id, results)
-        create_link_artifact(
-            key="quality-report",
-            link=report.resolve().as_uri(),
-            link_text=f"Data-quality report of run {run_id}",
-        )
-        return report

@@ -25,12 +25,14 @@ def run_checkpoint(
     read_schemas: dict[str, str] | None = None,
     freshness_max_age_days: int | None = None,
     docs_dir: Path | None = None,
+    tables: list[str] | None = None,
 ) -> list[quality_store.CheckResult]:
     with warehouse.connect(warehouse_path, read_only=True) as con:
         baseline = baseline_from_published(con, freshness_max_age_days)
+    suites = SUITES if tables is None else [s for s in SUITES if s.table in tables]
     outcomes = run_suites(
         f"duckdb:///{warehouse_path.as_posix()}",
-        SUITES,
+        suites,
         read_schemas=read_schemas,
         baseline=baseline,
         docs_dir=docs_dir,
@@ -83,10 +85,12 @@ def quality_flow(
     run_id: str = "manual",
     upstream: list[quality_store.CheckResult] | None = None,
     read_schemas: dict[str, str] | None = None,
+    tables: list[str] | None = None,
 ) -> list[quality_store.CheckResult]:
     """Run GX checks and fail on a critical one. ``upstream`` (contract and dbt results) is
     reported alongside; critical contract row failures were already quarantined.
-    ``read_schemas`` points the gold suites at the audit schema before publishing."""
+    ``read_schemas`` points the gold suites at the audit schema before publishing;
+    ``tables`` limits the run to those tables' suites (an incremental run's)."""
     settings = settings or load_settings()
     logger = get_run_logger()
     results = run_checkpoint(
@@ -95,6 +99,7 @@ def quality_flow(
         read_schemas,
         settings.freshness_max_age_days,
         docs_dir=gx_docs_dir(settings),
+        tables=tables,
     )
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]

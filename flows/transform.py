@@ -50,11 +50,17 @@ def transform_flow(
     run_date: str | None = None,
     run_id: str = "manual",
     gold_schema: str = "gold",
+    exclude: str | None = None,
+    command: str = "build",
+    partition_day: str | None = None,
 ) -> list[CheckResult]:
-    """``dbt build``. Incremental marts merge what changed unless ``full_refresh``;
-    ``run_date`` (ISO date) pins the "as of" day of the report marts. A failing node fails
-    the flow with its name, after the test outcomes are recorded. ``gold_schema`` is where
-    the marts are written (the platform builds into an audit schema and publishes later)."""
+    """``dbt build`` (or ``command``: ``run``, ``test``) of ``select`` minus ``exclude``.
+
+    Incremental marts merge what changed unless ``full_refresh``; with ``partition_day``
+    (ISO date) they rebuild the orders purchased that day instead (a backfill). ``run_date``
+    pins the "as of" day of the report marts. A failing node fails the flow with its name,
+    after the test outcomes are recorded. ``gold_schema`` is where the marts are written
+    (the platform builds into an audit schema and publishes later)."""
     settings = settings or load_settings()
     # profiles.yml reads locations only from the environment
     os.environ["OLIST_WAREHOUSE"] = str(settings.warehouse)
@@ -66,11 +72,13 @@ def transform_flow(
         ),
         raise_on_failure=True,
     )
-    args = ["build", "--target", settings.dbt_target]
-    args += ["--select", select] if select else []
+    args = [command, "--target", settings.dbt_target]
+    args += ["--select", *select.split()] if select else []
+    args += ["--exclude", *exclude.split()] if exclude else []
     args += ["--full-refresh"] if full_refresh else []
     dbt_vars = {"run_date": run_date} if run_date else {}
     dbt_vars |= {"gold_schema": gold_schema} if gold_schema != "gold" else {}
+    dbt_vars |= {"partition_day": partition_day} if partition_day else {}
     args += ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
     started = datetime.now(UTC).replace(tzinfo=None)
     try:

@@ -29,12 +29,19 @@ def publish(
     con: duckdb.DuckDBPyConnection,
     audit_schema: str = AUDIT_SCHEMA,
     schema: str = PUBLISHED_SCHEMA,
+    only: tuple[str, ...] | list[str] | None = None,
 ) -> list[str]:
-    """Replace every published mart with its audited copy, all or nothing.
+    """Replace every published mart (or the ``only`` ones an incremental run rebuilt) with
+    its audited copy, all or nothing.
 
     Tables in ``schema`` that dbt does not build (``customer_scores``) are left alone.
     """
     tables = audit_tables(con, audit_schema)
+    if only is not None:
+        missing = sorted(set(only) - set(tables))
+        if missing:
+            raise RuntimeError(f"nothing to publish: {audit_schema} lacks {', '.join(missing)}")
+        tables = [t for t in tables if t in only]
     if not tables:
         raise RuntimeError(f"nothing to publish: schema {audit_schema} has no tables")
     with transaction(con):

@@ -67,9 +67,7 @@ joined as (
 changed as (
 
     select * from joined
-    {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-    {% endif %}
+    where {{ rows_to_build('purchased_at') }}
 
 ),
 

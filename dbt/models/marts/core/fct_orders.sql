@@ -87,9 +87,7 @@ measured as (
         joined.*,
         {{ order_measures() }}
     from joined
-    {% if is_incremental() %}
-    where {{ loaded_since_last_build() }}
-    {% endif %}
+    where {{ rows_to_build('purchased_at') }}
 
 ),
 

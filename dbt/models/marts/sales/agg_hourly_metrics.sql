@@ -24,17 +24,18 @@ hourly as (
         order_id,
         order_status,
         order_value,
+        purchased_at,
         _loaded_at
     from orders
 
 ),
 
-{% if is_incremental() %}
+{% if builds_a_subset() %}
 changed_hours as (
 
     select distinct hour_start
     from hourly
-    where {{ loaded_since_last_build() }}
+    where {{ rows_to_build('purchased_at') }}
 
 ),
 {% endif %}
@@ -47,7 +48,7 @@ aggregated as (
         sum(case when {{ is_placed() }} then order_value else 0 end) as gmv,
         max(hourly._loaded_at) as _loaded_at
     from hourly
-    {% if is_incremental() %}
+    {% if builds_a_subset() %}
     inner join changed_hours on hourly.hour_start = changed_hours.hour_start
     {% endif %}
     group by hourly.hour_start

@@ -1,0 +1,186 @@
+"""The backfill and incremental flows under the Prefect test harness, on three real days of
+the sample. A backfill stops and resumes by day, publishes only when every day is done, and
+ends in the gold tables of a full platform run on the same files; an incremental run
+publishes a new batch to the facts and customers, and does nothing without one."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.backfill import backfill_flow
+from flows.incremental import INCREMENTAL_PUBLISH, NoFullBuildYet, incremental_flow
+from flows.platform import platform_flow
+from olist.locking import warehouse_lock
+from olist.settings import Settings, load_settings
+from olist.synthetic.batches import generate_batch
+from tests.sample_window import sample_window
+
+START, END = date(2018, 3, 1), date(2018, 3, 3)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def harness():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="module")
+def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("window")
+    assert sample_window(sample_dir, out, START, END) == 74
+    return out
+
+
+def _settings(source: Path, work: Path) -> Settings:
+    settings = load_settings(
+        source_dir=source, warehouse=work / "olist.duckdb", reports_dir=work / "reports"
+    )
+    settings.batches_dir = None
+    return settings
+
+
+@pytest.fixture(scope="module")
+def full_run(window: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The platform flow (without training) on the window: read it, or copy it first."""
+    settings = _settings(window, tmp_path_factory.mktemp("full"))
+    platform_flow(settings, skip_train=True)
+    return settings
+
+
+def _count(path: Path, sql: str) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def _gold(path: Path) -> dict[str, list[tuple]]:
+    """Every gold table, rows sorted, without load timestamps (they differ per warehouse)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = [
+            t
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'gold' order by 1"
+            ).fetchall()
+        ]
+        out = {}
+        for table in tables:
+            columns = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = "
+                    "'gold' and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if c != "_loaded_at"
+            ]
+            rows = con.execute(f"select {', '.join(columns)} from gold.{table}").fetchall()
+            out[table] = sorted(rows, key=repr)
+        return out
+    finally:
+        con.close()
+
+
+def test_a_backfill_resumes_by_day_and_ends_in_the_full_runs_gold(
+    window: Path, full_run: Settings, tmp_path: Path
+) -> None:
+    full = full_run
+
+    filled = _settings(window, tmp_path / "backfill")
+    first = backfill_flow(START, END, settings=filled, max_days=1)
+    assert first["days_built"] == ["2018-03-01"]
+    assert first["remaining"] == 2 and not first["published"]
+    con = duckdb.connect(str(filled.warehouse), read_only=True)
+    try:
+        ledger = con.execute(
+            "select partition_day, orders from ops.backfill_partitions order by 1"
+        ).fetchall()
+        published = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'gold'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert ledger == [(date(2018, 3, 1), 26)]
+    assert published == (0,)  # nothing is published before every day is done
+
+    second = backfill_flow(START, END, settings=filled)
+    assert second["days_built"] == ["2018-03-02", "2018-03-03"]  # resumed, not restarted
+    assert second["published"] and second["remaining"] == 0
+
+    expected, actual = _gold(full.warehouse), _gold(filled.warehouse)
+    assert set(actual) == set(expected)
+    assert len(expected["fct_orders"]) == 74
+    for table in expected:
+        assert actual[table] == expected[table], table
+
+
+def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
+    window: Path, full_run: Settings, tmp_path: Path
+) -> None:
+    settings = _settings(window, tmp_path)
+    shutil.copy(full_run.warehouse, settings.warehouse)
+    settings.batches_dir = tmp_path / "batches"
+    batch = generate_batch(window, settings.batches_dir, n_orders=30, seed=3)
+    daily_before = _count(settings.warehouse, "select sum(orders) from gold.agg_sales_daily")
+
+    out = incremental_flow(settings)
+
+    assert out["batches"] == [batch.name] and out["published"] == list(INCREMENTAL_PUBLISH)
+    wh = settings.warehouse
+    assert _count(wh, "select count(*) from gold.fct_orders") == 74 + 30
+    assert _count(wh, "select sum(orders) from gold.agg_hourly_metrics") == _count(
+        wh,
+        "select count(*) from gold.fct_orders "
+        "where order_status not in ('canceled', 'unavailable')",
+    )
+    # the new orders' customers are in the dimension; the aggregates wait for the daily build
+    assert (
+        _count(
+            wh,
+            "select count(*) from gold.fct_orders as o left join gold.dim_customers as c "
+            "using (customer_unique_id) where c.customer_unique_id is null",
+        )
+        == 0
+    )
+    assert _count(wh, "select sum(orders) from gold.agg_sales_daily") == daily_before
+    assert (
+        _count(
+            wh, f"select count(*) from quality.runs where run_id = '{out['run_id']}' and published"
+        )
+        == 1
+    )
+    assert not any(settings.batches_dir.glob("*.json"))  # filed away
+
+    again = incremental_flow(settings)
+    assert again["batches"] == [] and again["published"] == []
+    assert _count(wh, "select count(*) from gold.fct_orders") == 74 + 30
+
+
+def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(
+    window: Path, full_run: Settings, tmp_path: Path
+) -> None:
+    settings = _settings(window, tmp_path)
+    shutil.copy(full_run.warehouse, settings.warehouse)
+    settings.batches_dir = tmp_path / "batches"
+    batch = generate_batch(window, settings.batches_dir, n_orders=5, seed=4)
+    with warehouse_lock(settings.warehouse, holder="a daily build"):
+        out = incremental_flow(settings)
+    assert "a daily build" in out["skipped"] and out["published"] == []
+    assert batch.exists()  # left for the next run
+
+
+def test_an_incremental_run_needs_a_full_build_first(window: Path, tmp_path: Path) -> None:
+    settings = _settings(window, tmp_path)
+    settings.batches_dir = tmp_path / "batches"
+    generate_batch(window, settings.batches_dir, n_orders=5, seed=4)
+    with pytest.raises(NoFullBuildYet, match="run the `daily` or `platform` deployment"):
+        incremental_flow(settings)
