@@ -9,6 +9,7 @@ import argparse
 import sys
 import textwrap
 import time
+from datetime import date
 from pathlib import Path
 
 from olist.settings import Settings, configure_runtime, load_settings, repo_root
@@ -87,6 +88,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
+    from flows.incremental import NoFullBuildYet
     from olist.ingest import MissingSourceError, SchemaDriftError, SourceEncodingError
     from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
@@ -127,6 +129,37 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                 + ", ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in result["stages"])
             )
             return 0
+        if name == "incremental":
+            from flows.incremental import incremental_flow
+
+            result = incremental_flow(settings)
+            if result.get("skipped"):
+                _say(f"skipped: {result['skipped']}")
+            elif not result["batches"]:
+                _say(f"no new order batch in {settings.batches_location}: nothing changed")
+            else:
+                _say(
+                    f"{len(result['batches'])} batch(es) published to "
+                    f"{', '.join(result['published'])}; report: {result['report']}"
+                )
+            return 0
+        if name == "backfill":
+            from flows.backfill import backfill_flow
+
+            if args.end < args.start:
+                _explain(
+                    "Nothing to backfill.", f"--end {args.end} is before --start {args.start}."
+                )
+                return EXIT_QUALITY
+            result = backfill_flow(
+                args.start, args.end, settings, restart=args.restart, max_days=args.max_days
+            )
+            _say(f"backfill {result['backfill_id']}: {len(result['days_built'])} days rebuilt")
+            if result["remaining"]:
+                _say(f"{result['remaining']} days to go: run the same command again to resume")
+            else:
+                _say(f"published; report: {result['report']}")
+            return 0
         options = {}
         if name == "transform":
             options = {"full_refresh": args.full_refresh, "run_date": args.run_date}
@@ -149,6 +182,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         return 0
     except TrainingBlocked as err:
         _explain("Training did not start.", str(err))
+        return EXIT_QUALITY
+    except NoFullBuildYet as err:
+        _explain("No full build yet: nothing was loaded.", str(err))
         return EXIT_QUALITY
     except SchemaDriftError as err:
         _explain(
@@ -220,6 +256,13 @@ def _stage_flows() -> dict:
         "train": train_flow,
         "score": score_flow,
     }
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -302,6 +345,35 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.add_argument("--seed", type=int, help="seed for Optuna and the models (default 7)")
         p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))
+
+    p = sub.add_parser(
+        "incremental",
+        help="land new JSON order batches and publish them to the incremental marts",
+        description="Land new JSON order batches (--batches), merge them into fct_orders, "
+        "fct_order_items and agg_hourly_metrics, rebuild dim_customers, check and publish "
+        "those. Needs one full build first (`olist run`). Nothing new: nothing changes.",
+    )
+    common(p)
+    p.set_defaults(func=lambda a: _run_flow("incremental", a))
+
+    p = sub.add_parser(
+        "backfill",
+        help="rebuild the incremental facts day by day over a date range, then publish",
+        description="Rebuild fct_orders, fct_order_items and agg_hourly_metrics one purchase "
+        "day at a time from START to END (both included), then the other marts; check and "
+        "publish. Each finished day is recorded in ops.backfill_partitions: the same command "
+        "resumes after the last day done.",
+    )
+    common(p)
+    p.add_argument("--start", required=True, type=_iso_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--end", required=True, type=_iso_date, help="last day, YYYY-MM-DD")
+    p.add_argument(
+        "--max-days",
+        type=int,
+        help="rebuild at most this many days in this run (resume with the same command)",
+    )
+    p.add_argument("--restart", action="store_true", help="forget the days done and start over")
+    p.set_defaults(func=lambda a: _run_flow("backfill", a))
 
     p = sub.add_parser("report", help="re-render a run's data-quality report from history")
     common(p)

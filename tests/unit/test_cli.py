@@ -35,6 +35,8 @@ def test_help_lists_every_command() -> None:
         "score",
         "calibrate",
         "report",
+        "incremental",
+        "backfill",
     ):
         assert command in text
 
@@ -98,3 +100,35 @@ def test_report_re_renders_a_run_from_history(tmp_path: Path) -> None:
     assert "expect_b" in page and "expect_a" not in page  # the latest run, only its checks
     missing = olist("report", "--warehouse", str(wh), "--run", "nope")
     assert missing.returncode == 2 and "Nothing to report" in missing.stderr + missing.stdout
+
+
+def test_backfill_refuses_a_range_that_ends_before_it_starts(tmp_path: Path) -> None:
+    done = olist(
+        "backfill", "--start", "2018-03-05", "--end", "2018-03-01",
+        "--warehouse", str(tmp_path / "wh.duckdb"),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--end 2018-03-01 is before --start 2018-03-05" in done.stderr
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_backfill_rejects_a_date_that_is_not_one() -> None:
+    done = olist("backfill", "--start", "2018-02-30", "--end", "2018-03-01")
+    assert done.returncode == 2
+    assert "'2018-02-30' is not a date: use YYYY-MM-DD" in done.stderr
+
+
+def test_incremental_before_any_full_build_says_what_to_run_first(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    from olist.synthetic.batches import generate_batch
+
+    batch = generate_batch(sample_dir, tmp_path / "batches", n_orders=3, seed=2)
+    done = olist(
+        "incremental", "--batches", str(tmp_path / "batches"),
+        "--warehouse", str(tmp_path / "wh.duckdb"), "--reports", str(tmp_path / "reports"),
+        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "No full build yet" in done.stderr and "olist run" in done.stderr
+    assert batch.exists()  # nothing was taken from the landing folder
