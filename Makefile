@@ -18,7 +18,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
 export MLFLOW_DISABLE_TELEMETRY ?= true
 
-.PHONY: help setup setup-bq-emulator setup-browser run test test-fast test-bq lint bench bench-ingest bench-warehouse bench-ml generate clean distclean
+.PHONY: help setup setup-bq-emulator setup-browser run server stop test test-fast test-bq lint bench bench-ingest bench-warehouse bench-ml generate clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -57,6 +57,13 @@ setup-browser:  ## Debian's chromium for the report's headless-browser test (apt
 run: setup  ## generate synthetic data if absent, run the whole platform on DuckDB
 	@$(BIN)/olist run
 
+server: setup  ## local Prefect server + worker, every deployment of prefect.yaml (UI on :4200)
+	@$(BIN)/olist generate --scale $(SCALE) --seed $(SEED)
+	@$(BIN)/python -m deployments.local up
+
+stop:  ## stop the server and worker `make server` started
+	@$(BIN)/python -m deployments.local down
+
 test: setup setup-bq-emulator setup-browser  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
 	@$(BIN)/python -m pytest
 
@@ -86,8 +93,9 @@ bench-ingest: setup  ## ingest + contract throughput at SCALE
 generate: setup  ## (re)generate the default synthetic data in data/raw
 	@$(BIN)/olist generate --scale $(SCALE) --seed $(SEED) --force
 
-clean:  ## remove generated outputs (keeps .venv)
-	rm -rf warehouse reports mlruns .prefect dbt/target dbt/logs data/raw data/batches
+clean:  ## stop `make server`, remove generated outputs (keeps .venv)
+	-@test ! -x $(BIN)/python || $(BIN)/python -m deployments.local down
+	rm -rf warehouse reports mlruns .prefect .prefect-server dbt/target dbt/logs data/raw data/batches
 
 distclean: clean  ## also remove the virtualenvs
 	rm -rf $(VENV) $(BQ_VENV)

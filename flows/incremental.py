@@ -17,7 +17,7 @@ from flows.clean import clean_flow
 from flows.ingest import land_order_batches
 from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.transform import transform_flow
-from olist import publish, warehouse
+from olist import batches, landing_zone, publish, warehouse
 from olist.locking import WarehouseBusyError, warehouse_lock
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
@@ -57,6 +57,11 @@ def incremental_flow(settings: Settings | None = None, run_id: str | None = None
 
 def _incremental(settings: Settings, run_id: str) -> dict:
     logger = get_run_logger()
+    assert settings.batches_location is not None
+    zone = landing_zone.open_zone(settings.batches_location, settings.gcs_bucket_block)
+    if not zone.names(batches.BATCH_GLOB):
+        logger.info("no order batch in %s: the warehouse is unchanged", zone.uri)
+        return {"run_id": run_id, "batches": [], "published": []}
     built = False
     if settings.warehouse.exists():
         with warehouse.connect(settings.warehouse, read_only=True) as con:

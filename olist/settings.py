@@ -64,6 +64,8 @@ class Settings(BaseModel):
     dbt_project_dir: Path
     dbt_profiles_dir: Path
     dbt_target: str = "duckdb"
+    # prefect-dbt emits an asset materialization (with lineage) per dbt node
+    dbt_assets: bool = True
     batches_dir: Path | None = None
     churn_horizon_days: int = Field(default=180, ge=1)
     # Optuna budget per task: `make run` keeps it small; the weekly retrain passes more
@@ -164,6 +166,7 @@ def load_settings(
         dbt_project_dir=root / "dbt",
         dbt_profiles_dir=_env_path("DBT_PROFILES_DIR") or root / "dbt",
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
+        dbt_assets=os.environ.get("OLIST_DBT_ASSETS", "true").lower() not in ("0", "false", "no"),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
         churn_horizon_days=int(os.environ.get("OLIST_HORIZON_DAYS", "180")),

@@ -12,6 +12,8 @@ from olist.settings import configure_runtime
 
 configure_runtime()
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
+# asset events per dbt node cost ~15 s a build; the Prefect-server e2e test turns them on
+os.environ.setdefault("OLIST_DBT_ASSETS", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("OLIST_SAMPLE_DIR", REPO.parent / "shared" / "data" / "olist_sample"))

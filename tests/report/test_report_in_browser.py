@@ -3,51 +3,22 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from olist.quality_store import CheckResult, record_run, write_results
 from olist.reporting import write_run_report
 from olist.settings import load_settings
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _chromium() -> str:
-    if not Path(CHROMIUM).is_file():
-        message = "Chromium is not installed: run `make setup-browser` (Debian's chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
+from tests.browser import run_chromium
 
 
 def render(page: Path, profile: Path) -> tuple[str, list[str]]:
     """The DOM after load, and every console message Chromium logged."""
-    proc = subprocess.run(
-        [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            f"--user-data-dir={profile}",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--dump-dom",
-            page.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    proc = run_chromium(
+        page.resolve().as_uri(), profile, "--enable-logging=stderr", "--v=0", "--dump-dom"
     )
-    assert proc.returncode == 0, proc.stderr[-2000:]
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
     return proc.stdout, console
 

@@ -1,0 +1,242 @@
+"""The deployments on a real Prefect server and worker, started the way a user starts them.
+
+``prefect server start`` on a free loopback port, ``prefect work-pool create``,
+``prefect deploy --all`` of prefect.yaml, ``prefect worker start`` (process) — through
+``deployments.local``, which ``make server`` uses. Every deployment is then run through the
+API on ../shared/data/olist_sample; the platform run is checked for its task runs (one per
+dbt node) and artifacts, and its page in the Prefect UI is looked at in headless Chromium.
+Finally the production twin (deployments/gcp/prefect.yaml) is deployed to a Cloud Run pool
+on the same server, which renders every template in it for real.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import httpx
+import pytest
+from PIL import Image
+
+from deployments.local import LocalStack
+from olist.settings import repo_root
+from olist.synthetic.batches import generate_batch
+from tests.browser import run_chromium
+
+pytestmark = pytest.mark.e2e
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30)
+
+    def get(self, path: str) -> dict:
+        response = self.http.get(path)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict) -> list | dict:
+        response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def filter_all(self, path: str, body: dict) -> list[dict]:
+        """Every row of a ``/filter`` endpoint, page by page."""
+        out: list[dict] = []
+        while True:
+            page = self.post(path, body | {"limit": 200, "offset": len(out)})
+            assert isinstance(page, list)
+            out += page
+            if len(page) < 200:
+                return out
+
+    def run_deployment(self, name: str, parameters: dict | None = None, timeout=900) -> dict:
+        deployment = self.get(f"/deployments/name/{name}")
+        run = self.post(
+            f"/deployments/{deployment['id']}/create_flow_run", {"parameters": parameters or {}}
+        )
+        assert isinstance(run, dict)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run = self.get(f"/flow_runs/{run['id']}")
+            if run["state_type"] in FINAL:
+                return run
+            time.sleep(2)
+        raise AssertionError(f"{name}: flow run {run['id']} not finished after {timeout} s")
+
+    def run_tree(self, root: str) -> tuple[list[dict], list[dict]]:
+        """The flow runs (the root and its subflows, recursively) and all their task runs."""
+        flows = [self.get(f"/flow_runs/{root}")]
+        tasks: list[dict] = []
+        frontier = [root]
+        while frontier:
+            new_tasks = self.filter_all(
+                "/task_runs/filter", {"flow_runs": {"id": {"any_": frontier}}}
+            )
+            tasks += new_tasks
+            children = self.filter_all(
+                "/flow_runs/filter",
+                {"flow_runs": {"parent_task_run_id": {"any_": [t["id"] for t in new_tasks]}}},
+            )
+            flows += children
+            frontier = [c["id"] for c in children]
+        return flows, tasks
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("prefect_server")
+
+
+@pytest.fixture(scope="module")
+def stack(work: Path, sample_dir: Path) -> Iterator[LocalStack]:
+    stack = LocalStack(
+        home=work / "prefect",
+        port=_free_port(),
+        scheduler=False,  # only the runs this test asks for
+        run_env={
+            "OLIST_SOURCE_DIR": str(sample_dir),
+            "OLIST_WAREHOUSE": str(work / "olist.duckdb"),
+            "OLIST_REPORTS_DIR": str(work / "reports"),
+            "OLIST_MLFLOW_DIR": str(work / "mlruns"),
+            "OLIST_BATCHES_DIR": str(work / "batches"),
+            "OLIST_DBT_ASSETS": "true",  # as users run it: asset lineage in the UI
+            "OLIST_TRAIN_TRIALS": "2",
+        },
+    )
+    try:
+        stack.start_server()
+        stack.create_pool()
+        stack.deploy()
+        stack.start_worker()
+        yield stack
+    finally:
+        stopped = stack.down()
+        assert "server" in stopped, stack.tail("server")
+
+
+@pytest.fixture(scope="module")
+def api(stack: LocalStack) -> Api:
+    return Api(stack.api_url)
+
+
+@pytest.fixture(scope="module")
+def platform_run(api: Api, stack: LocalStack) -> dict:
+    run = api.run_deployment("platform/platform")
+    assert run["state_type"] == "COMPLETED", (run["state"], stack.tail("worker", 80))
+    return run
+
+
+def _count(path: Path, sql: str) -> int:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(api: Api) -> None:
+    by_name = {d["name"]: d for d in api.filter_all("/deployments/filter", {})}
+    assert set(by_name) == {"platform", "daily", "incremental", "weekly-retrain", "backfill"}
+    assert {d["work_pool_name"] for d in by_name.values()} == {"local-process"}
+    schedules = {name: [s["schedule"] for s in d["schedules"]] for name, d in by_name.items()}
+    assert [s["interval"] for s in schedules["incremental"]] == [900.0]
+    assert [s["cron"] for s in schedules["daily"]] == ["0 3 * * *"]
+    assert [s["cron"] for s in schedules["weekly-retrain"]] == ["0 5 * * 0"]
+    assert schedules["platform"] == [] and schedules["backfill"] == []
+    assert by_name["incremental"]["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+
+
+def test_the_platform_run_has_a_task_run_per_dbt_node_and_its_artifacts(
+    api: Api, platform_run: dict, work: Path
+) -> None:
+    flows, tasks = api.run_tree(platform_run["id"])
+    assert {f["state_type"] for f in flows} == {"COMPLETED"}
+    subflows = {f["name"] for f in flows}
+    assert len(subflows) >= 7  # ingest, clean, transform, quality, train, score, + root
+    names = {t["name"] for t in tasks}
+    models = sorted(p.stem for p in (repo_root() / "dbt" / "models").rglob("*.sql"))
+    missing = [m for m in models if not any(n.startswith(f"model {m}") for n in names)]
+    assert missing == []  # every dbt model ran as its own Prefect task
+    assert sum(n.startswith("test ") for n in names) > 100  # and every dbt test
+    for task in ("land-source-files", "apply-contracts", "run-gx-checkpoint", "publish-gold"):
+        assert any(n.startswith(task) for n in names), task
+
+    artifacts = api.filter_all(
+        "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [f["id"] for f in flows]}}}
+    )
+    keys = {a["key"] for a in artifacts}
+    assert {"quality-checks", "quality-summary", "quality-report"} <= keys
+    assert _count(work / "olist.duckdb", "select count(*) from gold.fct_orders") == 8135
+
+
+def test_the_flow_run_page_shows_the_run_in_a_browser(
+    stack: LocalStack, platform_run: dict, tmp_path: Path
+) -> None:
+    url = f"{stack.ui_url}/runs/flow-run/{platform_run['id']}"
+    shot = tmp_path / "flow-run.png"
+    budget = "--virtual-time-budget=20000"
+    run_chromium(url, tmp_path / "p1", "--window-size=1400,1000", budget, f"--screenshot={shot}")
+    dom = run_chromium(url, tmp_path / "p2", budget, "--dump-dom").stdout
+    assert platform_run["name"] in dom and "Completed" in dom
+    image = Image.open(shot).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    assert image.size == (1400, 1000) and len(colours) > 200  # a rendered page, not a blank one
+
+
+def test_daily_incremental_retrain_and_backfill_run_from_their_deployments(
+    api: Api, platform_run: dict, stack: LocalStack, work: Path, sample_dir: Path
+) -> None:
+    wh = work / "olist.duckdb"
+    daily = api.run_deployment("platform/daily")
+    assert daily["state_type"] == "COMPLETED", stack.tail("worker", 80)
+
+    batch = generate_batch(sample_dir, work / "batches", n_orders=12, seed=9)
+    incremental = api.run_deployment("incremental/incremental")
+    assert incremental["state_type"] == "COMPLETED", stack.tail("worker", 80)
+    assert _count(wh, "select count(*) from gold.fct_orders") == 8135 + 12
+    assert not batch.exists()
+
+    retrain = api.run_deployment("train/weekly-retrain", {"trials": 1, "timeout_seconds": 60})
+    assert retrain["state_type"] == "COMPLETED", stack.tail("worker", 80)
+
+    backfill = api.run_deployment(
+        "backfill/backfill", {"start": "2018-03-01", "end": "2018-03-02", "max_days": 1}
+    )
+    assert backfill["state_type"] == "COMPLETED", stack.tail("worker", 80)
+    assert _count(wh, "select count(*) from ops.backfill_partitions") == 1
+
+
+def test_the_gcp_twin_deploys_to_a_cloud_run_pool(
+    api: Api, stack: LocalStack, platform_run: dict
+) -> None:
+    """Runs last: it replaces the local deployments of the same names."""
+    stack.prefect("work-pool", "create", "cloud-run", "--type", "cloud-run-v2", "--overwrite")
+    env = {
+        "OLIST_IMAGE": "europe-docker.pkg.dev/olist-prod/olist/platform:1",
+        "OLIST_GCP_REGION": "europe-west1",
+        "OLIST_RUN_SERVICE_ACCOUNT": "olist-runner@olist-prod.iam.gserviceaccount.com",
+        "OLIST_BQ_PROJECT": "olist-prod",
+        "OLIST_BQ_DATASET": "olist",
+        "OLIST_BQ_LOCATION": "EU",
+        "OLIST_GCS_BUCKET_BLOCK": "olist-landing",
+    }
+    stack.run_env = {**stack.run_env, **env}
+    stack.deploy(repo_root() / "deployments" / "gcp" / "prefect.yaml")
+    daily = api.get("/deployments/name/platform/daily")
+    assert daily["work_pool_name"] == "cloud-run"
+    variables = daily["job_variables"]
+    assert variables["image"] == env["OLIST_IMAGE"]
+    assert variables["env"]["OLIST_DBT_TARGET"] == "bigquery"
+    assert variables["env"]["OLIST_BQ_PROJECT"] == "olist-prod"
+    assert "{{" not in repr(variables)  # every template was filled in
