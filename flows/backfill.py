@@ -20,7 +20,13 @@ from prefect import flow, get_run_logger, task
 from flows.clean import clean_flow
 from flows.incremental import INCREMENTAL_MARTS
 from flows.ingest import ingest_flow
-from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
+from flows.platform import (
+    audit_and_publish,
+    new_run_id,
+    recorded_run,
+    report_run,
+    require_duckdb_target,
+)
 from flows.transform import transform_flow
 from olist import backfill, publish, warehouse
 from olist.locking import warehouse_lock
@@ -74,6 +80,7 @@ def backfill_flow(
 ) -> dict:
     """Rebuild the days ``start``..``end`` (both included); see the module docstring."""
     settings = settings or load_settings()
+    require_duckdb_target(settings, "backfill")
     start, end = backfill.parse_day(start), backfill.parse_day(end)
     every_day = backfill.days(start, end)
     backfill_id = backfill.backfill_id(start, end)

@@ -62,6 +62,24 @@ def apply_contracts(
     return outcome
 
 
+@task(
+    name="load-bronze-to-bigquery", timeout_seconds=3600, retries=2, retry_delay_seconds=[30, 120]
+)
+def load_bronze_to_bigquery(warehouse_path: Path) -> dict[str, int]:
+    """On the ``bigquery`` target, bronze (checked here, in DuckDB) goes to BigQuery's
+    ``bronze`` dataset by load jobs, where dbt's sources read it."""
+    from olist import bigquery_load
+
+    logger = get_run_logger()
+    with warehouse.connect(warehouse_path, read_only=True) as con:
+        return bigquery_load.load_bronze(
+            con,
+            bigquery_load.client_from_env(),
+            bigquery_load.BRONZE,
+            progress=lambda table, rows: logger.info("bronze.%s → BigQuery: %s rows", table, rows),
+        )
+
+
 @flow(name="clean", log_prints=True)
 def clean_flow(
     settings: Settings | None = None, run_id: str = "manual", tables: list[str] | None = None
@@ -88,4 +106,6 @@ def clean_flow(
             and c not in outcome.blocking
         ]
         raise CriticalQualityFailure([*outcome.blocking, *causes])
+    if settings.dbt_target == "bigquery":
+        load_bronze_to_bigquery(settings.warehouse)
     return outcome.checks

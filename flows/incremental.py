@@ -15,7 +15,13 @@ from prefect import flow, get_run_logger
 
 from flows.clean import clean_flow
 from flows.ingest import land_order_batches
-from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
+from flows.platform import (
+    audit_and_publish,
+    new_run_id,
+    recorded_run,
+    report_run,
+    require_duckdb_target,
+)
 from flows.transform import transform_flow
 from olist import batches, landing_zone, publish, warehouse
 from olist.locking import WarehouseBusyError, warehouse_lock
@@ -42,6 +48,7 @@ class NoFullBuildYet(RuntimeError):
 @flow(name="incremental", log_prints=True, timeout_seconds=3600)
 def incremental_flow(settings: Settings | None = None, run_id: str | None = None) -> dict:
     settings = settings or load_settings()
+    require_duckdb_target(settings, "incremental")
     run_id = run_id or new_run_id("incr")
     logger = get_run_logger()
     if settings.batches_location is None:

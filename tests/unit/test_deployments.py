@@ -49,3 +49,12 @@ def test_required_flow_parameters_are_given_or_left_to_the_run() -> None:
         }
         missing = required - set(spec.get("parameters", {}))
         assert missing == ({"start", "end"} if spec["name"] == "backfill" else set())
+
+
+def test_the_gated_flows_refuse_a_target_they_cannot_gate_before_changing_anything() -> None:
+    from flows.platform import TargetNotSupported, require_duckdb_target
+    from olist.settings import load_settings
+
+    require_duckdb_target(load_settings(dbt_target="duckdb"), "platform")
+    with pytest.raises(TargetNotSupported, match="GX checks and write-audit-publish on bigquery"):
+        require_duckdb_target(load_settings(dbt_target="bigquery"), "daily")
