@@ -38,7 +38,7 @@ MARTS = " ".join(INCREMENTAL_MARTS)
 UPSTREAM = " ".join(f"+{m}" for m in INCREMENTAL_MARTS)
 
 
-@task(name="record-partition", task_run_name="record {day}")
+@task(name="record-partition", task_run_name="record {day}", timeout_seconds=300)
 def record_partition(settings: Settings, backfill_id: str, day: date, run_id: str) -> int:
     with warehouse.connect(settings.warehouse) as con:
         orders = backfill.orders_on(con, publish.AUDIT_SCHEMA, day)

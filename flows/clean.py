@@ -80,7 +80,7 @@ def load_bronze_to_bigquery(warehouse_path: Path) -> dict[str, int]:
         )
 
 
-@flow(name="clean", log_prints=True)
+@flow(name="clean", log_prints=True, timeout_seconds=2 * 3600)
 def clean_flow(
     settings: Settings | None = None, run_id: str = "manual", tables: list[str] | None = None
 ) -> list[quality_store.CheckResult]:

@@ -11,9 +11,10 @@ from prefect import flow, get_run_logger, task
 
 from olist import batches, ingest, landing_zone, warehouse
 from olist.settings import Settings, load_settings
+from olist.transient import TRANSIENT_RETRIES
 
 
-@task(name="land-source-files", timeout_seconds=1800)
+@task(name="land-source-files", timeout_seconds=1800, **TRANSIENT_RETRIES)
 def land_sources(
     source: Path | str,
     warehouse_path: Path,
@@ -36,7 +37,7 @@ def land_sources(
     return {"landed": result.tables, "skipped": [p.name for p in result.skipped]}
 
 
-@task(name="land-order-batches", timeout_seconds=1800)
+@task(name="land-order-batches", timeout_seconds=1800, **TRANSIENT_RETRIES)
 def land_order_batches(
     batches_location: Path | str,
     warehouse_path: Path,
@@ -65,7 +66,7 @@ def land_order_batches(
     }
 
 
-@flow(name="ingest", log_prints=True)
+@flow(name="ingest", log_prints=True, timeout_seconds=2 * 3600)
 def ingest_flow(settings: Settings | None = None, batch_id: str = "manual") -> dict[str, list[str]]:
     """Land new or changed source files; files whose content was loaded before are skipped."""
     settings = settings or load_settings()

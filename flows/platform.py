@@ -23,9 +23,10 @@ from olist.locking import warehouse_lock
 from olist.reporting import write_run_report
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
+from olist.transient import TRANSIENT_RETRIES
 
 
-@task(name="publish-gold")
+@task(name="publish-gold", timeout_seconds=1800)
 def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
     """Audited marts (all, or ``only`` those) → ``gold`` in one transaction, then the
     run's quality verdict."""
@@ -36,7 +37,7 @@ def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None)
     return tables
 
 
-@task(name="send-quality-alert", retries=2, retry_delay_seconds=10)
+@task(name="send-quality-alert", timeout_seconds=120, **TRANSIENT_RETRIES)
 def notify(settings: Settings, run_id: str, results: list, published: bool) -> bool:
     """A failed warning or critical check → one message through OLIST_ALERT_BLOCK."""
     return alerts.send_alert(settings.alert_block, run_id, results, published)

@@ -44,7 +44,7 @@ def run_checkpoint(
     return results
 
 
-@task(name="record-check-results")
+@task(name="record-check-results", timeout_seconds=600)
 def record_results(warehouse_path: Path, results: list[quality_store.CheckResult]) -> int:
     with warehouse.connect(warehouse_path) as con:
         return quality_store.write_results(con, results)
@@ -79,7 +79,7 @@ def quality_artifacts(run_id: str, results: list[quality_store.CheckResult]) -> 
     create_markdown_artifact(key="quality-summary", markdown="\n".join(lines))
 
 
-@flow(name="quality", log_prints=True)
+@flow(name="quality", log_prints=True, timeout_seconds=2 * 3600)
 def quality_flow(
     settings: Settings | None = None,
     run_id: str = "manual",

@@ -11,6 +11,7 @@ from ml import registry, scoring, segmentation
 from ml.features import RFM, History, build_features, score_cutoff
 from olist import warehouse
 from olist.settings import Settings, load_settings
+from olist.transient import TRANSIENT_RETRIES
 
 SEGMENT_FEATURES = [
     *RFM,
@@ -23,7 +24,7 @@ SEGMENT_FEATURES = [
 RISK_LIST_SIZE = 500
 
 
-@task(name="score-customers", timeout_seconds=1800, cache_policy=NO_CACHE)
+@task(name="score-customers", timeout_seconds=1800, cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
 def score_customers(settings: Settings) -> dict[str, int]:
     logger = get_run_logger()
     registry.use_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
@@ -72,7 +73,7 @@ def score_customers(settings: Settings) -> dict[str, int]:
     return {name: len(frame) for name, frame in tables.items()}
 
 
-@flow(name="score", log_prints=True)
+@flow(name="score", log_prints=True, timeout_seconds=3600)
 def score_flow(settings: Settings | None = None) -> dict[str, int]:
     settings = settings or load_settings()
     return score_customers(settings)

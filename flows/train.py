@@ -16,9 +16,10 @@ from ml.features import History
 from ml.tuning import Budget
 from olist import quality_store, warehouse
 from olist.settings import Settings, load_settings
+from olist.transient import TRANSIENT_RETRIES
 
 
-@task(name="check-quality-gate")
+@task(name="check-quality-gate", timeout_seconds=300)
 def check_quality_gate(warehouse_path: Path) -> None:
     with warehouse.connect(warehouse_path, read_only=True) as con:
         blocker = quality_store.training_blocker(con)
@@ -26,13 +27,13 @@ def check_quality_gate(warehouse_path: Path) -> None:
         raise quality_store.TrainingBlocked(f"training not started: {blocker}")
 
 
-@task(name="load-order-history", cache_policy=NO_CACHE)
+@task(name="load-order-history", timeout_seconds=1800, cache_policy=NO_CACHE)
 def load_history(warehouse_path: Path) -> History:
     with warehouse.connect(warehouse_path, read_only=True) as con:
         return History.from_warehouse(con)
 
 
-@task(name="build-training-frames", cache_policy=NO_CACHE)
+@task(name="build-training-frames", timeout_seconds=1800, cache_policy=NO_CACHE)
 def build_dataset(history: History, horizon_days: int) -> training.Dataset:
     dataset = training.make_dataset(history, horizon_days)
     c = dataset.cutoffs
@@ -83,7 +84,7 @@ def train_and_compare(
     return outcome
 
 
-@task(name="registry-gate", cache_policy=NO_CACHE)
+@task(name="registry-gate", timeout_seconds=1800, cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
 def registry_gate(outcome: training.TaskOutcome, settings: Settings) -> registry.GateDecision:
     registry.use_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
     decision = registry.gate(
@@ -93,7 +94,7 @@ def registry_gate(outcome: training.TaskOutcome, settings: Settings) -> registry
     return decision
 
 
-@flow(name="train", log_prints=True)
+@flow(name="train", log_prints=True, timeout_seconds=3 * 3600)
 def train_flow(
     settings: Settings | None = None,
     run_id: str | None = None,

@@ -17,7 +17,7 @@ from olist.quality_store import CheckResult
 from olist.settings import Settings, load_settings
 
 
-@task(name="record-dbt-test-results")
+@task(name="record-dbt-test-results", timeout_seconds=600)
 def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> list[CheckResult]:
     """Results of this invocation only: stale artifacts of an earlier build are ignored."""
     artifacts = dbt_results.load_artifacts(Path(settings.dbt_project_dir) / "target")
@@ -42,7 +42,7 @@ def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> li
     return results
 
 
-@flow(name="transform", log_prints=True)
+@flow(name="transform", log_prints=True, timeout_seconds=3 * 3600)
 def transform_flow(
     settings: Settings | None = None,
     select: str | None = None,
