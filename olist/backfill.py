@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 import duckdb
 
+from olist.warehouse import scalar
+
 BACKFILL_DDL = """
 create table if not exists ops.backfill_partitions (
     backfill_id   varchar not null,
@@ -59,11 +61,11 @@ def done_days(con: duckdb.DuckDBPyConnection, backfill: str) -> set[date]:
 def forget(con: duckdb.DuckDBPyConnection, backfill: str) -> int:
     """Drop a backfill's record so it starts over; returns how many days it had done."""
     ensure_ledger(con)
-    (n,) = con.execute(
-        "select count(*) from ops.backfill_partitions where backfill_id = ?", [backfill]
-    ).fetchone() or (0,)
+    n = scalar(
+        con, "select count(*) from ops.backfill_partitions where backfill_id = ?", [backfill]
+    )
     con.execute("delete from ops.backfill_partitions where backfill_id = ?", [backfill])
-    return int(n)
+    return int(n or 0)
 
 
 def mark_done(
@@ -78,7 +80,7 @@ def mark_done(
 
 def orders_on(con: duckdb.DuckDBPyConnection, schema: str, day: date) -> int:
     """Orders of ``day`` in ``schema.fct_orders`` after its partition was rebuilt."""
-    (n,) = con.execute(
-        f"select count(*) from {schema}.fct_orders where cast(purchased_at as date) = ?", [day]
-    ).fetchone() or (0,)
-    return int(n)
+    n = scalar(
+        con, f"select count(*) from {schema}.fct_orders where cast(purchased_at as date) = ?", [day]
+    )
+    return int(n or 0)

@@ -24,8 +24,6 @@ from google.cloud import bigquery
 from olist.bigquery_emulator import (
     Emulator,
     dbt_env,
-    default_emulator_python,
-    emulator_installed,
     running_emulator,
 )
 from olist.bigquery_load import (
@@ -37,9 +35,8 @@ from olist.bigquery_load import (
     load_job_config,
     load_table,
 )
-from olist.settings import environment
+from tests.bigquery.emulator import require_emulator_python
 
-REPO = Path(__file__).resolve().parents[2]
 PROJECT = "olist-load-ci"
 
 
@@ -219,15 +216,7 @@ KEYS = {"customers": "customer_id", "order_payments": "order_id", "batch_orders"
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    python = default_emulator_python(REPO)
-    if not emulator_installed(python):
-        message = (
-            f"crucible-emulator is not installed ({python} has no crucible): "
-            "run `make setup-bq-emulator` (make test does it)"
-        )
-        if environment() == "ci":
-            pytest.fail(message)
-        pytest.skip(message)
+    python = require_emulator_python()
     log = tmp_path_factory.mktemp("bigquery_load") / "crucible.log"
     with running_emulator(python, log) as running:
         yield running

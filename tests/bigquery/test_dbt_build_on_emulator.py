@@ -31,11 +31,9 @@ from olist.bigquery_emulator import (
     copy_schema,
     copy_warehouse_schema,
     dbt_env,
-    default_emulator_python,
-    emulator_installed,
     running_emulator,
 )
-from olist.settings import environment
+from tests.bigquery.emulator import require_emulator_python
 from tests.dbt_helpers import load_bronze
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
@@ -48,16 +46,7 @@ REDELIVERED_ORDERS = 25
 # --- fixtures ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def emulator_python() -> Path:
-    python = default_emulator_python(REPO)
-    if not emulator_installed(python):
-        message = (
-            f"crucible-emulator is not installed ({python} has no crucible): "
-            "run `make setup-bq-emulator` (make test does it)"
-        )
-        if environment() == "ci":
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
+    return require_emulator_python()
 
 
 @pytest.fixture(scope="module")

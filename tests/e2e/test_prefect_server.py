@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import httpx
 import pytest
 from PIL import Image
@@ -25,6 +24,7 @@ from deployments.local import LocalStack
 from olist.settings import repo_root
 from olist.synthetic.batches import generate_batch
 from tests.browser import run_chromium
+from tests.warehouse_query import value
 
 pytestmark = pytest.mark.e2e
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -137,14 +137,6 @@ def platform_run(api: Api, stack: LocalStack) -> dict:
     return run
 
 
-def _count(path: Path, sql: str) -> int:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
-
-
 def test_prefect_deploy_all_creates_every_deployment_with_its_schedule(api: Api) -> None:
     by_name = {d["name"]: d for d in api.filter_all("/deployments/filter", {})}
     assert set(by_name) == {"platform", "daily", "incremental", "weekly-retrain", "backfill"}
@@ -177,7 +169,7 @@ def test_the_platform_run_has_a_task_run_per_dbt_node_and_its_artifacts(
     )
     keys = {a["key"] for a in artifacts}
     assert {"quality-checks", "quality-summary", "quality-report"} <= keys
-    assert _count(work / "olist.duckdb", "select count(*) from gold.fct_orders") == 8135
+    assert value(work / "olist.duckdb", "select count(*) from gold.fct_orders") == 8135
 
 
 def test_the_flow_run_page_shows_the_run_in_a_browser(
@@ -204,7 +196,7 @@ def test_daily_incremental_retrain_and_backfill_run_from_their_deployments(
     batch = generate_batch(sample_dir, work / "batches", n_orders=12, seed=9)
     incremental = api.run_deployment("incremental/incremental")
     assert incremental["state_type"] == "COMPLETED", stack.tail("worker", 80)
-    assert _count(wh, "select count(*) from gold.fct_orders") == 8135 + 12
+    assert value(wh, "select count(*) from gold.fct_orders") == 8135 + 12
     assert not batch.exists()
 
     retrain = api.run_deployment("train/weekly-retrain", {"trials": 1, "timeout_seconds": 60})
@@ -214,7 +206,7 @@ def test_daily_incremental_retrain_and_backfill_run_from_their_deployments(
         "backfill/backfill", {"start": "2018-03-01", "end": "2018-03-02", "max_days": 1}
     )
     assert backfill["state_type"] == "COMPLETED", stack.tail("worker", 80)
-    assert _count(wh, "select count(*) from ops.backfill_partitions") == 1
+    assert value(wh, "select count(*) from ops.backfill_partitions") == 1
 
 
 def test_the_gcp_twin_deploys_to_a_cloud_run_pool(

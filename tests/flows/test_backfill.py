@@ -20,6 +20,7 @@ from olist.locking import warehouse_lock
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
 from tests.sample_window import sample_window
+from tests.warehouse_query import value
 
 START, END = date(2018, 3, 1), date(2018, 3, 3)
 
@@ -45,20 +46,21 @@ def _settings(source: Path, work: Path) -> Settings:
     return settings
 
 
+def _incremental_settings(window: Path, work: Path, copy_of: Settings | None = None) -> Settings:
+    """Settings with a batch landing folder, on a copy of ``copy_of``'s warehouse if given."""
+    settings = _settings(window, work)
+    if copy_of is not None:
+        shutil.copy(copy_of.warehouse, settings.warehouse)
+    settings.batches_dir = work / "batches"
+    return settings
+
+
 @pytest.fixture(scope="module")
 def full_run(window: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The platform flow (without training) on the window: read it, or copy it first."""
     settings = _settings(window, tmp_path_factory.mktemp("full"))
     platform_flow(settings, skip_train=True)
     return settings
-
-
-def _count(path: Path, sql: str) -> int:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.execute(sql).fetchone()[0]
-    finally:
-        con.close()
 
 
 def _gold(path: Path) -> dict[str, list[tuple]]:
@@ -126,34 +128,32 @@ def test_a_backfill_resumes_by_day_and_ends_in_the_full_runs_gold(
 def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
     window: Path, full_run: Settings, tmp_path: Path
 ) -> None:
-    settings = _settings(window, tmp_path)
-    shutil.copy(full_run.warehouse, settings.warehouse)
-    settings.batches_dir = tmp_path / "batches"
+    settings = _incremental_settings(window, tmp_path, copy_of=full_run)
     batch = generate_batch(window, settings.batches_dir, n_orders=30, seed=3)
-    daily_before = _count(settings.warehouse, "select sum(orders) from gold.agg_sales_daily")
+    daily_before = value(settings.warehouse, "select sum(orders) from gold.agg_sales_daily")
 
     out = incremental_flow(settings)
 
     assert out["batches"] == [batch.name] and out["published"] == list(INCREMENTAL_PUBLISH)
     wh = settings.warehouse
-    assert _count(wh, "select count(*) from gold.fct_orders") == 74 + 30
-    assert _count(wh, "select sum(orders) from gold.agg_hourly_metrics") == _count(
+    assert value(wh, "select count(*) from gold.fct_orders") == 74 + 30
+    assert value(wh, "select sum(orders) from gold.agg_hourly_metrics") == value(
         wh,
         "select count(*) from gold.fct_orders "
         "where order_status not in ('canceled', 'unavailable')",
     )
     # the new orders' customers are in the dimension; the aggregates wait for the daily build
     assert (
-        _count(
+        value(
             wh,
             "select count(*) from gold.fct_orders as o left join gold.dim_customers as c "
             "using (customer_unique_id) where c.customer_unique_id is null",
         )
         == 0
     )
-    assert _count(wh, "select sum(orders) from gold.agg_sales_daily") == daily_before
+    assert value(wh, "select sum(orders) from gold.agg_sales_daily") == daily_before
     assert (
-        _count(
+        value(
             wh, f"select count(*) from quality.runs where run_id = '{out['run_id']}' and published"
         )
         == 1
@@ -162,15 +162,13 @@ def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
 
     again = incremental_flow(settings)
     assert again["batches"] == [] and again["published"] == []
-    assert _count(wh, "select count(*) from gold.fct_orders") == 74 + 30
+    assert value(wh, "select count(*) from gold.fct_orders") == 74 + 30
 
 
 def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(
     window: Path, full_run: Settings, tmp_path: Path
 ) -> None:
-    settings = _settings(window, tmp_path)
-    shutil.copy(full_run.warehouse, settings.warehouse)
-    settings.batches_dir = tmp_path / "batches"
+    settings = _incremental_settings(window, tmp_path, copy_of=full_run)
     batch = generate_batch(window, settings.batches_dir, n_orders=5, seed=4)
     with warehouse_lock(settings.warehouse, holder="a daily build"):
         out = incremental_flow(settings)
@@ -179,8 +177,7 @@ def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(
 
 
 def test_an_incremental_run_needs_a_full_build_first(window: Path, tmp_path: Path) -> None:
-    settings = _settings(window, tmp_path)
-    settings.batches_dir = tmp_path / "batches"
+    settings = _incremental_settings(window, tmp_path)
     generate_batch(window, settings.batches_dir, n_orders=5, seed=4)
     with pytest.raises(NoFullBuildYet, match="run the `daily` or `platform` deployment"):
         incremental_flow(settings)
