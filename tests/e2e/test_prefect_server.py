@@ -37,18 +37,33 @@ def _free_port() -> int:
 
 
 class Api:
-    def __init__(self, url: str) -> None:
+    """A thin REST client that retries what Prefect's own client retries.
+
+    On SQLite the server answers 503 when a write waits too long for the database lock
+    (a finishing run's events can hold it); ``PrefectClient`` retries 408/429/502/503 with
+    backoff, and so does this, so a busy moment is not a failed test.
+    """
+
+    RETRY_CODES = frozenset({408, 429, 502, 503})
+
+    def __init__(self, url: str, attempts: int = 6) -> None:
         self.http = httpx.Client(base_url=url, timeout=30)
+        self.attempts = attempts
+
+    def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
+        for attempt in range(self.attempts):
+            response = self.http.request(method, path, **kwargs)
+            if response.status_code not in self.RETRY_CODES or attempt == self.attempts - 1:
+                break
+            time.sleep(2**attempt)
+        response.raise_for_status()
+        return response
 
     def get(self, path: str) -> dict:
-        response = self.http.get(path)
-        response.raise_for_status()
-        return response.json()
+        return self._send("GET", path).json()
 
     def post(self, path: str, body: dict) -> list | dict:
-        response = self.http.post(path, json=body)
-        response.raise_for_status()
-        return response.json()
+        return self._send("POST", path, json=body).json()
 
     def filter_all(self, path: str, body: dict) -> list[dict]:
         """Every row of a ``/filter`` endpoint, page by page."""
