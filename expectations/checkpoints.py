@@ -4,6 +4,11 @@ DuckDB through duckdb-engine returns empty results unless GX keeps one persisten
 connection (GX issue #11579): DuckDB drops a pending result when GX's pooled connection
 is rolled back. ``enable_duckdb_pushdown`` adds DuckDB to GX's persisted-connection
 dialects; the name is private, so the pinned GX version is tested in tests/unit.
+
+BigQuery goes through GX's SQL datasource and sqlalchemy-bigquery: the caller passes the
+engine arguments (``engine_kwargs``, e.g. a ready ``bigquery.Client`` in ``connect_args``;
+see ``olist.bigquery_gx``). ``enable_bigquery_boolean_in_set`` works around a
+sqlalchemy-bigquery bug that breaks ``expect_column_values_to_be_in_set`` on a BOOL column.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
+from sqlalchemy import types as sa_types
 
 from expectations.suites import Baseline, TableSuite
 
@@ -32,6 +38,40 @@ def enable_duckdb_pushdown() -> None:
     dialects = _sa_engine._PERSISTED_CONNECTION_DIALECTS
     if not any(getattr(d, "value", d) == "duckdb" for d in dialects):
         _sa_engine._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialect("duckdb"))
+
+
+class _ArrayAwareBoolean(sa_types.Boolean):
+    """``Boolean`` whose bind processor also takes a list of booleans.
+
+    sqlalchemy-bigquery compiles ``col IN (...)`` as ``col IN UNNEST(@array)`` and binds the
+    whole list as one parameter, but SQLAlchemy still applies the scalar BOOL processor to
+    it: ``TypeError: unhashable type: 'list'`` (googleapis/python-bigquery-sqlalchemy#489,
+    open in 1.17.3). INT64 and STRING have no processor, so only BOOL value sets break.
+    """
+
+    def bind_processor(self, dialect: Any) -> Any:
+        scalar = super().bind_processor(dialect)
+        if scalar is None:
+            return None
+
+        def process(value: Any) -> Any:
+            if isinstance(value, list | tuple):
+                return [scalar(v) for v in value]
+            return scalar(value)
+
+        return process
+
+
+def enable_bigquery_boolean_in_set() -> None:
+    """Give sqlalchemy-bigquery's dialect a list-aware ``Boolean`` (see ``_ArrayAwareBoolean``);
+    idempotent. Imported here, so the DuckDB path does not need sqlalchemy-bigquery."""
+    from sqlalchemy_bigquery.base import BigQueryDialect
+
+    if BigQueryDialect.colspecs.get(sa_types.Boolean) is not _ArrayAwareBoolean:
+        BigQueryDialect.colspecs = {
+            **BigQueryDialect.colspecs,
+            sa_types.Boolean: _ArrayAwareBoolean,
+        }
 
 
 @dataclass
@@ -52,13 +92,25 @@ class ExpectationOutcome:
     exception: str | None = None
 
 
+def _exception_message(info: Any) -> str | None:
+    """The message of an expectation that raised. GX puts it at the top of
+    ``exception_info`` or, when a metric failed, under one key per metric; the first raised
+    one is kept, so a failed query is reported instead of a silent failure."""
+    if not info:
+        return None
+    if info.get("exception_message"):
+        return str(info["exception_message"])
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "exception without a message")
+    return None
+
+
 def _outcome(suite: TableSuite, result: Any) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs = config.kwargs or {}
     details = result.result or {}
-    exception = (
-        (result.exception_info or {}).get("exception_message") if result.exception_info else None
-    )
+    exception = _exception_message(result.exception_info)
     samples = details.get("partial_unexpected_list") or []
     if not samples and details.get("observed_value") is not None and not result.success:
         samples = [details["observed_value"]]
@@ -109,6 +161,7 @@ def run_suites(
     read_schemas: Mapping[str, str] | None = None,
     baseline: Baseline | None = None,
     run_name: str | None = None,
+    engine_kwargs: Mapping[str, Any] | None = None,
 ) -> list[ExpectationOutcome]:
     """Run one checkpoint over ``suites`` on the database at ``connection_string``.
 
@@ -116,9 +169,16 @@ def run_suites(
     ``{"gold": "gold_audit"}`` to audit marts before they are published. With
     ``docs_dir``, the checkpoint also renders GX Data Docs there: the index shows the
     latest run; each run's validation pages stay under ``validations/<suite>/<run_name>/``.
+
+    ``engine_kwargs`` go to the datasource's SQLAlchemy engine (GX's ``kwargs``), e.g.
+    ``{"connect_args": {"client": bigquery_client}}`` with a ``bigquery://...?
+    user_supplied_client=true`` connection string. Tables are read as ``<schema>.<table>``,
+    which on BigQuery is ``<dataset>.<table>`` in the client's project.
     """
     if connection_string.startswith("duckdb"):
         enable_duckdb_pushdown()
+    elif connection_string.startswith("bigquery"):
+        enable_bigquery_boolean_in_set()
     context = gx.get_context(mode="ephemeral")
     # metric progress bars flood flow logs; Prefect shows task progress instead
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -136,7 +196,13 @@ def run_suites(
             },
         )
         actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
-    source = context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
+    source = (
+        context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
+        if engine_kwargs is None
+        else context.data_sources.add_sql(
+            name="warehouse", connection_string=connection_string, kwargs=dict(engine_kwargs)
+        )
+    )
     definitions = []
     for suite in suites:
         # a query asset, because GX's column-type metric drops the schema on DuckDB;

@@ -1,4 +1,11 @@
-"""Expectation suites, one per warehouse table that matters, defined in code."""
+"""Expectation suites, one per warehouse table that matters, defined in code.
+
+The same suites run on DuckDB and on BigQuery (tests/bigquery/test_gx_on_emulator.py checks
+that both give the same verdicts). On BigQuery, avoid ``expect_column_values_to_be_between``
+with bounds on a ``TIMESTAMP`` column: GX renders them as ``DATETIME`` literals, which the
+emulator compares but real BigQuery rejects (``TIMESTAMP >= DATETIME``). The freshness check
+uses ``expect_column_max_to_be_between`` instead, with a floor of the engine's kind.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +43,8 @@ class Baseline:
     row_counts: dict[str, int] = field(default_factory=dict)
     mean_order_value: float | None = None
     five_star_share: float | None = None
-    # freshness: the latest purchase must not be older than this (None = not checked)
+    # freshness: the latest purchase must not be older than this (None = not checked);
+    # naive UTC for DuckDB, timezone-aware for BigQuery (olist.quality.freshness_floor)
     freshness_floor: datetime | None = None
     # the published-to-audit schema map: reconciliation reads silver beside the audit
     silver_schema: str = "silver"

@@ -1,6 +1,8 @@
 """Quality: GX checkpoints on the warehouse; every result to ``quality.check_results``.
 
-A critical failure fails the flow; the caller then publishes nothing.
+A critical failure fails the flow; the caller then publishes nothing. On the ``bigquery``
+dbt target the checkpoints read the marts and silver in BigQuery (``olist.bigquery_gx``);
+the results are still recorded in the local DuckDB warehouse, like every other check.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from expectations import SUITES, run_suites
+from expectations import SUITES, ExpectationOutcome, TableSuite, run_suites
 from olist import quality_store, warehouse
-from olist.quality import CriticalQualityFailure, baseline_from_published, from_gx
+from olist.quality import (
+    CriticalQualityFailure,
+    baseline_from_bigquery,
+    baseline_from_published,
+    from_gx,
+)
 from olist.reporting import gx_docs_dir
 from olist.settings import Settings, load_settings
 
@@ -26,22 +33,55 @@ def run_checkpoint(
     freshness_max_age_days: int | None = None,
     docs_dir: Path | None = None,
     tables: list[str] | None = None,
+    dbt_target: str = "duckdb",
 ) -> list[quality_store.CheckResult]:
-    with warehouse.connect(warehouse_path, read_only=True) as con:
-        baseline = baseline_from_published(con, freshness_max_age_days)
+    """The suites (all, or those of ``tables``) on the warehouse ``dbt_target`` built:
+    the DuckDB file at ``warehouse_path``, or on ``bigquery`` the datasets of the
+    ``OLIST_BQ_*`` project (``warehouse_path`` is then not read)."""
     suites = SUITES if tables is None else [s for s in SUITES if s.table in tables]
-    outcomes = run_suites(
-        f"duckdb:///{warehouse_path.as_posix()}",
-        suites,
-        read_schemas=read_schemas,
-        baseline=baseline,
-        docs_dir=docs_dir,
-        run_name=run_id,
-    )
+    if dbt_target == "bigquery":
+        outcomes = _run_on_bigquery(suites, run_id, read_schemas, freshness_max_age_days, docs_dir)
+    else:
+        with warehouse.connect(warehouse_path, read_only=True) as con:
+            baseline = baseline_from_published(con, freshness_max_age_days)
+        outcomes = run_suites(
+            f"duckdb:///{warehouse_path.as_posix()}",
+            suites,
+            read_schemas=read_schemas,
+            baseline=baseline,
+            docs_dir=docs_dir,
+            run_name=run_id,
+        )
     results = from_gx(outcomes, run_id)
     for r in results:
         r.flow_run_id = str(flow_run.id) if flow_run.id else None
     return results
+
+
+def _run_on_bigquery(
+    suites: tuple[TableSuite, ...] | list[TableSuite],
+    run_id: str,
+    read_schemas: dict[str, str] | None,
+    freshness_max_age_days: int | None,
+    docs_dir: Path | None,
+) -> list[ExpectationOutcome]:
+    """GX through sqlalchemy-bigquery; the baseline from BigQuery's published ``gold``."""
+    from olist.bigquery_gx import gx_bigquery
+
+    target = gx_bigquery()
+    try:
+        baseline = baseline_from_bigquery(target.client, freshness_max_age_days)
+        return run_suites(
+            target.connection_string,
+            suites,
+            read_schemas=read_schemas,
+            baseline=baseline,
+            docs_dir=docs_dir,
+            run_name=run_id,
+            engine_kwargs=target.engine_kwargs,
+        )
+    finally:
+        target.client.close()
 
 
 @task(name="record-check-results", timeout_seconds=600)
@@ -100,6 +140,7 @@ def quality_flow(
         settings.freshness_max_age_days,
         docs_dir=gx_docs_dir(settings),
         tables=tables,
+        dbt_target=settings.dbt_target,
     )
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]

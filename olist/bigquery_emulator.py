@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import copy
 import json
 import math
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -253,6 +255,150 @@ def dbt_env(endpoint: str, project: str = DEFAULT_PROJECT) -> dict[str, str]:
         "OLIST_BQ_LOCATION": "US",  # the location of the datasets copy_schema creates
         "OLIST_BQ_API_ENDPOINT": endpoint,
     }
+
+
+# --- query parameters: inlined for the emulator ------------------------------------------------
+# crucible 0.1.0a2 refuses any ``queryParameters`` field in ``jobs.query``, even an empty list,
+# and the BigQuery DB-API (which sqlalchemy-bigquery, hence GX, goes through) always sends one.
+# ``InliningClient`` rewrites each named parameter as a GoogleSQL literal before the request.
+# It is for the emulator only: production uses a plain ``bigquery.Client``, whose parameters
+# BigQuery binds itself (no quoting, no rounding, no injection surface).
+_PARAMETER_NAME = re.compile(r"@`((?:[^`\\]|\\.)+)`|@([A-Za-z_][A-Za-z0-9_]*)")
+_STRING_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _string_literal(value: str) -> str:
+    """A GoogleSQL string literal for any text: quote and backslash escaped, and every other
+    control character as ``\\uXXXX``, so the literal stays on one line."""
+    out = []
+    for char in value:
+        if char in _STRING_ESCAPES:
+            out.append(_STRING_ESCAPES[char])
+        elif ord(char) < 0x20 or char == "\x7f":
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "'" + "".join(out) + "'"
+
+
+def sql_literal(type_: str, value: Any) -> str:
+    """``value`` of the BigQuery parameter type ``type_`` as a GoogleSQL literal that the
+    emulator reads back as the same value and type."""
+    kind = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL"}.get(type_, type_)
+    if value is None:
+        return f"cast(null as {kind})"
+    if kind == "STRING":
+        return _string_literal(str(value))
+    if kind == "BOOL":
+        return "true" if value else "false"
+    if kind == "INT64":
+        return str(int(value))
+    if kind == "FLOAT64":
+        number = float(value)
+        return repr(number) if math.isfinite(number) else f"cast('{number}' as float64)"
+    if kind in ("NUMERIC", "BIGNUMERIC"):
+        return f"{kind.lower()} '{Decimal(str(value))}'"
+    if kind in ("TIMESTAMP", "DATETIME", "DATE", "TIME"):
+        if isinstance(value, datetime):
+            text = value.isoformat(sep=" ")  # an aware value keeps its offset
+        elif isinstance(value, date | time_of_day):
+            text = value.isoformat()
+        else:
+            text = str(value)
+        return f"{kind.lower()} '{text}'"
+    if kind == "BYTES":
+        return f"from_base64('{base64.b64encode(bytes(value)).decode('ascii')}')"
+    raise EmulatorError(f"cannot inline a {type_} query parameter")
+
+
+def _parameter_literal(parameter: Any) -> str:
+    if isinstance(parameter, bigquery.ScalarQueryParameter):
+        return sql_literal(str(parameter.type_), parameter.value)
+    if isinstance(parameter, bigquery.ArrayQueryParameter) and isinstance(
+        parameter.array_type, str
+    ):
+        values = [sql_literal(parameter.array_type, v) for v in parameter.values]
+        if not values:
+            kind = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL"}
+            return f"array<{kind.get(parameter.array_type, parameter.array_type)}>[]"
+        return "[" + ", ".join(values) + "]"
+    raise EmulatorError(f"cannot inline the query parameter {parameter!r}")
+
+
+def inline_parameters(query: str, parameters: Iterable[Any]) -> str:
+    """``query`` with each ``@name`` / ``@`name``` replaced by its parameter's literal, in one
+    pass (a literal that happens to contain ``@other`` is not substituted again). Positional
+    parameters (``?``) are refused: the DB-API names them whenever SQLAlchemy drives it.
+    The query is not parsed: an ``@name`` inside one of its own string literals would be
+    replaced too (GX's SQL has none)."""
+    literals: dict[str, str] = {}
+    for parameter in parameters:
+        if not parameter.name:
+            raise EmulatorError("cannot inline a positional query parameter")
+        literals[parameter.name] = _parameter_literal(parameter)
+    if not literals:
+        return query
+
+    def replace(match: re.Match[str]) -> str:
+        quoted, bare = match.groups()
+        name = quoted.replace("\\`", "`") if quoted is not None else bare
+        return literals.get(name, match.group(0))
+
+    return _PARAMETER_NAME.sub(replace, query)
+
+
+def _without_parameters(
+    query: str, job_config: bigquery.QueryJobConfig | None
+) -> tuple[str, bigquery.QueryJobConfig | None]:
+    if job_config is None:
+        return query, None
+    parameters = list(job_config.query_parameters or [])
+    config = copy.deepcopy(job_config)
+    # no public way to drop the field: the setter writes `queryParameters: []`, also refused
+    config._properties.get("query", {}).pop("queryParameters", None)
+    config._properties.get("query", {}).pop("parameterMode", None)
+    return inline_parameters(query, parameters), config
+
+
+class InliningClient(bigquery.Client):
+    """A ``bigquery.Client`` whose queries carry no ``queryParameters``: they are inlined as
+    literals (see above). Only for crucible-emulator; never for BigQuery itself."""
+
+    def query(  # type: ignore[override]
+        self,
+        query: str,
+        job_config: bigquery.QueryJobConfig | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bigquery.QueryJob:
+        query, job_config = _without_parameters(query, job_config)
+        return super().query(query, job_config, *args, **kwargs)
+
+    def query_and_wait(self, query: str, **kwargs: Any) -> Any:  # type: ignore[override]
+        query, kwargs["job_config"] = _without_parameters(query, kwargs.get("job_config"))
+        return super().query_and_wait(query, **kwargs)
+
+
+def inlining_client_for(
+    endpoint: str,
+    project: str = DEFAULT_PROJECT,
+    location: str | None = None,
+    default_dataset: str | None = None,
+) -> InliningClient:
+    """An ``InliningClient`` for an emulator, anonymous like ``client_for``. With
+    ``default_dataset``, unqualified table names resolve there: a client handed to
+    sqlalchemy-bigquery (``user_supplied_client``) does not get the URL's dataset."""
+    return InliningClient(
+        project=project,
+        location=location,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options=ClientOptions(api_endpoint=endpoint),
+        default_query_job_config=(
+            bigquery.QueryJobConfig(default_dataset=f"{project}.{default_dataset}")
+            if default_dataset
+            else None
+        ),
+    )
 
 
 # --- the emulator process ----------------------------------------------------------------------

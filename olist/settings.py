@@ -63,6 +63,10 @@ class Settings(BaseModel):
     mlflow_artifact_root: Path
     dbt_project_dir: Path
     dbt_profiles_dir: Path
+    # duckdb | bigquery. BigQuery itself (project, dataset, location, credentials, endpoint) is
+    # configured only by the OLIST_BQ_* variables dbt/profiles.yml reads, and read from there
+    # by olist.bigquery_load (bronze) and olist.bigquery_gx (GX checkpoints) too; a non-Google
+    # OLIST_BQ_API_ENDPOINT means a local emulator (crucible): see olist.bigquery_gx
     dbt_target: str = "duckdb"
     # prefect-dbt emits an asset materialization (with lineage) per dbt node
     dbt_assets: bool = True

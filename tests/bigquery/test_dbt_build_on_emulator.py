@@ -4,17 +4,13 @@ the BigQuery API). Whatever models the project holds are built and tested; their
 tables are then compared with the same project built on DuckDB.
 
 Needs ``make setup-bq-emulator`` (.venv-bq). Without it the tests skip locally and fail in CI.
+The emulator, the copy and both builds are package fixtures (conftest.py), shared with
+test_gx_on_emulator.py.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -25,169 +21,18 @@ import duckdb
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import (
-    Emulator,
-    client_for,
-    copy_schema,
-    copy_warehouse_schema,
-    dbt_env,
-    running_emulator,
-)
-from tests.bigquery.emulator import require_emulator_python
-from tests.dbt_helpers import load_bronze
+from olist.bigquery_emulator import Emulator, copy_schema
+from tests.bigquery.builds import REVIEW_TEXT, Build, dbt_bigquery, failures, profile_sql, scalar
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT = "olist-ci"
 REDELIVERED_ORDERS = 25
 
 
-# --- fixtures ----------------------------------------------------------------------------------
+# --- fixtures (emulator, client, warehouse, duckdb_build, built: conftest.py) ------------------
 @pytest.fixture(scope="module")
-def emulator_python() -> Path:
-    return require_emulator_python()
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("bigquery_emulator")
-
-
-@pytest.fixture(scope="module")
-def warehouse(sample_dir: Path, work: Path) -> Path:
-    """The sample's bronze, as the platform makes it (strict ingest + contracts)."""
-    path = work / "wh.duckdb"
-    load_bronze(sample_dir, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def emulator(emulator_python: Path, work: Path) -> Iterator[Emulator]:
-    with running_emulator(emulator_python, work / "crucible.log") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client(emulator: Emulator) -> Iterator[bigquery.Client]:
-    bq = client_for(emulator.endpoint, PROJECT)
-    yield bq
-    bq.close()
-
-
-def dbt_paths(work: Path) -> list[str]:
-    """The project, and target and log folders of its own (no collision with other dbt runs;
-    runs sharing ``work`` reuse the parse)."""
-    return [
-        "--profiles-dir",
-        str(REPO / "dbt"),
-        "--project-dir",
-        str(REPO / "dbt"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-
-
-def dbt_bigquery(emulator: Emulator, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``dbt <args> --target bigquery`` against the emulator."""
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        *args,
-        "--target",
-        "bigquery",
-        *dbt_paths(work / "bigquery"),
-    ]
-    env = {**os.environ, **dbt_env(emulator.endpoint, PROJECT)}
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-
-
-def failures(proc: subprocess.CompletedProcess[str], work: Path) -> str:
-    """dbt's failing nodes with their messages, else the end of its output."""
-    results = work / "bigquery" / "target" / "run_results.json"
-    lines = []
-    if results.is_file():
-        for r in json.loads(results.read_text())["results"]:
-            if r["status"] not in ("success", "pass"):
-                lines.append(f"{r['unique_id']}: {r['status']}: {r.get('message')}")
-    return "\n".join(lines) or proc.stdout[-5000:]
-
-
-# Reviews: how many have a comment, how many span lines, their total length.
-REVIEW_TEXT = (
-    "select count(review_comment_message), "
-    "sum(case when strpos(review_comment_message, {newline}) > 0 then 1 else 0 end), "
-    "sum(length(review_comment_message)) from bronze.order_reviews"
-)
-
-
-@dataclass
-class Build:
-    """What the emulator held right after the copy and the full build (later fixtures change
-    it, so tests read these snapshots, never the live emulator)."""
-
-    bronze_rows: dict[str, int]
-    review_text: tuple[Any, ...]
-    returncode: int
-    report: str
-    gold: dict[str, dict[str, Any]]  # table -> profile
-
-
-@pytest.fixture(scope="module")
-def duckdb_build(
-    emulator_python: Path, warehouse: Path, work: Path
-) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
-    """The same project run on DuckDB, on a copy of the warehouse, in the background while
-    the emulator is loaded and built (about 10 s off the wall time). Asks for the emulator
-    first, so nothing starts when it is missing."""
-    path = work / "duckdb-build.duckdb"
-    shutil.copyfile(warehouse, path)
-    env = {**os.environ, "OLIST_DBT_TARGET": "duckdb", "OLIST_WAREHOUSE": str(path)}
-    with (work / "duckdb-run.txt").open("w") as out:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dbt")), "run"] + dbt_paths(work / "duckdb"),
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    yield path, proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
-
-
-@pytest.fixture(scope="module")
-def built(
-    duckdb_build: tuple[Path, subprocess.Popen[str]],  # first: it runs meanwhile
-    emulator: Emulator,
-    client: bigquery.Client,
-    warehouse: Path,
-    work: Path,
-) -> Build:
-    copies = copy_warehouse_schema(warehouse, client)
-    bronze_rows = {
-        c.table: scalar(client, f"select count(*) from bronze.`{c.table}`") for c in copies
-    }
-    review_text = tuple(
-        next(iter(client.query(REVIEW_TEXT.format(newline="'\\n'")).result())).values()
-    )
-    proc = dbt_bigquery(emulator, work, "build")
-    report = failures(proc, work) if proc.returncode else ""
-    gold = {t: bigquery_profile(client, t) for t in gold_tables(client)}
-    return Build(bronze_rows, review_text, proc.returncode, report, gold)
-
-
-@pytest.fixture(scope="module")
-def duckdb_gold(
-    built: Build, duckdb_build: tuple[Path, subprocess.Popen[str]], work: Path
-) -> dict[str, dict[str, Any]]:
-    path, proc = duckdb_build
-    returncode = proc.wait(timeout=900)
-    log = (work / "duckdb-run.txt").read_text()
-    assert returncode == 0, f"dbt run on DuckDB failed:\n{log[-5000:]}"
-    con = duckdb.connect(str(path), read_only=True)
+def duckdb_gold(built: Build, duckdb_built: Path) -> dict[str, dict[str, Any]]:
+    con = duckdb.connect(str(duckdb_built), read_only=True)
     try:
         return {t: duckdb_profile(con, t, built.gold[t]) for t in built.gold}
     finally:
@@ -232,62 +77,17 @@ def incremental(
     return Incremental(proc.returncode, report, redelivered_at, before, after, at_redelivery)
 
 
-# --- profiles: a few aggregates per column, the same on both warehouses ------------------------
-def scalar(client: bigquery.Client, sql: str) -> Any:
-    return next(iter(client.query(sql).result()))[0]
-
-
+# --- profiles: the DuckDB side of tests.bigquery.builds.bigquery_profile ------------------------
 def scalar_duckdb(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
     row = con.execute(sql).fetchone()
     return row[0] if row else None
-
-
-def gold_tables(client: bigquery.Client) -> list[str]:
-    return sorted(t.table_id for t in client.list_tables("gold") if t.table_type == "TABLE")
-
-
-_NUMBERS = {"INTEGER", "INT64", "NUMERIC", "BIGNUMERIC", "FLOAT", "FLOAT64"}
-_INSTANTS = {"DATE", "DATETIME", "TIMESTAMP"}
-
-
-def _aggregates(field_type: str, column: str) -> list[tuple[str, str]]:
-    """(name, SQL valid on both BigQuery and DuckDB) per column; nested columns are skipped."""
-    if field_type in _NUMBERS:
-        return [("sum", f"sum({column})")]
-    if field_type in ("BOOLEAN", "BOOL"):
-        return [("true", f"sum(case when {column} then 1 else 0 end)")]
-    if field_type == "STRING":
-        return [("distinct", f"count(distinct {column})")]
-    if field_type in _INSTANTS:
-        return [("min", f"min({column})"), ("max", f"max({column})")]
-    return []
-
-
-def _profile_sql(table: str, fields: list[tuple[str, str]], quote: str) -> tuple[str, list[str]]:
-    names, parts = ["rows"], ["count(*)"]
-    for name, field_type in fields:
-        column = f"{quote}{name}{quote}"
-        names.append(f"{name}.nulls")
-        parts.append(f"count(*) - count({column})")
-        for agg, sql in _aggregates(field_type, column):
-            names.append(f"{name}.{agg}")
-            parts.append(sql)
-    return f"select {', '.join(parts)} from gold.{quote}{table}{quote}", names
-
-
-def bigquery_profile(client: bigquery.Client, table: str) -> dict[str, Any]:
-    schema = client.get_table(f"{client.project}.gold.{table}").schema
-    fields = [(f.name, f.field_type) for f in schema if f.mode != "REPEATED"]
-    sql, names = _profile_sql(table, fields, "`")
-    row = next(iter(client.query(sql).result()))
-    return {"_fields": fields, **dict(zip(names, row, strict=True))}
 
 
 def duckdb_profile(
     con: duckdb.DuckDBPyConnection, table: str, reference: dict[str, Any]
 ) -> dict[str, Any]:
     """The profile of the DuckDB table, over the columns the BigQuery one has."""
-    sql, names = _profile_sql(table, reference["_fields"], '"')
+    sql, names = profile_sql(table, reference["_fields"], '"')
     row = con.execute(sql).fetchone()
     assert row is not None
     return dict(zip(names, row, strict=True))

@@ -118,3 +118,45 @@ def test_history_bands_come_from_the_last_publication(tmp_path: Path) -> None:
     built = {type(e).__name__: e for e in orders.build(baseline)}
     assert built["ExpectTableRowCountToBeBetween"].min_value == 180  # a >10% drop warns
     assert str(built["ExpectColumnMeanToBeBetween"].severity).lower().endswith("warning")
+
+
+def test_freshness_floor_is_utc_naive_for_duckdb_and_aware_for_bigquery() -> None:
+    from datetime import UTC, timedelta, timezone
+
+    from olist.quality import freshness_floor
+
+    assert freshness_floor(None) is None
+    naive_now = datetime(2018, 9, 4, 12, 0)
+    assert freshness_floor(3, naive_now) == datetime(2018, 9, 1, 12, 0)  # naive is UTC
+    assert freshness_floor(3, naive_now, aware=True) == datetime(2018, 9, 1, 12, 0, tzinfo=UTC)
+    brasilia = datetime(2018, 9, 4, 9, 0, tzinfo=timezone(timedelta(hours=-3)))
+    assert freshness_floor(3, brasilia) == datetime(2018, 9, 1, 12, 0)  # same instant, UTC
+    assert freshness_floor(0, aware=True).tzinfo is UTC  # default now: the current UTC time
+    assert freshness_floor(0).tzinfo is None
+
+
+def test_an_expectation_whose_query_fails_reports_the_error(tmp_path: Path) -> None:
+    """GX files a failed metric under a per-metric key of ``exception_info``; the outcome
+    must carry its message, not look like an ordinary failed check."""
+    path = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema gold")
+    con.execute("create table gold.t as select i as k from range(10) r(i)")
+    con.close()
+    suite = TableSuite(
+        "gold",
+        "t",
+        lambda _: [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="k",
+                value_set=[1],
+                row_condition='col("missing")>0',
+                condition_parser="great_expectations",
+                severity="warning",
+                meta={"rationale": "a query that cannot run"},
+            )
+        ],
+    )
+    (outcome,) = run_suites(f"duckdb:///{path}", [suite])
+    assert not outcome.success
+    assert outcome.exception and "missing" in outcome.exception
