@@ -71,7 +71,8 @@ def transform_flow(
             profiles_dir=settings.dbt_profiles_dir,
         ),
         raise_on_failure=True,
-        # asset lineage in the Prefect UI costs ~15 s a full build (OLIST_DBT_ASSETS=false)
+        # asset lineage in the Prefect UI costs ~15 s a full build: on for a server, off on
+        # the ephemeral API (settings.dbt_assets_default)
         disable_assets=not settings.dbt_assets,
     )
     args = [command, "--target", settings.dbt_target]

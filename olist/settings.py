@@ -148,6 +148,23 @@ def _env_gs_uri(name: str) -> str | None:
     return value
 
 
+def dbt_assets_default() -> bool:
+    """Whether dbt nodes emit Prefect asset events (lineage on the UI's *Assets* page).
+
+    ``OLIST_DBT_ASSETS`` decides when set. Unset, they are on when runs report to a Prefect
+    server people watch (``PREFECT_API_URL`` set, from the environment or the active Prefect
+    profile: ``make server``, the deployments, Prefect Cloud) and off on the ephemeral API of
+    a plain ``olist run``, whose UI nobody opens: there they would cost ~15 s a full build
+    (issue 8's fixed costs) for lineage no one sees.
+    """
+    explicit = os.environ.get("OLIST_DBT_ASSETS")
+    if explicit is not None and explicit.strip():
+        return explicit.strip().lower() not in ("0", "false", "no", "off")
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
 def load_settings(
     source_dir: Path | str | None = None,
     warehouse: Path | str | None = None,
@@ -170,7 +187,7 @@ def load_settings(
         dbt_project_dir=root / "dbt",
         dbt_profiles_dir=_env_path("DBT_PROFILES_DIR") or root / "dbt",
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
-        dbt_assets=os.environ.get("OLIST_DBT_ASSETS", "true").lower() not in ("0", "false", "no"),
+        dbt_assets=dbt_assets_default(),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
         churn_horizon_days=int(os.environ.get("OLIST_HORIZON_DAYS", "180")),

@@ -53,3 +53,26 @@ def test_harmless_extra_columns_parse_and_reject_garbage() -> None:
     assert parse_harmless_extras("") == {}
     with pytest.raises(ValueError, match="not table:column"):
         parse_harmless_extras("orders")
+
+
+@pytest.mark.parametrize(
+    ("explicit", "api_url", "expected"),
+    [
+        (None, None, False),  # `olist run` on the ephemeral API: no one sees the lineage
+        (None, "http://127.0.0.1:4200/api", True),  # a server's UI shows it
+        ("false", "http://127.0.0.1:4200/api", False),
+        ("true", None, True),
+        ("", None, False),
+    ],
+)
+def test_dbt_asset_events_follow_the_server_unless_set(
+    monkeypatch: pytest.MonkeyPatch, explicit: str | None, api_url: str | None, expected: bool
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if explicit is None:
+        monkeypatch.delenv("OLIST_DBT_ASSETS", raising=False)
+    else:
+        monkeypatch.setenv("OLIST_DBT_ASSETS", explicit)
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        assert load_settings().dbt_assets is expected
