@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, median, runtime_env
+from olist.dbt_cli import dbt_paths
 
 MARK = "BENCH_JSON "
 
@@ -135,16 +136,9 @@ def dbt_parse(work: Path, repeat: int) -> dict:
         env = runtime_env(OLIST_WAREHOUSE=str(warehouse), OLIST_DBT_TARGET="duckdb")
         args = [
             "parse",
-            "--project-dir",
-            str(ROOT / "dbt"),
-            "--profiles-dir",
-            str(ROOT / "dbt"),
+            *dbt_paths(work, ROOT / "dbt"),
             "--target",
             "duckdb",
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(logs),
             "--vars",
             json.dumps({"gold_schema": "gold_audit"}),
             "--quiet",

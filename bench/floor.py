@@ -45,6 +45,7 @@ import duckdb
 from bench.common import ROOT, load_json, median, newest_result, scale_data
 from contracts.sources import SOURCES
 from olist.batches import BATCH_TABLES  # bronze.batch_<table> → its CSV source
+from olist.dbt_cli import dbt_command
 
 FLOOR_DB = "floor"  # the floor file's stem = the database name in the compiled SQL
 
@@ -117,8 +118,8 @@ def compile_manifest(work: Path) -> dict:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     (work / "compile").mkdir(parents=True, exist_ok=True)
-    cmd = [
-        str(Path(sys.executable).with_name("dbt")),
+    cmd = dbt_command(
+        work,
         "compile",
         "--target",
         "duckdb",
@@ -127,15 +128,8 @@ def compile_manifest(work: Path) -> dict:
         "resource_type:model",
         "--vars",
         "{assume_full_refresh: true}",
-        "--profiles-dir",
-        str(ROOT / "dbt"),
-        "--project-dir",
-        str(ROOT / "dbt"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
+        project_dir=ROOT / "dbt",
+    )
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT / "dbt")
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-2000:])

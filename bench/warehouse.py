@@ -25,6 +25,7 @@ import duckdb
 
 from bench.common import ROOT, scale_data
 from olist import batches, cleaning, ingest, warehouse
+from olist.dbt_cli import dbt_command
 
 QUERIES: dict[str, dict[str, str]] = {
     "payment mix of multi-item orders": {
@@ -76,19 +77,7 @@ QUERIES: dict[str, dict[str, str]] = {
 
 def dbt_build(wh: Path, work: Path, *extra: str) -> float:
     env = {**os.environ, "OLIST_WAREHOUSE": str(wh), "OLIST_DBT_TARGET": "duckdb"}
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        "build",
-        *extra,
-        "--profiles-dir",
-        str(ROOT / "dbt"),
-        "--project-dir",
-        str(ROOT / "dbt"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
+    command = dbt_command(work, "build", *extra, project_dir=ROOT / "dbt")
     start = time.perf_counter()
     proc = subprocess.run(command, env=env, capture_output=True, text=True)
     if proc.returncode != 0:

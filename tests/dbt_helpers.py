@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from olist import batches, cleaning, ingest, warehouse
+from olist.dbt_cli import dbt_command
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,18 +25,7 @@ def dbt(
     warehouse_path: Path, work: Path, *args: str, run_vars: dict | None = None
 ) -> subprocess.CompletedProcess:
     """Run ``dbt <args>`` on the DuckDB target; fail with dbt's own output if it fails."""
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        *args,
-        "--profiles-dir",
-        str(REPO / "dbt"),
-        "--project-dir",
-        str(REPO / "dbt"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
+    command = dbt_command(work, *args, project_dir=REPO / "dbt")
     if run_vars:
         command += ["--vars", json.dumps(run_vars)]
     env = {**os.environ, "OLIST_WAREHOUSE": str(warehouse_path), "OLIST_DBT_TARGET": "duckdb"}

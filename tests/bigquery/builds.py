@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,35 +14,17 @@ from typing import Any
 from google.cloud import bigquery
 
 from olist.bigquery_emulator import Emulator, dbt_env
+from olist.dbt_cli import dbt_command
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "olist-ci"
 
 
-def dbt_paths(work: Path) -> list[str]:
-    """The project, and target and log folders of its own (no collision with other dbt runs;
-    runs sharing ``work`` reuse the parse)."""
-    return [
-        "--profiles-dir",
-        str(REPO / "dbt"),
-        "--project-dir",
-        str(REPO / "dbt"),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-
-
 def dbt_bigquery(emulator: Emulator, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``dbt <args> --target bigquery`` against the emulator."""
-    command = [
-        str(Path(sys.executable).with_name("dbt")),
-        *args,
-        "--target",
-        "bigquery",
-        *dbt_paths(work / "bigquery"),
-    ]
+    command = dbt_command(
+        work / "bigquery", *args, "--target", "bigquery", project_dir=REPO / "dbt"
+    )
     env = {**os.environ, **dbt_env(emulator.endpoint, PROJECT)}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
 

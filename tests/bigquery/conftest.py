@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +20,14 @@ import pytest
 from google.cloud import bigquery
 
 from olist.bigquery_emulator import Emulator, client_for, copy_warehouse_schema, running_emulator
+from olist.dbt_cli import dbt_command
 from tests.bigquery.builds import (
     PROJECT,
+    REPO,
     REVIEW_TEXT,
     Build,
     bigquery_profile,
     dbt_bigquery,
-    dbt_paths,
     failures,
     gold_tables,
     scalar,
@@ -79,7 +79,7 @@ def duckdb_build(
     env = {**os.environ, "OLIST_DBT_TARGET": "duckdb", "OLIST_WAREHOUSE": str(path)}
     with (work / "duckdb-run.txt").open("w") as out:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dbt")), "run"] + dbt_paths(work / "duckdb"),
+            dbt_command(work / "duckdb", "run", project_dir=REPO / "dbt"),
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
