@@ -5,7 +5,7 @@ connection (GX issue #11579): DuckDB drops a pending result when GX's pooled con
 is rolled back. ``enable_duckdb_pushdown`` adds DuckDB to GX's persisted-connection
 dialects; the name is private, so the pinned GX version is tested in tests/unit.
 
-BigQuery goes through GX's SQL datasource and sqlalchemy-bigquery: the caller passes the
+BigQuery goes through GX's BigQuery datasource and sqlalchemy-bigquery: the caller passes the
 engine arguments (``engine_kwargs``, e.g. a ready ``bigquery.Client`` in ``connect_args``;
 see ``olist.bigquery_gx``). ``enable_bigquery_boolean_in_set`` works around a
 sqlalchemy-bigquery bug that breaks ``expect_column_values_to_be_in_set`` on a BOOL column.
@@ -196,13 +196,14 @@ def run_suites(
             },
         )
         actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
-    source = (
-        context.data_sources.add_sql(name="warehouse", connection_string=connection_string)
-        if engine_kwargs is None
-        else context.data_sources.add_sql(
-            name="warehouse", connection_string=connection_string, kwargs=dict(engine_kwargs)
-        )
+    # GX's BigQuery datasource (no temp tables by default) for BigQuery, the SQL one for DuckDB
+    add = (
+        context.data_sources.add_bigquery
+        if connection_string.startswith("bigquery")
+        else context.data_sources.add_sql
     )
+    extra = {} if engine_kwargs is None else {"kwargs": dict(engine_kwargs)}
+    source = add(name="warehouse", connection_string=connection_string, **extra)
     definitions = []
     for suite in suites:
         # a query asset, because GX's column-type metric drops the schema on DuckDB;

@@ -1,6 +1,6 @@
 """How the GX checkpoints reach the warehouse dbt builds on the ``bigquery`` target.
 
-``expectations.run_suites`` runs on GX's SQL datasource through sqlalchemy-bigquery. It gets
+``expectations.run_suites`` runs on GX's BigQuery datasource through sqlalchemy-bigquery. It gets
 a connection string and engine arguments carrying a ready ``bigquery.Client``
 (``?user_supplied_client=true`` with ``connect_args={"client": ...}``), so the client is
 built exactly like the one that loads bronze (``olist.bigquery_load.client_from_env``): the
