@@ -380,24 +380,14 @@ class InliningClient(bigquery.Client):
 
 
 def inlining_client_for(
-    endpoint: str,
-    project: str = DEFAULT_PROJECT,
-    location: str | None = None,
-    default_dataset: str | None = None,
+    endpoint: str, project: str = DEFAULT_PROJECT, location: str | None = None
 ) -> InliningClient:
-    """An ``InliningClient`` for an emulator, anonymous like ``client_for``. With
-    ``default_dataset``, unqualified table names resolve there: a client handed to
-    sqlalchemy-bigquery (``user_supplied_client``) does not get the URL's dataset."""
+    """An ``InliningClient`` for an emulator, anonymous like ``client_for``."""
     return InliningClient(
         project=project,
         location=location,
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options=ClientOptions(api_endpoint=endpoint),
-        default_query_job_config=(
-            bigquery.QueryJobConfig(default_dataset=f"{project}.{default_dataset}")
-            if default_dataset
-            else None
-        ),
     )
 
 
