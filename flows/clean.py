@@ -66,18 +66,25 @@ def apply_contracts(
     name="load-bronze-to-bigquery", timeout_seconds=3600, retries=2, retry_delay_seconds=[30, 120]
 )
 def load_bronze_to_bigquery(warehouse_path: Path) -> dict[str, int]:
-    """On the ``bigquery`` target, bronze (checked here, in DuckDB) goes to BigQuery's
-    ``bronze`` dataset by load jobs, where dbt's sources read it."""
-    from olist import bigquery_load
+    """On the ``bigquery`` target, bronze (checked here, in DuckDB) replaces BigQuery's
+    ``bronze`` dataset, where dbt's sources read it (``olist.bigquery_target``)."""
+    from olist.bigquery_target import replace_from_duckdb, target_client
 
     logger = get_run_logger()
-    with warehouse.connect(warehouse_path, read_only=True) as con:
-        return bigquery_load.load_bronze(
-            con,
-            bigquery_load.client_from_env(),
-            bigquery_load.BRONZE,
-            progress=lambda table, rows: logger.info("bronze.%s → BigQuery: %s rows", table, rows),
-        )
+    target = target_client()
+    try:
+        with warehouse.connect(warehouse_path, read_only=True) as con:
+            return replace_from_duckdb(
+                con,
+                target,
+                "bronze",
+                "bronze",
+                progress=lambda table, rows: logger.info(
+                    "bronze.%s → BigQuery: %s rows", table, f"{rows:,}"
+                ),
+            )
+    finally:
+        target.close()
 
 
 @flow(name="clean", log_prints=True, timeout_seconds=2 * 3600)

@@ -28,12 +28,23 @@ from olist.transient import TRANSIENT_RETRIES
 
 @task(name="publish-gold", timeout_seconds=1800)
 def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
-    """Audited marts (all, or ``only`` those) → ``gold`` in one transaction, then the
-    run's quality verdict."""
+    """Audited marts (all, or ``only`` those) → ``gold`` of the target (``olist.publish``),
+    then the run's quality verdict in the local quality history."""
+    if settings.dbt_target == "bigquery":
+        from olist.bigquery_target import target_client
+
+        target = target_client()
+        try:
+            tables = publish.publish_bigquery(target, only=only)
+        finally:
+            target.close()
     with warehouse.connect(settings.warehouse) as con:
-        tables = publish.publish(con, only=only)
+        if settings.dbt_target != "bigquery":
+            tables = publish.publish(con, only=only)
         quality_store.record_run(con, run_id, _flow_run_id(), True)
-    get_run_logger().info("published %s marts to gold: %s", len(tables), ", ".join(tables))
+    get_run_logger().info(
+        "published %s marts to %s gold: %s", len(tables), settings.dbt_target, ", ".join(tables)
+    )
     return tables
 
 
@@ -72,19 +83,21 @@ def new_run_id(kind: str = "") -> str:
 
 
 class TargetNotSupported(RuntimeError):
-    """The quality gate and publishing run on the DuckDB warehouse only, so far."""
+    """A flow that runs on the DuckDB warehouse only, so far."""
 
 
 def require_duckdb_target(settings: Settings, flow_name: str) -> None:
-    """Refuse, before changing anything, a target this flow cannot gate: on BigQuery dbt
-    builds and tests, but GX and write-audit-publish are not built there yet, and a run
-    that cannot hold bad marts back must not publish them."""
+    """Refuse, before changing anything, a target this flow is not built for. The platform
+    (and so ``daily``) and ``weekly-retrain`` run on ``bigquery``; ``incremental`` and
+    ``backfill`` do not yet: they carry state between runs (the order batches in bronze, the
+    days done) in the DuckDB file, which a Cloud Run job does not keep."""
     if settings.dbt_target != "duckdb":
         raise TargetNotSupported(
-            f"the {flow_name} flow gates and publishes on the duckdb target only: GX checks "
-            f"and write-audit-publish on {settings.dbt_target} are not built yet. On "
-            f"{settings.dbt_target}, `olist ingest`, `olist clean` (which loads bronze) and "
-            "`olist transform` run (README: Known limits)."
+            f"the {flow_name} flow runs on the duckdb target only: on {settings.dbt_target} "
+            "the batches and days it builds on live in the local DuckDB file, which a "
+            f"Cloud Run job does not keep. On {settings.dbt_target}, run the platform "
+            "(`olist run`, the daily and platform deployments) and weekly-retrain "
+            "(README: Known limits)."
         )
 
 
@@ -176,7 +189,6 @@ def platform_flow(
     training) scores every customer with them (the ``daily`` deployment scores without
     training)."""
     settings = settings or load_settings()
-    require_duckdb_target(settings, "platform")
     run_id = run_id or new_run_id()
     score = (not skip_train) if score is None else score
     logger = get_run_logger()

@@ -1,5 +1,7 @@
 """Score: the champions → ``gold.customer_scores`` (one row per customer) and
-``gold.rpt_customer_churn_risk``; segments → ``gold.dim_customer_segments`` / ``dim_segment``."""
+``gold.rpt_customer_churn_risk``; segments → ``gold.dim_customer_segments`` / ``dim_segment``.
+On the ``bigquery`` target the history is read from BigQuery and the tables land there too
+(``olist.gold``)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from ml import registry, scoring, segmentation
-from ml.features import RFM, History, build_features, score_cutoff
-from olist import warehouse
+from ml.features import RFM, build_features, score_cutoff
+from olist import gold
 from olist.settings import Settings, load_settings
 from olist.transient import TRANSIENT_RETRIES
 
@@ -28,8 +30,7 @@ RISK_LIST_SIZE = 500
 def score_customers(settings: Settings) -> dict[str, int]:
     logger = get_run_logger()
     registry.use_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
-    with warehouse.connect(settings.warehouse, read_only=True) as con:
-        history = History.from_warehouse(con)
+    history = gold.read_history(settings)
     features = build_features(history, score_cutoff(history))
     champions = {}
     for task_name, model_name in registry.MODEL_NAMES.items():
@@ -61,8 +62,7 @@ def score_customers(settings: Settings) -> dict[str, int]:
         tables["dim_segment"] = result.segments
     else:
         logger.warning("segments not published: %s", result.reason)
-    with warehouse.connect(settings.warehouse) as con:
-        warehouse.replace_tables(con, "gold", tables)
+    gold.write_tables(settings, tables)
     logger.info(
         "scored %s customers (churn v%s, ltv v%s); segments: %s",
         f"{len(scores):,}",

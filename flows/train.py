@@ -14,7 +14,7 @@ from ml import registry, report, training
 from ml.evaluation import CHURN, LTV
 from ml.features import History
 from ml.tuning import Budget
-from olist import quality_store, warehouse
+from olist import gold, quality_store, warehouse
 from olist.settings import Settings, load_settings
 from olist.transient import TRANSIENT_RETRIES
 
@@ -27,10 +27,10 @@ def check_quality_gate(warehouse_path: Path) -> None:
         raise quality_store.TrainingBlocked(f"training not started: {blocker}")
 
 
-@task(name="load-order-history", timeout_seconds=1800, cache_policy=NO_CACHE)
-def load_history(warehouse_path: Path) -> History:
-    with warehouse.connect(warehouse_path, read_only=True) as con:
-        return History.from_warehouse(con)
+@task(name="load-order-history", timeout_seconds=1800, cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
+def load_history(settings: Settings) -> History:
+    """From the gold of the target dbt built (the DuckDB file, or BigQuery)."""
+    return gold.read_history(settings)
 
 
 @task(name="build-training-frames", timeout_seconds=1800, cache_policy=NO_CACHE)
@@ -111,7 +111,7 @@ def train_flow(
     if timeout_seconds is not None:
         settings = settings.model_copy(update={"train_timeout_seconds": timeout_seconds})
     check_quality_gate(settings.warehouse)
-    dataset = build_dataset(load_history(settings.warehouse), settings.churn_horizon_days)
+    dataset = build_dataset(load_history(settings), settings.churn_horizon_days)
     outcomes = [train_and_compare(t, dataset, settings, run_id) for t in (CHURN, LTV)]
     decisions = {o.task: registry_gate(o, settings) for o in outcomes}
 

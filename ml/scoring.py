@@ -40,11 +40,12 @@ def score_customers(
     ):
         if champion is None or features.empty:
             out[column] = np.nan
-            out[version] = None
+            # typed, so the empty column is VARCHAR in DuckDB and STRING in BigQuery
+            out[version] = pd.Series(None, index=out.index, dtype="string")
         else:
             model, model_version = champion
             out[column] = candidates.predict(task, model, features).astype(float)
-            out[version] = str(model_version)
+            out[version] = pd.Series(str(model_version), index=out.index, dtype="string")
     out["features_as_of"] = pd.Timestamp(as_of)
     out["scored_at"] = pd.Timestamp(datetime.now(UTC).replace(tzinfo=None))
     return out[SCORE_COLUMNS]

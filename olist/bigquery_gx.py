@@ -3,7 +3,7 @@
 ``expectations.run_suites`` runs on GX's BigQuery datasource through sqlalchemy-bigquery. It gets
 a connection string and engine arguments carrying a ready ``bigquery.Client``
 (``?user_supplied_client=true`` with ``connect_args={"client": ...}``), so the client is
-built exactly like the one that loads bronze (``olist.bigquery_load.client_from_env``): the
+built by ``olist.bigquery_target.target_client``, like the one that loads bronze: the
 same ``OLIST_BQ_*`` variables and defaults as dbt/profiles.yml, hence the same project,
 location and credentials (``OLIST_BQ_METHOD=oauth``: Application Default Credentials).
 
@@ -25,16 +25,13 @@ with a timezone-aware bound: ``olist.quality.freshness_floor``.)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import inlining_client_for
-from olist.bigquery_load import DEFAULT_LOCATION, DEFAULT_PROJECT, client_from_env
+from olist.bigquery_target import target_client
 
 
 @dataclass(frozen=True)
@@ -48,31 +45,14 @@ class GXBigQuery:
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def is_emulator_endpoint(endpoint: str) -> bool:
-    """An API endpoint that is set and not Google's (``*.googleapis.com``, including regional
-    and private-service-connect names) is a local emulator."""
-    if not endpoint:
-        return False
-    host = (urlparse(endpoint).hostname or "").lower()
-    return not (host == "googleapis.com" or host.endswith(".googleapis.com"))
-
-
 def gx_bigquery(environ: Mapping[str, str] | None = None) -> GXBigQuery:
     """The GX connection for the ``bigquery`` target, from the ``OLIST_BQ_*`` variables."""
-    env = os.environ if environ is None else environ
-    endpoint = env.get("OLIST_BQ_API_ENDPOINT", "")
-    project = env.get("OLIST_BQ_PROJECT") or DEFAULT_PROJECT
-    emulator = is_emulator_endpoint(endpoint)
-    if emulator:
-        client: bigquery.Client = inlining_client_for(
-            endpoint, project, location=env.get("OLIST_BQ_LOCATION") or DEFAULT_LOCATION
-        )
-    else:
-        client = client_from_env(env)
+    target = target_client(environ)
+    client = target.client
     return GXBigQuery(
         # the project in the URL is the dialect's (reflection); the client runs the queries
         connection_string=f"bigquery://{client.project}?user_supplied_client=true",
         client=client,
-        emulator=emulator,
+        emulator=target.emulator,
         engine_kwargs={"connect_args": {"client": client}},
     )

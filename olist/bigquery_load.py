@@ -208,19 +208,22 @@ def load_bronze(
     progress: Progress | None = None,
     *,
     quoted_newlines: bool = True,
+    schema: str = BRONZE,
 ) -> dict[str, int]:
-    """Load ``tables`` (default: all of DuckDB's bronze) into the BigQuery ``dataset``, one
-    load job each; table → rows loaded.
+    """Load ``tables`` (default: all of the DuckDB ``schema``, bronze unless told) into the
+    BigQuery ``dataset``, one load job each; table → rows loaded.
 
     The dataset must exist: creating it needs a project-level role the flow-run service
     account should not have (docs/gcp.md creates it once). ``progress(table, rows)`` is
     called after each table, e.g. to log it."""
-    names = list(tables) if tables is not None else bronze_tables(con)
+    names = list(tables) if tables is not None else bronze_tables(con, schema)
     if not names:
-        raise BigQueryLoadError(f"the DuckDB schema {BRONZE!r} has no tables to load")
+        raise BigQueryLoadError(f"the DuckDB schema {schema!r} has no tables to load")
     loaded: dict[str, int] = {}
     for table in names:
-        loaded[table] = load_table(con, client, dataset, table, quoted_newlines=quoted_newlines)
+        loaded[table] = load_table(
+            con, client, dataset, table, schema=schema, quoted_newlines=quoted_newlines
+        )
         if progress is not None:
             progress(table, loaded[table])
     return loaded

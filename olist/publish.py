@@ -1,14 +1,29 @@
 """Write-audit-publish: dbt writes the gold marts to an audit schema, the checks read them
 there, and only a run without a critical failure copies them to ``gold``, the schema
-readers use. The copy is one DuckDB transaction, so readers see the previous publication
-or the new one, never a mix; a failed run leaves ``gold`` as it was.
+readers use. A failed run leaves ``gold`` as it was.
+
+On DuckDB the copy is one transaction, so readers see the previous publication or the new
+one, never a mix. On BigQuery (``publish_bigquery``) each mart is replaced atomically by
+``CREATE OR REPLACE TABLE … AS SELECT``, but not all of them at once: BigQuery's
+multi-statement transactions take DML only, not DDL. For the seconds a publish takes a
+reader can see some marts of the new publication beside some of the previous one. The
+marts are replaced in the order dbt builds them (dimensions before facts), and a publish
+that stops midway is finished by the next successful run. On Google's BigQuery ``CLONE``
+would copy without scanning; the emulator CI tests against (crucible) has no ``CLONE``,
+``COPY`` or copy jobs, and the marts are small, so CTAS it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import duckdb
 
 from olist.warehouse import transaction
+
+if TYPE_CHECKING:
+    from olist.bigquery_target import Target
 
 AUDIT_SCHEMA = "gold_audit"
 PUBLISHED_SCHEMA = "gold"
@@ -36,14 +51,7 @@ def publish(
 
     Tables in ``schema`` that dbt does not build (``customer_scores``) are left alone.
     """
-    tables = audit_tables(con, audit_schema)
-    if only is not None:
-        missing = sorted(set(only) - set(tables))
-        if missing:
-            raise RuntimeError(f"nothing to publish: {audit_schema} lacks {', '.join(missing)}")
-        tables = [t for t in tables if t in only]
-    if not tables:
-        raise RuntimeError(f"nothing to publish: schema {audit_schema} has no tables")
+    tables = _to_publish(audit_tables(con, audit_schema), audit_schema, only)
     with transaction(con):
         con.execute(f"create schema if not exists {schema}")
         for table in tables:
@@ -51,3 +59,49 @@ def publish(
                 f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
             )
     return tables
+
+
+def _to_publish(tables: list[str], audit_schema: str, only: Sequence[str] | None) -> list[str]:
+    if only is not None:
+        missing = sorted(set(only) - set(tables))
+        if missing:
+            raise RuntimeError(f"nothing to publish: {audit_schema} lacks {', '.join(missing)}")
+        tables = [t for t in tables if t in only]
+    if not tables:
+        raise RuntimeError(f"nothing to publish: schema {audit_schema} has no tables")
+    return tables
+
+
+def bigquery_audit_tables(target: Target, audit_dataset: str = AUDIT_SCHEMA) -> list[str]:
+    """The tables (not views) of the BigQuery audit dataset; none when it does not exist."""
+    from google.api_core.exceptions import NotFound
+
+    try:
+        listed = target.client.list_tables(f"{target.project}.{audit_dataset}")
+        return sorted(t.table_id for t in listed if t.table_type == "TABLE")
+    except NotFound:
+        return []
+
+
+def publish_bigquery(
+    target: Target,
+    audit_dataset: str = AUDIT_SCHEMA,
+    dataset: str = PUBLISHED_SCHEMA,
+    only: Sequence[str] | None = None,
+) -> list[str]:
+    """``publish`` on BigQuery: each audited mart replaces its ``dataset`` copy (see the
+    module docstring for what is atomic there). Tables in ``dataset`` that dbt does not
+    build (the scores) are left alone. The dataset must exist (docs/gcp.md creates it)."""
+    tables = _to_publish(bigquery_audit_tables(target, audit_dataset), audit_dataset, only)
+    for table in _dimensions_first(tables):
+        target.client.query(
+            f"create or replace table {target.table_id(dataset, table)} as "
+            f"select * from {target.table_id(audit_dataset, table)}"
+        ).result()
+    return tables
+
+
+def _dimensions_first(tables: list[str]) -> list[str]:
+    """``dim_*`` before the rest, so a fact published beside the previous dimensions never
+    references a key the dimension does not have yet."""
+    return sorted(tables, key=lambda t: (not t.startswith("dim_"), t))

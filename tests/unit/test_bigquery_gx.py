@@ -20,7 +20,8 @@ from olist.bigquery_emulator import (
     inline_parameters,
     sql_literal,
 )
-from olist.bigquery_gx import gx_bigquery, is_emulator_endpoint
+from olist.bigquery_gx import gx_bigquery
+from olist.bigquery_target import is_emulator_endpoint
 
 Scalar = bigquery.ScalarQueryParameter
 

@@ -1,0 +1,219 @@
+"""The platform flow on the ``bigquery`` target, against crucible-emulator, under the Prefect
+test harness: bronze goes to BigQuery, dbt builds the marts into ``gold_audit`` there, the GX
+suites check them there, and only a run without a critical failure publishes them to
+BigQuery's ``gold``; the customer scores land beside them. A planted critical defect fails
+the next run and leaves BigQuery's ``gold`` as it was.
+
+The flow runs in a project of its own on the package's emulator (``olist-flow``), so the
+package's other modules, which read ``olist-ci``, see nothing of it. The module also checks
+that the ML stages read the same history from BigQuery as from DuckDB (the package's builds
+of the whole sample, in ``olist-ci``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from google.cloud import bigquery
+from prefect.testing.utilities import prefect_test_harness
+
+from expectations import SUITES
+from flows.platform import platform_flow
+from ml.features import ITEMS_SQL, ORDERS_SQL, History, build_features, score_cutoff
+from olist import gold
+from olist.bigquery_emulator import Emulator, dbt_env
+from olist.bigquery_target import read_frame, target_client
+from olist.settings import Settings, load_settings
+from olist.synthetic.batches import generate_batch
+from tests.bigquery.builds import PROJECT, Build, scalar
+from tests.sample_window import sample_window
+from tests.warehouse_query import value
+
+pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
+
+FLOW_PROJECT = "olist-flow"
+START, END = date(2018, 3, 1), date(2018, 3, 3)  # 74 orders, as in tests/flows/test_backfill.py
+WINDOW_ORDERS = 74
+
+
+# --- the ML stages read gold from BigQuery -----------------------------------------------------
+def test_the_features_from_bigquery_equal_those_from_duckdb(
+    built: Build, duckdb_built: Path, emulator: Emulator
+) -> None:
+    assert built.returncode == 0, f"dbt build --target bigquery failed:\n{built.report}"
+    target = target_client(dbt_env(emulator.endpoint, PROJECT))
+    try:
+        on_bigquery = History(read_frame(target, ORDERS_SQL), read_frame(target, ITEMS_SQL))
+    finally:
+        target.close()
+    con = duckdb.connect(str(duckdb_built), read_only=True)
+    try:
+        on_duckdb = History.from_warehouse(con)
+    finally:
+        con.close()
+    assert len(on_bigquery.orders) == len(on_duckdb.orders) == 8135
+    assert len(on_bigquery.items) == len(on_duckdb.items)
+    assert on_bigquery.last_purchase == on_duckdb.last_purchase
+    cutoff = score_cutoff(on_duckdb)
+    assert score_cutoff(on_bigquery) == cutoff
+
+    def features(history: History) -> pd.DataFrame:
+        frame = build_features(history, cutoff)
+        return frame.sort_values("customer_unique_id").reset_index(drop=True)
+
+    expected = features(on_duckdb)
+    assert len(expected) == 8016  # every customer with an order
+    pd.testing.assert_frame_equal(
+        features(on_bigquery), expected, check_dtype=False, check_exact=False, rtol=1e-9
+    )
+
+
+# --- the platform flow, published to BigQuery --------------------------------------------------
+@pytest.fixture(scope="module")
+def flow_env(emulator: Emulator) -> Iterator[dict[str, str]]:
+    """The ``OLIST_BQ_*`` variables for ``olist-flow``, and its datasets as docs/gcp.md makes
+    them once (the flow runs never create datasets)."""
+    env = dbt_env(emulator.endpoint, FLOW_PROJECT)
+    target = target_client(env)
+    try:
+        for dataset in ("bronze", "gold"):
+            target.client.create_dataset(f"{FLOW_PROJECT}.{dataset}", exists_ok=True)
+    finally:
+        target.close()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, setting in env.items():
+            patch.setenv(name, setting)
+        with prefect_test_harness(server_startup_timeout=120):
+            yield env
+
+
+@pytest.fixture(scope="module")
+def bq(flow_env: dict[str, str]) -> Iterator[bigquery.Client]:
+    target = target_client(flow_env)
+    yield target.client
+    target.close()
+
+
+@pytest.fixture(scope="module")
+def settings(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    work = tmp_path_factory.mktemp("platform_on_bigquery")
+    assert sample_window(sample_dir, work / "source", START, END) == WINDOW_ORDERS
+    settings = load_settings(
+        source_dir=work / "source",
+        warehouse=work / "olist.duckdb",
+        reports_dir=work / "reports",
+        dbt_target="bigquery",
+    )
+    settings.batches_dir = work / "batches"
+    return settings
+
+
+def _count(bq: bigquery.Client, dataset: str, table: str) -> int:
+    return int(scalar(bq, f"select count(*) from `{FLOW_PROJECT}`.{dataset}.{table}"))
+
+
+def _tables(bq: bigquery.Client, dataset: str) -> set[str]:
+    return {t.table_id for t in bq.list_tables(f"{FLOW_PROJECT}.{dataset}")}
+
+
+@pytest.fixture(scope="module")
+def good_run(settings: Settings, bq: bigquery.Client) -> dict:
+    return platform_flow(settings, skip_train=True, score=True, run_id="bq-good")
+
+
+def test_a_clean_run_audits_in_bigquery_and_publishes_there(
+    good_run: dict, settings: Settings, bq: bigquery.Client
+) -> None:
+    assert not good_run["up_to_date"]
+    marts = _tables(bq, "gold_audit")
+    assert {"fct_orders", "fct_order_items", "dim_customers", "agg_hourly_metrics"} <= marts
+    published = _tables(bq, "gold")
+    assert marts <= published
+    for mart in marts:  # gold is the audited copy
+        assert _count(bq, "gold", mart) == _count(bq, "gold_audit", mart), mart
+        differ = scalar(
+            bq,
+            f"select count(*) from (select * from `{FLOW_PROJECT}`.gold.{mart} except distinct "
+            f"select * from `{FLOW_PROJECT}`.gold_audit.{mart})",
+        )
+        assert differ == 0, mart
+    assert _count(bq, "gold", "fct_orders") == WINDOW_ORDERS
+    # the marts went to BigQuery only: the local file keeps bronze and the quality history
+    wh = settings.warehouse
+    assert (
+        value(
+            wh, "select count(*) from information_schema.tables where table_schema = 'gold_audit'"
+        )
+        == 0
+    )
+    assert value(wh, "select count(*) from bronze.orders") == WINDOW_ORDERS
+    assert (
+        value(
+            wh,
+            "select count(*) from quality.runs where run_id = 'bq-good' and published "
+            "and critical_failed = 0",
+        )
+        == 1
+    )
+    gx = value(
+        wh,
+        "select count(*) from quality.check_results where run_id = 'bq-good' "
+        "and check_engine = 'great_expectations'",
+    )
+    assert gx >= len(SUITES)  # every suite ran, on BigQuery (nothing local to read)
+    assert (settings.reports_dir / "quality" / "bq-good.html").is_file()
+
+
+def test_the_scores_land_in_bigquery_gold_one_row_per_customer(
+    good_run: dict, settings: Settings, bq: bigquery.Client
+) -> None:
+    customers = scalar(
+        bq, f"select count(distinct customer_unique_id) from `{FLOW_PROJECT}`.gold.fct_orders"
+    )
+    assert customers > 0
+    assert _count(bq, "gold", "customer_scores") == customers
+    assert value(settings.warehouse, "select count(*) from gold.customer_scores") == customers
+    # no champion in this run's registry: the scores are null, and say so by their version
+    assert (
+        scalar(
+            bq,
+            f"select count(*) from `{FLOW_PROJECT}`.gold.customer_scores "
+            "where churn_probability is null and churn_model_version is null",
+        )
+        == customers
+    )
+    history = gold.read_history(settings)  # what the next training would read
+    assert len(history.orders) == WINDOW_ORDERS
+
+
+def test_a_critical_failure_publishes_nothing_to_bigquery(
+    good_run: dict, settings: Settings, bq: bigquery.Client, sample_dir: Path
+) -> None:
+    before = {mart: _count(bq, "gold", mart) for mart in _tables(bq, "gold_audit")}
+    # a duplicated product id in bronze (loaded to BigQuery with the rest), and new batch
+    # orders so the run has something to publish
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute("insert into bronze.products select * from bronze.products limit 1")
+    finally:
+        con.close()
+    assert settings.batches_dir is not None
+    generate_batch(sample_dir, settings.batches_dir, n_orders=20, seed=11)
+    with pytest.raises(ValueError, match="unique_stg_olist__products_product_id"):
+        platform_flow(settings, skip_train=True, score=True, run_id="bq-bad")
+
+    assert _count(bq, "gold", "fct_orders") == WINDOW_ORDERS  # untouched
+    assert {mart: _count(bq, "gold", mart) for mart in before} == before
+    assert (
+        value(
+            settings.warehouse,
+            "select count(*) from quality.runs where run_id = 'bq-bad' and not published "
+            "and verdict = 'fail'",
+        )
+        == 1
+    )
