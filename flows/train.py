@@ -4,7 +4,6 @@ Optuna-tuned XGBoost) → MLflow runs → registry gate → model report and art
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
@@ -20,8 +19,21 @@ from olist.transient import TRANSIENT_RETRIES
 
 
 @task(name="check-quality-gate", timeout_seconds=300)
-def check_quality_gate(warehouse_path: Path) -> None:
-    with warehouse.connect(warehouse_path, read_only=True) as con:
+def check_quality_gate(settings: Settings) -> None:
+    """Refuse to train on a latest run that published nothing. The quality history is in the
+    local DuckDB file; on the ``bigquery`` target a job whose file is new (Cloud Run) has
+    none, and trains on what BigQuery's gold holds, which only audited runs publish."""
+    if not settings.warehouse.exists():
+        if settings.dbt_target == "bigquery":
+            get_run_logger().warning(
+                "no quality history at %s: training on BigQuery's published gold",
+                settings.warehouse,
+            )
+            return
+        raise FileNotFoundError(
+            f"no warehouse at {settings.warehouse}: run the platform (`olist run`) first"
+        )
+    with warehouse.connect(settings.warehouse, read_only=True) as con:
         blocker = quality_store.training_blocker(con)
     if blocker:
         raise quality_store.TrainingBlocked(f"training not started: {blocker}")
@@ -110,7 +122,7 @@ def train_flow(
         settings = settings.model_copy(update={"train_trials": trials})
     if timeout_seconds is not None:
         settings = settings.model_copy(update={"train_timeout_seconds": timeout_seconds})
-    check_quality_gate(settings.warehouse)
+    check_quality_gate(settings)
     dataset = build_dataset(load_history(settings), settings.churn_horizon_days)
     outcomes = [train_and_compare(t, dataset, settings, run_id) for t in (CHURN, LTV)]
     decisions = {o.task: registry_gate(o, settings) for o in outcomes}

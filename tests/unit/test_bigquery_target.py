@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -70,3 +71,19 @@ def test_nothing_is_published_from_an_empty_or_incomplete_audit() -> None:
         _to_publish(["dim_a", "fct_b"], "gold_audit", ["fct_b", "fct_c"])
     with pytest.raises(RuntimeError, match="schema gold_audit has no tables"):
         _to_publish([], "gold_audit", None)
+
+
+def test_a_retrain_in_a_new_job_trains_on_bigquery_but_a_missing_local_warehouse_stops_it(
+    tmp_path: Path,
+) -> None:
+    from prefect.logging import disable_run_logger
+
+    from flows.train import check_quality_gate
+    from olist.settings import load_settings
+
+    missing = tmp_path / "new-job.duckdb"
+    with disable_run_logger():
+        # a Cloud Run job's file starts empty: BigQuery's gold holds only audited runs
+        check_quality_gate.fn(load_settings(warehouse=missing, dbt_target="bigquery"))
+        with pytest.raises(FileNotFoundError, match="run the platform"):
+            check_quality_gate.fn(load_settings(warehouse=missing, dbt_target="duckdb"))

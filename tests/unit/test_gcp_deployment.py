@@ -33,7 +33,12 @@ EXPECTED = {
         {"skip_train": True, "score": True},
         [{"cron": "0 3 * * *", "timezone": "America/Sao_Paulo"}],
     ),
-    "incremental": ("flows/incremental.py:incremental_flow", {}, [{"interval": 900}]),
+    # inactive until the incremental flow runs on bigquery (docs/gcp.md, Known limits)
+    "incremental": (
+        "flows/incremental.py:incremental_flow",
+        {},
+        [{"interval": 900, "active": False}],
+    ),
     "weekly-retrain": (
         "flows/train.py:train_flow",
         {"trials": 50, "timeout_seconds": 1200},
@@ -101,8 +106,18 @@ def test_gcp_file_has_the_platforms_deployments() -> None:
 
 
 def test_gcp_deployments_match_the_root_prefect_yaml() -> None:
-    root = {d["name"]: summary(d) for d in load(ROOT_FILE)["deployments"]}
-    assert {name: summary(spec) for name, spec in DEPLOYMENTS.items()} == root
+    """Same flows, parameters and cadences; a schedule may start inactive on GCP."""
+
+    def cadence(spec: dict[str, Any]) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        entrypoint, parameters, schedules = summary(spec)
+        return (
+            entrypoint,
+            parameters,
+            [{k: v for k, v in s.items() if k != "active"} for s in schedules],
+        )
+
+    root = {d["name"]: cadence(d) for d in load(ROOT_FILE)["deployments"]}
+    assert {name: cadence(spec) for name, spec in DEPLOYMENTS.items()} == root
 
 
 @pytest.mark.parametrize("name", list(DEPLOYMENTS))
