@@ -65,9 +65,12 @@ def apply_contracts(
 @task(
     name="load-bronze-to-bigquery", timeout_seconds=3600, retries=2, retry_delay_seconds=[30, 120]
 )
-def load_bronze_to_bigquery(warehouse_path: Path) -> dict[str, int]:
-    """On the ``bigquery`` target, bronze (checked here, in DuckDB) replaces BigQuery's
-    ``bronze`` dataset, where dbt's sources read it (``olist.bigquery_target``)."""
+def load_bronze_to_bigquery(
+    warehouse_path: Path, tables: list[str] | None = None
+) -> dict[str, int]:
+    """On the ``bigquery`` target, bronze (checked here, in DuckDB) replaces its copy in
+    BigQuery's ``bronze`` dataset, where dbt's sources read it (``olist.bigquery_target``):
+    every table, or ``tables``."""
     from olist.bigquery_target import replace_from_duckdb, target_client
 
     logger = get_run_logger()
@@ -79,6 +82,7 @@ def load_bronze_to_bigquery(warehouse_path: Path) -> dict[str, int]:
                 target,
                 "bronze",
                 "bronze",
+                tables,
                 progress=lambda table, rows: logger.info(
                     "bronze.%s → BigQuery: %s rows", table, f"{rows:,}"
                 ),
@@ -89,8 +93,15 @@ def load_bronze_to_bigquery(warehouse_path: Path) -> dict[str, int]:
 
 @flow(name="clean", log_prints=True, timeout_seconds=2 * 3600)
 def clean_flow(
-    settings: Settings | None = None, run_id: str = "manual", tables: list[str] | None = None
+    settings: Settings | None = None,
+    run_id: str = "manual",
+    tables: list[str] | None = None,
+    bigquery_tables: list[str] | None = None,
 ) -> list[quality_store.CheckResult]:
+    """Contracts on the landed ``tables`` (default: all) and the landed order batches. On the
+    ``bigquery`` target bronze then replaces BigQuery's copy: every table, or
+    ``bigquery_tables`` (an incremental run sends the batch tables, the only ones it changes).
+    """
     settings = settings or load_settings()
     outcome = apply_contracts(
         settings.warehouse,
@@ -114,5 +125,5 @@ def clean_flow(
         ]
         raise CriticalQualityFailure([*outcome.blocking, *causes])
     if settings.dbt_target == "bigquery":
-        load_bronze_to_bigquery(settings.warehouse)
+        load_bronze_to_bigquery(settings.warehouse, bigquery_tables)
     return outcome.checks

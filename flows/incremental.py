@@ -15,13 +15,7 @@ from prefect import flow, get_run_logger
 
 from flows.clean import clean_flow
 from flows.ingest import land_order_batches
-from flows.platform import (
-    audit_and_publish,
-    new_run_id,
-    recorded_run,
-    report_run,
-    require_duckdb_target,
-)
+from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.transform import transform_flow
 from olist import batches, landing_zone, publish, warehouse
 from olist.locking import WarehouseBusyError, warehouse_lock
@@ -45,10 +39,49 @@ class NoFullBuildYet(RuntimeError):
     """The incremental path merges into marts that a full build must have created."""
 
 
+def missing_full_build(settings: Settings) -> str | None:
+    """What an incremental run needs from an earlier full build and does not find, or None:
+    the audited incremental marts it merges into (in the DuckDB file, or on ``bigquery`` in
+    BigQuery), and on ``bigquery`` the local bronze the batch contracts check references
+    against (a warehouse file that starts empty, as a Cloud Run job's does, has none)."""
+    if not settings.warehouse.exists():
+        return f"{settings.warehouse} has no full build yet (the file does not exist)"
+    with warehouse.connect(settings.warehouse, read_only=True) as con:
+        local_marts = all(
+            warehouse.table_exists(con, publish.AUDIT_SCHEMA, t) for t in INCREMENTAL_MARTS
+        )
+        local_bronze = warehouse.table_exists(con, "bronze", "products")
+    if settings.dbt_target != "bigquery":
+        if not local_marts:
+            return (
+                f"{settings.warehouse} has no full build yet ({publish.AUDIT_SCHEMA}."
+                f"{INCREMENTAL_MARTS[0]} is missing)"
+            )
+        return None
+    if not local_bronze:
+        return (
+            f"{settings.warehouse} has no bronze from a full build (bronze.products is "
+            "missing; on Cloud Run the file starts empty in every job, see docs/gcp.md)"
+        )
+    from olist.bigquery_target import target_client
+
+    target = target_client()
+    try:
+        audited = set(publish.bigquery_audit_tables(target))
+    finally:
+        target.close()
+    lacking = [t for t in INCREMENTAL_MARTS if t not in audited]
+    if lacking:
+        return (
+            f"BigQuery has no full build yet ({target.project}.{publish.AUDIT_SCHEMA}."
+            f"{lacking[0]} is missing)"
+        )
+    return None
+
+
 @flow(name="incremental", log_prints=True, timeout_seconds=3600)
 def incremental_flow(settings: Settings | None = None, run_id: str | None = None) -> dict:
     settings = settings or load_settings()
-    require_duckdb_target(settings, "incremental")
     run_id = run_id or new_run_id("incr")
     logger = get_run_logger()
     if settings.batches_location is None:
@@ -69,17 +102,11 @@ def _incremental(settings: Settings, run_id: str) -> dict:
     if not zone.names(batches.BATCH_GLOB):
         logger.info("no order batch in %s: the warehouse is unchanged", zone.uri)
         return {"run_id": run_id, "batches": [], "published": []}
-    built = False
-    if settings.warehouse.exists():
-        with warehouse.connect(settings.warehouse, read_only=True) as con:
-            built = all(
-                warehouse.table_exists(con, publish.AUDIT_SCHEMA, t) for t in INCREMENTAL_MARTS
-            )
-    if not built:
+    missing = missing_full_build(settings)
+    if missing:
         raise NoFullBuildYet(
-            f"{settings.warehouse} has no full build yet ({publish.AUDIT_SCHEMA}."
-            f"{INCREMENTAL_MARTS[0]} is missing): run the `daily` or `platform` deployment "
-            "(or `olist run`) once before incremental runs"
+            f"{missing}: run the `daily` or `platform` deployment (or `olist run`) once "
+            "before incremental runs"
         )
     stages = StageRecorder()
     with stages.stage("ingest"):
@@ -93,7 +120,9 @@ def _incremental(settings: Settings, run_id: str) -> dict:
         return {"run_id": run_id, "batches": [], "published": [], **landed}
     with recorded_run(settings, run_id, stages):
         with stages.stage("contracts"):
-            contract_results = clean_flow(settings, run_id=run_id, tables=[])
+            contract_results = clean_flow(
+                settings, run_id=run_id, tables=[], bigquery_tables=list(batches.BATCH_TABLES)
+            )
         with stages.stage("dbt"):
             dbt_results = transform_flow(
                 settings,

@@ -1,8 +1,9 @@
 """The platform flow on the ``bigquery`` target, against crucible-emulator, under the Prefect
 test harness: bronze goes to BigQuery, dbt builds the marts into ``gold_audit`` there, the GX
 suites check them there, and only a run without a critical failure publishes them to
-BigQuery's ``gold``; the customer scores land beside them. A planted critical defect fails
-the next run and leaves BigQuery's ``gold`` as it was.
+BigQuery's ``gold``; the customer scores land beside them. An incremental run then merges an
+order batch into the audited facts in BigQuery and publishes them. A planted critical
+defect fails the next run and leaves BigQuery's ``gold`` as it was.
 
 The flow runs in a project of its own on the package's emulator (``olist-flow``), so the
 package's other modules, which read ``olist-ci``, see nothing of it. The module also checks
@@ -23,6 +24,7 @@ from google.cloud import bigquery
 from prefect.testing.utilities import prefect_test_harness
 
 from expectations import SUITES
+from flows.incremental import INCREMENTAL_PUBLISH, incremental_flow
 from flows.platform import platform_flow
 from ml.features import ITEMS_SQL, ORDERS_SQL, History, build_features, score_cutoff
 from olist import gold
@@ -191,8 +193,40 @@ def test_the_scores_land_in_bigquery_gold_one_row_per_customer(
     assert len(history.orders) == WINDOW_ORDERS
 
 
+@pytest.fixture(scope="module")
+def incremental_run(good_run: dict, settings: Settings, sample_dir: Path) -> dict:
+    assert settings.batches_dir is not None
+    generate_batch(sample_dir, settings.batches_dir, n_orders=15, seed=5)
+    return incremental_flow(settings, run_id="bq-incr")
+
+
+def test_an_incremental_run_merges_a_batch_in_bigquery_and_publishes_the_facts(
+    incremental_run: dict, settings: Settings, bq: bigquery.Client
+) -> None:
+    assert incremental_run["published"] == list(INCREMENTAL_PUBLISH)
+    batch_orders = value(settings.warehouse, "select count(*) from bronze.batch_orders")
+    assert isinstance(batch_orders, int) and batch_orders > 0
+    assert _count(bq, "bronze", "batch_orders") == batch_orders  # the batch tables went over
+    assert _count(bq, "gold", "fct_orders") == WINDOW_ORDERS + batch_orders
+    assert _count(bq, "gold", "fct_orders") == _count(bq, "gold_audit", "fct_orders")
+    new_customers = scalar(
+        bq,
+        f"select count(*) from `{FLOW_PROJECT}`.bronze.batch_customers b "
+        f"left join `{FLOW_PROJECT}`.gold.dim_customers d using (customer_unique_id) "
+        "where d.customer_unique_id is null",
+    )
+    assert new_customers == 0  # dim_customers was rebuilt and published with the facts
+    assert (
+        value(
+            settings.warehouse,
+            "select count(*) from quality.runs where run_id = 'bq-incr' and published",
+        )
+        == 1
+    )
+
+
 def test_a_critical_failure_publishes_nothing_to_bigquery(
-    good_run: dict, settings: Settings, bq: bigquery.Client, sample_dir: Path
+    incremental_run: dict, settings: Settings, bq: bigquery.Client, sample_dir: Path
 ) -> None:
     before = {mart: _count(bq, "gold", mart) for mart in _tables(bq, "gold_audit")}
     # a duplicated product id in bronze (loaded to BigQuery with the rest), and new batch
@@ -207,8 +241,7 @@ def test_a_critical_failure_publishes_nothing_to_bigquery(
     with pytest.raises(ValueError, match="unique_stg_olist__products_product_id"):
         platform_flow(settings, skip_train=True, score=True, run_id="bq-bad")
 
-    assert _count(bq, "gold", "fct_orders") == WINDOW_ORDERS  # untouched
-    assert {mart: _count(bq, "gold", mart) for mart in before} == before
+    assert {mart: _count(bq, "gold", mart) for mart in before} == before  # untouched
     assert (
         value(
             settings.warehouse,
