@@ -156,7 +156,8 @@ def platform_run(data: Path, run_dir: Path, env: dict[str, str], skip_train: boo
     stages_files = sorted((run_dir / "reports" / "runs").glob("*/stages.json"))
     stages = json.loads(stages_files[-1].read_text()) if stages_files else []
     checks = sum(s["seconds"] for s in stages if s["stage"] == "quality")
-    checks += _dbt_test_seconds(Path(env["OLIST_HOME"]) / "dbt" / "target" / "run_results.json")
+    # dbt's target folder of that warehouse (olist.settings.Settings.dbt_target_path)
+    checks += _dbt_test_seconds(run_dir / "dbt-target" / "wh" / "run_results.json")
     return {
         "run_dir": str(run_dir),
         "run": run,

@@ -20,18 +20,12 @@ from prefect import flow, get_run_logger, task
 from flows.clean import clean_flow
 from flows.incremental import INCREMENTAL_MARTS
 from flows.ingest import ingest_flow
-from flows.platform import (
-    audit_and_publish,
-    new_run_id,
-    recorded_run,
-    report_run,
-    require_duckdb_target,
-)
+from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.transform import transform_flow
 from olist import backfill, publish, warehouse
-from olist.locking import warehouse_lock
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
+from olist.state import shared_warehouse
 
 MARTS = " ".join(INCREMENTAL_MARTS)
 # the views and tables the day partitions read
@@ -40,8 +34,17 @@ UPSTREAM = " ".join(f"+{m}" for m in INCREMENTAL_MARTS)
 
 @task(name="record-partition", task_run_name="record {day}", timeout_seconds=300)
 def record_partition(settings: Settings, backfill_id: str, day: date, run_id: str) -> int:
+    if settings.dbt_target == "bigquery":
+        from olist.bigquery_target import target_client
+
+        target = target_client()
+        try:
+            orders = backfill.orders_on_bigquery(target, publish.AUDIT_SCHEMA, day)
+        finally:
+            target.close()
     with warehouse.connect(settings.warehouse) as con:
-        orders = backfill.orders_on(con, publish.AUDIT_SCHEMA, day)
+        if settings.dbt_target != "bigquery":
+            orders = backfill.orders_on(con, publish.AUDIT_SCHEMA, day)
         backfill.mark_done(con, backfill_id, day, run_id, orders)
     return orders
 
@@ -80,13 +83,12 @@ def backfill_flow(
 ) -> dict:
     """Rebuild the days ``start``..``end`` (both included); see the module docstring."""
     settings = settings or load_settings()
-    require_duckdb_target(settings, "backfill")
     start, end = backfill.parse_day(start), backfill.parse_day(end)
     every_day = backfill.days(start, end)
     backfill_id = backfill.backfill_id(start, end)
     run_id = run_id or new_run_id("backfill")
     logger = get_run_logger()
-    with warehouse_lock(settings.warehouse, holder=f"backfill {backfill_id} ({run_id})"):
+    with shared_warehouse(settings, holder=f"backfill {backfill_id} ({run_id})"):
         stages = StageRecorder()
         with stages.stage("ingest"):
             summary = ingest_flow(settings, batch_id=run_id)

@@ -18,9 +18,10 @@ from flows.ingest import land_order_batches
 from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.transform import transform_flow
 from olist import batches, landing_zone, publish, warehouse
-from olist.locking import WarehouseBusyError, warehouse_lock
+from olist.locking import WarehouseBusyError
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
+from olist.state import shared_warehouse
 
 INCREMENTAL_MARTS = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
 # what an incremental run rebuilds and publishes: the facts and the dimension they extend
@@ -87,8 +88,12 @@ def incremental_flow(settings: Settings | None = None, run_id: str | None = None
     if settings.batches_location is None:
         logger.info("no batch landing zone configured (OLIST_BATCHES_DIR / _URI): nothing to do")
         return {"run_id": run_id, "batches": [], "published": []}
+    zone = landing_zone.open_zone(settings.batches_location, settings.gcs_bucket_block)
+    if not zone.names(batches.BATCH_GLOB):  # before taking the warehouse: the usual case
+        logger.info("no order batch in %s: the warehouse is unchanged", zone.uri)
+        return {"run_id": run_id, "batches": [], "published": []}
     try:
-        with warehouse_lock(settings.warehouse, holder=f"incremental run {run_id}"):
+        with shared_warehouse(settings, holder=f"incremental run {run_id}"):
             return _incremental(settings, run_id)
     except WarehouseBusyError as err:  # raised by the lock only, before any change
         logger.warning("skipped, the next run will pick the batches up: %s", err)
@@ -98,10 +103,6 @@ def incremental_flow(settings: Settings | None = None, run_id: str | None = None
 def _incremental(settings: Settings, run_id: str) -> dict:
     logger = get_run_logger()
     assert settings.batches_location is not None
-    zone = landing_zone.open_zone(settings.batches_location, settings.gcs_bucket_block)
-    if not zone.names(batches.BATCH_GLOB):
-        logger.info("no order batch in %s: the warehouse is unchanged", zone.uri)
-        return {"run_id": run_id, "batches": [], "published": []}
     missing = missing_full_build(settings)
     if missing:
         raise NoFullBuildYet(

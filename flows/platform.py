@@ -19,10 +19,10 @@ from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
 from olist import alerts, publish, quality_store, runs, warehouse
-from olist.locking import warehouse_lock
 from olist.reporting import write_run_report
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
+from olist.state import shared_warehouse
 from olist.transient import TRANSIENT_RETRIES
 
 
@@ -80,25 +80,6 @@ def _flow_run_id() -> str | None:
 def new_run_id(kind: str = "") -> str:
     """``20261122T031500-1a2b3c``; incremental and backfill runs carry their kind first."""
     return f"{kind + '-' if kind else ''}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
-
-
-class TargetNotSupported(RuntimeError):
-    """A flow that runs on the DuckDB warehouse only, so far."""
-
-
-def require_duckdb_target(settings: Settings, flow_name: str) -> None:
-    """Refuse, before changing anything, a target this flow is not built for. The platform
-    (and so ``daily``) and ``weekly-retrain`` run on ``bigquery``; ``incremental`` and
-    ``backfill`` do not yet: they carry state between runs (the order batches in bronze, the
-    days done) in the DuckDB file, which a Cloud Run job does not keep."""
-    if settings.dbt_target != "duckdb":
-        raise TargetNotSupported(
-            f"the {flow_name} flow runs on the duckdb target only: on {settings.dbt_target} "
-            "the batches and days it builds on live in the local DuckDB file, which a "
-            f"Cloud Run job does not keep. On {settings.dbt_target}, run the platform "
-            "(`olist run`, the daily and platform deployments) and weekly-retrain "
-            "(README: Known limits)."
-        )
 
 
 def _record_failure(settings: Settings, run_id: str, err: BaseException) -> None:
@@ -192,7 +173,7 @@ def platform_flow(
     run_id = run_id or new_run_id()
     score = (not skip_train) if score is None else score
     logger = get_run_logger()
-    with warehouse_lock(settings.warehouse, holder=f"platform run {run_id}"):
+    with shared_warehouse(settings, holder=f"platform run {run_id}"):
         logger.info("run %s: %s → %s", run_id, settings.source_location, settings.warehouse)
         stages = StageRecorder()
         with stages.stage("ingest"):

@@ -13,7 +13,7 @@ from ml import registry, report, training
 from ml.evaluation import CHURN, LTV
 from ml.features import History
 from ml.tuning import Budget
-from olist import gold, quality_store, warehouse
+from olist import gold, quality_store, state, warehouse
 from olist.settings import Settings, load_settings
 from olist.transient import TRANSIENT_RETRIES
 
@@ -23,6 +23,7 @@ def check_quality_gate(settings: Settings) -> None:
     """Refuse to train on a latest run that published nothing. The quality history is in the
     local DuckDB file; on the ``bigquery`` target a job whose file is new (Cloud Run) has
     none, and trains on what BigQuery's gold holds, which only audited runs publish."""
+    state.pull_for_reading(settings)  # a Cloud Run job: the file kept in GCS, if any
     if not settings.warehouse.exists():
         if settings.dbt_target == "bigquery":
             get_run_logger().warning(

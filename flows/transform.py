@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
@@ -20,7 +19,7 @@ from olist.settings import Settings, load_settings
 @task(name="record-dbt-test-results", timeout_seconds=600)
 def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> list[CheckResult]:
     """Results of this invocation only: stale artifacts of an earlier build are ignored."""
-    artifacts = dbt_results.load_artifacts(Path(settings.dbt_project_dir) / "target")
+    artifacts = dbt_results.load_artifacts(settings.dbt_target_path)
     if artifacts is None or artifacts.generated_at < started:
         get_run_logger().warning("dbt wrote no run results: no dbt test outcome recorded")
         return []
@@ -69,6 +68,7 @@ def transform_flow(
         settings=PrefectDbtSettings(
             project_dir=settings.dbt_project_dir,
             profiles_dir=settings.dbt_profiles_dir,
+            target_path=settings.dbt_target_path,
         ),
         raise_on_failure=True,
         # asset lineage in the Prefect UI costs ~15 s a full build: on for a server, off on

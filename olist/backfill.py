@@ -8,6 +8,7 @@ is named by its range: running the same range again continues it; ``restart`` fo
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -23,6 +24,9 @@ create table if not exists ops.backfill_partitions (
     primary key (backfill_id, partition_day)
 )
 """
+
+if TYPE_CHECKING:
+    from olist.bigquery_target import Target
 
 
 def parse_day(value: str | date) -> date:
@@ -84,3 +88,17 @@ def orders_on(con: duckdb.DuckDBPyConnection, schema: str, day: date) -> int:
         con, f"select count(*) from {schema}.fct_orders where cast(purchased_at as date) = ?", [day]
     )
     return int(n or 0)
+
+
+def orders_on_bigquery(target: Target, dataset: str, day: date) -> int:
+    """``orders_on`` for the marts dbt builds on the ``bigquery`` target."""
+    from google.cloud import bigquery
+
+    job = target.client.query(
+        f"select count(*) from {target.table_id(dataset, 'fct_orders')} "
+        "where date(purchased_at) = @day",
+        job_config=bigquery.QueryJobConfig(
+            query_parameters=[bigquery.ScalarQueryParameter("day", "DATE", day)]
+        ),
+    )
+    return int(next(iter(job.result()))[0] or 0)

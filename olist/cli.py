@@ -89,7 +89,6 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
     from flows.incremental import NoFullBuildYet
-    from flows.platform import TargetNotSupported
     from olist.ingest import MissingSourceError, SchemaDriftError, SourceEncodingError
     from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
@@ -183,9 +182,6 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         return 0
     except TrainingBlocked as err:
         _explain("Training did not start.", str(err))
-        return EXIT_QUALITY
-    except TargetNotSupported as err:
-        _explain("Nothing was changed.", str(err))
         return EXIT_QUALITY
     except NoFullBuildYet as err:
         _explain("No full build yet: nothing was loaded.", str(err))

@@ -89,8 +89,11 @@ class Settings(BaseModel):
     batches_uri: str | None = None
     # a saved prefect-gcp GcsBucket block whose credentials reach the bucket (none: ADC)
     gcs_bucket_block: str | None = None
+    # gs://bucket/prefix where the warehouse file is kept between runs, for jobs whose disk
+    # starts empty (Cloud Run); see olist.state. None: the file stays on this disk
+    state_uri: str | None = None
 
-    @field_validator("source_uri", "batches_uri")
+    @field_validator("source_uri", "batches_uri", "state_uri")
     @classmethod
     def _gs_uri(cls, value: str | None) -> str | None:
         if value is not None:
@@ -101,6 +104,14 @@ class Settings(BaseModel):
     def source_location(self) -> str | Path:
         """Where the 9 CSVs are read from: the bucket when one is set, else the folder."""
         return self.source_uri or self.source_dir
+
+    @property
+    def dbt_target_path(self) -> Path:
+        """dbt's target folder (manifest, run results, partial parse) for this warehouse:
+        beside the file, so two warehouses built from one checkout never read each other's
+        run results, and each keeps its own partial parse (dbt's cache is keyed on the
+        profile, hence on the warehouse path)."""
+        return self.warehouse.parent / "dbt-target" / self.warehouse.stem
 
     @property
     def batches_location(self) -> str | Path | None:
@@ -208,4 +219,5 @@ def load_settings(
         source_uri=None if source_dir else _env_gs_uri("OLIST_SOURCE_URI"),
         batches_uri=_env_gs_uri("OLIST_BATCHES_URI"),
         gcs_bucket_block=os.environ.get("OLIST_GCS_BUCKET_BLOCK") or None,
+        state_uri=_env_gs_uri("OLIST_STATE_URI"),
     )

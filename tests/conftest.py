@@ -4,6 +4,8 @@ into the project."""
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,31 @@ def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     load_bronze(sample_dir, path)
     dbt(path, work, "build")
     return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def gcs_emulator() -> Iterator[str]:
+    """``gcp-storage-emulator`` in this process on a free loopback port, in memory;
+    google-cloud-storage reaches it through ``STORAGE_EMULATOR_HOST``."""
+    try:
+        from gcp_storage_emulator.server import create_server
+    except ImportError:
+        pytest.fail(
+            "gcp-storage-emulator is not installed, so the GCS landing zone cannot be "
+            "tested: install the dev extra (pip install -c constraints.txt -e '.[dev]')"
+        )
+    port = _free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
+            yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -2,7 +2,8 @@
 test harness: bronze goes to BigQuery, dbt builds the marts into ``gold_audit`` there, the GX
 suites check them there, and only a run without a critical failure publishes them to
 BigQuery's ``gold``; the customer scores land beside them. An incremental run then merges an
-order batch into the audited facts in BigQuery and publishes them. A planted critical
+order batch into the audited facts in BigQuery and publishes them, and a backfill rebuilds the
+window day by day there and publishes the same gold. A planted critical
 defect fails the next run and leaves BigQuery's ``gold`` as it was.
 
 The flow runs in a project of its own on the package's emulator (``olist-flow``), so the
@@ -24,6 +25,7 @@ from google.cloud import bigquery
 from prefect.testing.utilities import prefect_test_harness
 
 from expectations import SUITES
+from flows.backfill import backfill_flow
 from flows.incremental import INCREMENTAL_PUBLISH, incremental_flow
 from flows.platform import platform_flow
 from ml.features import ITEMS_SQL, ORDERS_SQL, History, build_features, score_cutoff
@@ -225,8 +227,29 @@ def test_an_incremental_run_merges_a_batch_in_bigquery_and_publishes_the_facts(
     )
 
 
+@pytest.fixture(scope="module")
+def backfill_run(incremental_run: dict, settings: Settings) -> dict:
+    return backfill_flow(START, END, settings, run_id="bq-backfill")
+
+
+def test_a_backfill_rebuilds_the_days_in_bigquery_and_publishes_the_same_gold(
+    backfill_run: dict, settings: Settings, bq: bigquery.Client
+) -> None:
+    assert backfill_run["published"] and backfill_run["remaining"] == 0
+    assert backfill_run["days_built"] == ["2018-03-01", "2018-03-02", "2018-03-03"]
+    per_day = value(
+        settings.warehouse,
+        "select sum(orders) from ops.backfill_partitions where backfill_id = "
+        f"'{backfill_run['backfill_id']}'",
+    )
+    assert per_day == WINDOW_ORDERS  # counted in BigQuery's gold_audit, day by day
+    batch_orders = value(settings.warehouse, "select count(*) from bronze.batch_orders")
+    assert _count(bq, "gold", "fct_orders") == WINDOW_ORDERS + batch_orders  # nothing lost
+    assert _count(bq, "gold", "fct_orders") == _count(bq, "gold_audit", "fct_orders")
+
+
 def test_a_critical_failure_publishes_nothing_to_bigquery(
-    incremental_run: dict, settings: Settings, bq: bigquery.Client, sample_dir: Path
+    backfill_run: dict, settings: Settings, bq: bigquery.Client, sample_dir: Path
 ) -> None:
     before = {mart: _count(bq, "gold", mart) for mart in _tables(bq, "gold_audit")}
     # a duplicated product id in bronze (loaded to BigQuery with the rest), and new batch

@@ -49,12 +49,3 @@ def test_required_flow_parameters_are_given_or_left_to_the_run() -> None:
         }
         missing = required - set(spec.get("parameters", {}))
         assert missing == ({"start", "end"} if spec["name"] == "backfill" else set())
-
-
-def test_the_stateful_flows_refuse_bigquery_before_changing_anything() -> None:
-    from flows.platform import TargetNotSupported, require_duckdb_target
-    from olist.settings import load_settings
-
-    require_duckdb_target(load_settings(dbt_target="duckdb"), "incremental")
-    with pytest.raises(TargetNotSupported, match="incremental flow runs on the duckdb target"):
-        require_duckdb_target(load_settings(dbt_target="bigquery"), "incremental")

@@ -33,12 +33,7 @@ EXPECTED = {
         {"skip_train": True, "score": True},
         [{"cron": "0 3 * * *", "timezone": "America/Sao_Paulo"}],
     ),
-    # inactive until the incremental flow runs on bigquery (docs/gcp.md, Known limits)
-    "incremental": (
-        "flows/incremental.py:incremental_flow",
-        {},
-        [{"interval": 900, "active": False}],
-    ),
+    "incremental": ("flows/incremental.py:incremental_flow", {}, [{"interval": 900}]),
     "weekly-retrain": (
         "flows/train.py:train_flow",
         {"trials": 50, "timeout_seconds": 1200},
@@ -155,6 +150,7 @@ def test_flow_runs_get_the_production_settings() -> None:
         "OLIST_DBT_TARGET",
         "OLIST_SOURCE_URI",
         "OLIST_BATCHES_URI",
+        "OLIST_STATE_URI",
         "OLIST_GCS_BUCKET_BLOCK",
         "OLIST_BQ_PROJECT",
         "OLIST_BQ_DATASET",
@@ -338,6 +334,7 @@ def test_dry_run_prints_the_blocks_and_variables_and_saves_nothing(
     ):
         assert f"block    {slug}:" in printed
     assert "variable olist_batches_uri = ''" in printed
+    assert "variable olist_state_uri = 'gs://acme-landing/olist/state'" in printed
     assert printed.endswith("dry run: nothing saved\n")
 
 
@@ -379,6 +376,7 @@ def test_a_key_file_is_stored_as_its_contents_not_its_path(
     ("changes", "message"),
     [
         ({"batches_uri": "gs://elsewhere/batches"}, "must share a bucket"),
+        ({"state_uri": "gs://elsewhere/state"}, "OLIST_STATE_URI is in bucket"),
         ({"mlflow_tracking_uri": "sqlite:///mlflow.db"}, "tracking server"),
         ({"source_uri": "/data/raw"}, "not a GCS location"),
     ],

@@ -1,16 +1,13 @@
 """The landing zone: a local folder, and a GCS prefix through prefect-gcp's ``GcsBucket``.
 
-GCS is stood in for by ``gcp-storage-emulator`` (a dev dependency) running in this process
-on a free loopback port; google-cloud-storage reaches it through ``STORAGE_EMULATOR_HOST``.
-Without the emulator these tests fail: they are never skipped.
+GCS is stood in for by ``gcp-storage-emulator`` (a dev dependency; the ``gcs_emulator``
+fixture of tests/conftest.py). Without the emulator these tests fail: they are never skipped.
 """
 
 from __future__ import annotations
 
 import shutil
-import socket
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -26,32 +23,6 @@ LEDGER_COLUMNS = (
     "file_name, table_name, sha256, size_bytes, source_records, loaded, quarantined, status, "
     "message"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def gcs_emulator() -> Iterator[str]:
-    try:
-        from gcp_storage_emulator.server import create_server
-    except ImportError:
-        pytest.fail(
-            "gcp-storage-emulator is not installed, so the GCS landing zone cannot be "
-            "tested: install the dev extra (pip install -c constraints.txt -e '.[dev]')"
-        )
-    port = _free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{port}")
-            yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
