@@ -235,10 +235,17 @@ def copy_warehouse_schema(
         con.close()
 
 
-def client_for(endpoint: str, project: str = DEFAULT_PROJECT) -> bigquery.Client:
-    """A BigQuery client for an emulator: anonymous, pointed at ``endpoint``."""
-    return bigquery.Client(
+def client_for(
+    endpoint: str,
+    project: str = DEFAULT_PROJECT,
+    location: str | None = None,
+    cls: type[bigquery.Client] = bigquery.Client,
+) -> bigquery.Client:
+    """A BigQuery client (of class ``cls``) for an emulator: anonymous, pointed at
+    ``endpoint``."""
+    return cls(
         project=project,
+        location=location,
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options=ClientOptions(api_endpoint=endpoint),
     )
@@ -383,12 +390,9 @@ def inlining_client_for(
     endpoint: str, project: str = DEFAULT_PROJECT, location: str | None = None
 ) -> InliningClient:
     """An ``InliningClient`` for an emulator, anonymous like ``client_for``."""
-    return InliningClient(
-        project=project,
-        location=location,
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-        client_options=ClientOptions(api_endpoint=endpoint),
-    )
+    client = client_for(endpoint, project, location, cls=InliningClient)
+    assert isinstance(client, InliningClient)
+    return client
 
 
 # --- the emulator process ----------------------------------------------------------------------

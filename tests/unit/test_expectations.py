@@ -31,12 +31,20 @@ def test_every_expectation_has_a_severity_and_a_rationale() -> None:
             assert expectation.meta and expectation.meta.get("rationale")
 
 
-def test_checkpoint_counts_failures_exactly_and_releases_the_file(tmp_path: Path) -> None:
+def _gold_table(tmp_path: Path, select: str) -> Path:
+    """A warehouse file with one table, ``gold.t``, made by ``select``."""
     path = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("create schema gold")
-    con.execute("create table gold.t as select (i % 900) as k, i as v from range(1000) r(i)")
-    con.close()
+    try:
+        con.execute("create schema gold")
+        con.execute(f"create table gold.t as {select}")
+    finally:
+        con.close()
+    return path
+
+
+def test_checkpoint_counts_failures_exactly_and_releases_the_file(tmp_path: Path) -> None:
+    path = _gold_table(tmp_path, "select (i % 900) as k, i as v from range(1000) r(i)")
     suite = TableSuite(
         "gold",
         "t",
@@ -138,11 +146,7 @@ def test_freshness_floor_is_utc_naive_for_duckdb_and_aware_for_bigquery() -> Non
 def test_an_expectation_whose_query_fails_reports_the_error(tmp_path: Path) -> None:
     """GX files a failed metric under a per-metric key of ``exception_info``; the outcome
     must carry its message, not look like an ordinary failed check."""
-    path = tmp_path / "wh.duckdb"
-    con = duckdb.connect(str(path))
-    con.execute("create schema gold")
-    con.execute("create table gold.t as select i as k from range(10) r(i)")
-    con.close()
+    path = _gold_table(tmp_path, "select i as k from range(10) r(i)")
     suite = TableSuite(
         "gold",
         "t",
