@@ -18,9 +18,9 @@ from datetime import date
 from prefect import flow, get_run_logger, task
 
 from flows.clean import clean_flow
+from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.incremental import INCREMENTAL_MARTS
 from flows.ingest import ingest_flow
-from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.transform import transform_flow
 from olist import backfill, publish, warehouse
 from olist.settings import Settings, load_settings

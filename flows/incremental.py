@@ -14,8 +14,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 
 from flows.clean import clean_flow
+from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import land_order_batches
-from flows.platform import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.transform import transform_flow
 from olist import batches, landing_zone, publish, warehouse
 from olist.locking import WarehouseBusyError

@@ -2,160 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
-from uuid import uuid4
-
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact
-from prefect.runtime import flow_run
+from prefect import flow, get_run_logger
 
 from flows.clean import clean_flow
+from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import ingest_flow
-from flows.quality import quality_artifacts, quality_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
-from olist import alerts, publish, quality_store, runs, warehouse
-from olist.reporting import write_run_report
+from olist import publish, runs, warehouse
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
 from olist.state import shared_warehouse
-from olist.transient import TRANSIENT_RETRIES
-
-
-@task(name="publish-gold", timeout_seconds=1800)
-def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
-    """Audited marts (all, or ``only`` those) → ``gold`` of the target (``olist.publish``),
-    then the run's quality verdict in the local quality history."""
-    if settings.dbt_target == "bigquery":
-        from olist.bigquery_target import target_client
-
-        target = target_client()
-        try:
-            tables = publish.publish_bigquery(target, only=only)
-        finally:
-            target.close()
-    with warehouse.connect(settings.warehouse) as con:
-        if settings.dbt_target != "bigquery":
-            tables = publish.publish(con, only=only)
-        quality_store.record_run(con, run_id, _flow_run_id(), True)
-    get_run_logger().info(
-        "published %s marts to %s gold: %s", len(tables), settings.dbt_target, ", ".join(tables)
-    )
-    return tables
-
-
-@task(name="send-quality-alert", timeout_seconds=120, **TRANSIENT_RETRIES)
-def notify(settings: Settings, run_id: str, results: list, published: bool) -> bool:
-    """A failed warning or critical check → one message through OLIST_ALERT_BLOCK."""
-    return alerts.send_alert(settings.alert_block, run_id, results, published)
-
-
-def _failure_artifact(run_id: str, results: list, report: object) -> None:
-    """The failing checks of a run that published nothing, for the Prefect UI."""
-    failed = [r for r in results if not r.passed and r.severity == "critical"]
-    lines = [
-        f"# Run `{run_id}` published nothing",
-        "",
-        f"Report: `{report}`",
-        "",
-        "| table | column | check | engine | unexpected |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {r.layer}.{r.table_name} | {r.column_name or ''} | {r.check_name} | "
-        f"{r.check_engine} | {r.unexpected_count if r.unexpected_count is not None else ''} |"
-        for r in failed
-    ] or ["| | | (no critical check recorded: the run broke before its checks) | | |"]
-    create_markdown_artifact(key="quality-failure", markdown="\n".join(lines))
-
-
-def _flow_run_id() -> str | None:
-    return str(flow_run.id) if flow_run.id else None
-
-
-def new_run_id(kind: str = "") -> str:
-    """``20261122T031500-1a2b3c``; incremental and backfill runs carry their kind first."""
-    return f"{kind + '-' if kind else ''}{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid4().hex[:6]}"
-
-
-def _record_failure(settings: Settings, run_id: str, err: BaseException) -> None:
-    """A run that failed: its row, its verdict, its report, the UI's artifacts, an alert."""
-    logger = get_run_logger()
-    with warehouse.connect(settings.warehouse) as con:
-        runs.finish_run(con, run_id, "failed", str(err)[:2000])
-        if not quality_store.run_recorded(con, run_id):  # else: published, then failed
-            quality_store.record_run(con, run_id, _flow_run_id(), False, str(err)[:2000])
-        results = quality_store.results_for_run(con, run_id)
-    report = write_run_report(settings, run_id, results)
-    if not any(r.check_engine == "great_expectations" for r in results):
-        # a dbt test or a contract stopped the run before the quality flow, which
-        # would have made these: the UI still gets the checks that did run
-        quality_artifacts(run_id, results)
-    _failure_artifact(run_id, results, report)
-    try:
-        notify(settings, run_id, results, published=False)
-    except Exception as alert_error:  # never hide why the run failed
-        logger.warning("quality alert not sent: %s", alert_error)
-    logger.error("run %s published nothing; the report: %s", run_id, report)
-
-
-@contextmanager
-def recorded_run(settings: Settings, run_id: str, stages: StageRecorder) -> Iterator[None]:
-    """``ops.platform_runs`` bookkeeping around a run that changes the warehouse: on
-    failure the run is recorded as failed and reported (nothing was published); the stage
-    timings are written either way."""
-    with warehouse.connect(settings.warehouse) as con:
-        runs.start_run(con, run_id, _flow_run_id(), str(settings.source_location))
-    try:
-        yield
-    except BaseException as err:
-        _record_failure(settings, run_id, err)
-        raise
-    finally:
-        stages.write(settings.reports_dir / "runs" / run_id / "stages.json")
-    with warehouse.connect(settings.warehouse) as con:
-        runs.finish_run(con, run_id, "succeeded")
-
-
-def audit_and_publish(
-    settings: Settings,
-    run_id: str,
-    upstream: list,
-    stages: StageRecorder,
-    suites: list[str] | None = None,
-    publish_only: list[str] | None = None,
-) -> list:
-    """GX checks on the audit schema (every suite, or those of the ``suites`` tables), then
-    publish the marts (all, or ``publish_only``). A critical failure raises before anything
-    is published."""
-    with stages.stage("quality"):
-        results = quality_flow(
-            settings,
-            run_id=run_id,
-            upstream=upstream,
-            read_schemas={"gold": publish.AUDIT_SCHEMA},
-            tables=suites,
-        )
-    with stages.stage("publish"):
-        publish_gold(settings, run_id, only=publish_only)
-    return results
-
-
-def report_run(settings: Settings, run_id: str, results: list, stages: StageRecorder) -> Path:
-    """Alert on failed checks, render the quality report, link it from the Prefect run."""
-    with stages.stage("report"):
-        notify(settings, run_id, results, published=True)
-        report = write_run_report(settings, run_id, results)
-        create_link_artifact(
-            key="quality-report",
-            link=report.resolve().as_uri(),
-            link_text=f"Data-quality report of run {run_id}",
-        )
-    return report
 
 
 @flow(name="platform", log_prints=True, timeout_seconds=4 * 3600)
