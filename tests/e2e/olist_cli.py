@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def run_olist(args: list[str], tmp: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """Prefect home, MLflow and batches under ``tmp``; no outside Prefect API (ephemeral)."""
+    """Prefect home, MLflow and batches under ``tmp``; no outside Prefect API (ephemeral)
+    and no tracking URI inherited from this process."""
     env = {
         **os.environ,
         "PREFECT_HOME": str(tmp / "prefect"),
@@ -17,6 +18,8 @@ def run_olist(args: list[str], tmp: Path, timeout: int = 900) -> subprocess.Comp
         "OLIST_BATCHES_DIR": str(tmp / "batches"),
     }
     env.pop("PREFECT_API_URL", None)
+    # mlflow.set_tracking_uri (an earlier in-process test may have trained) exports it
+    env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
         [sys.executable, "-m", "olist", *args],
         env=env,

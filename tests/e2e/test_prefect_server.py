@@ -124,6 +124,8 @@ def stack(work: Path, sample_dir: Path) -> Iterator[LocalStack]:
             "OLIST_WAREHOUSE": str(work / "olist.duckdb"),
             "OLIST_REPORTS_DIR": str(work / "reports"),
             "OLIST_MLFLOW_DIR": str(work / "mlruns"),
+            # not one an earlier in-process test exported (mlflow.set_tracking_uri does)
+            "MLFLOW_TRACKING_URI": f"sqlite:///{(work / 'mlruns' / 'mlflow.db').as_posix()}",
             "OLIST_BATCHES_DIR": str(work / "batches"),
             "OLIST_DBT_ASSETS": "true",  # as users run it: asset lineage in the UI
             "OLIST_TRAIN_TRIALS": "2",
