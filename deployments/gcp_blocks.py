@@ -69,19 +69,14 @@ class GcpSetup:
 
     def __post_init__(self) -> None:
         landing, _ = parse_gs_uri(self.source_uri)
-        if self.batches_uri is not None:
-            batches, _ = parse_gs_uri(self.batches_uri)
-            if batches != landing:
+        for variable, uri in (
+            ("OLIST_BATCHES_URI", self.batches_uri),
+            ("OLIST_STATE_URI", self.state_uri),
+        ):
+            bucket = None if uri is None else parse_gs_uri(uri)[0]
+            if bucket is not None and bucket != landing:
                 raise ValueError(
-                    f"OLIST_BATCHES_URI is in bucket {batches!r} but OLIST_SOURCE_URI in "
-                    f"{landing!r}: the flows reach both through one block "
-                    f"({self.landing_block!r}), so they must share a bucket"
-                )
-        if self.state_uri is not None:
-            kept, _ = parse_gs_uri(self.state_uri)
-            if kept != landing:
-                raise ValueError(
-                    f"OLIST_STATE_URI is in bucket {kept!r} but OLIST_SOURCE_URI in "
+                    f"{variable} is in bucket {bucket!r} but OLIST_SOURCE_URI in "
                     f"{landing!r}: the flows reach both through one block "
                     f"({self.landing_block!r}), so they must share a bucket"
                 )

@@ -34,16 +34,13 @@ UPSTREAM = " ".join(f"+{m}" for m in INCREMENTAL_MARTS)
 
 @task(name="record-partition", task_run_name="record {day}", timeout_seconds=300)
 def record_partition(settings: Settings, backfill_id: str, day: date, run_id: str) -> int:
-    if settings.dbt_target == "bigquery":
-        from olist.bigquery_target import target_client
-
-        target = target_client()
-        try:
-            orders = backfill.orders_on_bigquery(target, publish.AUDIT_SCHEMA, day)
-        finally:
-            target.close()
     with warehouse.connect(settings.warehouse) as con:
-        if settings.dbt_target != "bigquery":
+        if settings.dbt_target == "bigquery":
+            from olist.bigquery_target import target_client
+
+            with target_client() as target:
+                orders = backfill.orders_on_bigquery(target, publish.AUDIT_SCHEMA, day)
+        else:
             orders = backfill.orders_on(con, publish.AUDIT_SCHEMA, day)
         backfill.mark_done(con, backfill_id, day, run_id, orders)
     return orders

@@ -74,21 +74,17 @@ def load_bronze_to_bigquery(
     from olist.bigquery_target import replace_from_duckdb, target_client
 
     logger = get_run_logger()
-    target = target_client()
-    try:
-        with warehouse.connect(warehouse_path, read_only=True) as con:
-            return replace_from_duckdb(
-                con,
-                target,
-                "bronze",
-                "bronze",
-                tables,
-                progress=lambda table, rows: logger.info(
-                    "bronze.%s → BigQuery: %s rows", table, f"{rows:,}"
-                ),
-            )
-    finally:
-        target.close()
+    with target_client() as target, warehouse.connect(warehouse_path, read_only=True) as con:
+        return replace_from_duckdb(
+            con,
+            target,
+            "bronze",
+            "bronze",
+            tables,
+            progress=lambda table, rows: logger.info(
+                "bronze.%s → BigQuery: %s rows", table, f"{rows:,}"
+            ),
+        )
 
 
 @flow(name="clean", log_prints=True, timeout_seconds=2 * 3600)

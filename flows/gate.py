@@ -27,16 +27,13 @@ from olist.transient import TRANSIENT_RETRIES
 def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
     """Audited marts (all, or ``only`` those) → ``gold`` of the target (``olist.publish``),
     then the run's quality verdict in the local quality history."""
-    if settings.dbt_target == "bigquery":
-        from olist.bigquery_target import target_client
-
-        target = target_client()
-        try:
-            tables = publish.publish_bigquery(target, only=only)
-        finally:
-            target.close()
     with warehouse.connect(settings.warehouse) as con:
-        if settings.dbt_target != "bigquery":
+        if settings.dbt_target == "bigquery":
+            from olist.bigquery_target import target_client
+
+            with target_client() as target:
+                tables = publish.publish_bigquery(target, only=only)
+        else:
             tables = publish.publish(con, only=only)
         quality_store.record_run(con, run_id, _flow_run_id(), True)
     get_run_logger().info(

@@ -66,11 +66,8 @@ def missing_full_build(settings: Settings) -> str | None:
         )
     from olist.bigquery_target import target_client
 
-    target = target_client()
-    try:
+    with target_client() as target:
         audited = set(publish.bigquery_audit_tables(target))
-    finally:
-        target.close()
     lacking = [t for t in INCREMENTAL_MARTS if t not in audited]
     if lacking:
         return (

@@ -59,6 +59,12 @@ class Target:
     def close(self) -> None:
         self.client.close()
 
+    def __enter__(self) -> Target:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def target_client(environ: Mapping[str, str] | None = None) -> Target:
     """The BigQuery dbt's ``bigquery`` target reaches (dbt/profiles.yml's variables)."""

@@ -10,6 +10,7 @@ then replace their BigQuery copies, where readers of gold find them beside the m
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,21 +18,28 @@ from ml.features import ITEMS_SQL, ORDERS_SQL, History
 from olist import warehouse
 from olist.settings import Settings
 
+if TYPE_CHECKING:
+    from olist.bigquery_target import Target
+
 SCHEMA = "gold"
 
 
 def read_history(settings: Settings) -> History:
     """The published order history of ``settings``' target."""
     if settings.dbt_target == "bigquery":
-        from olist.bigquery_target import read_frame, target_client
+        from olist.bigquery_target import target_client
 
-        target = target_client()
-        try:
-            return History(read_frame(target, ORDERS_SQL), read_frame(target, ITEMS_SQL))
-        finally:
-            target.close()
+        with target_client() as target:
+            return history_from_bigquery(target)
     with warehouse.connect(settings.warehouse, read_only=True) as con:
         return History.from_warehouse(con)
+
+
+def history_from_bigquery(target: Target) -> History:
+    """``History.from_warehouse`` for the marts in BigQuery's ``gold``."""
+    from olist.bigquery_target import read_frame
+
+    return History(read_frame(target, ORDERS_SQL), read_frame(target, ITEMS_SQL))
 
 
 def write_tables(settings: Settings, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
@@ -43,8 +51,5 @@ def write_tables(settings: Settings, frames: Mapping[str, pd.DataFrame]) -> dict
             return {name: len(frame) for name, frame in frames.items()}
         from olist.bigquery_target import replace_from_duckdb, target_client
 
-        target = target_client()
-        try:
+        with target_client() as target:
             return replace_from_duckdb(con, target, SCHEMA, SCHEMA, tables=list(frames))
-        finally:
-            target.close()

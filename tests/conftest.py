@@ -50,6 +50,17 @@ def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     return path
 
 
+@pytest.fixture(scope="module")
+def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's orders of three days with their parts (tests/sample_window.py): a
+    history short enough to rebuild day by day. Read it, don't write it."""
+    from tests.sample_window import END, ORDERS_IN_WINDOW, START, sample_window
+
+    out = tmp_path_factory.mktemp("window")
+    assert sample_window(sample_dir, out, START, END) == ORDERS_IN_WINDOW
+    return out
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

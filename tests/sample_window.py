@@ -37,6 +37,11 @@ def _filter(src: Path, dst: Path, keep) -> int:
     return kept
 
 
+# the three days the backfill, state and BigQuery-flow tests rebuild (the ``window`` fixture)
+START, END = date(2018, 3, 1), date(2018, 3, 3)
+ORDERS_IN_WINDOW = 74
+
+
 def sample_window(sample: Path, out: Path, start: date, end: date) -> int:
     """Write the 9 files of the orders purchased from ``start`` to ``end`` (included);
     returns the number of orders."""

@@ -15,7 +15,6 @@ of the whole sample, in ``olist-ci``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -28,21 +27,20 @@ from expectations import SUITES
 from flows.backfill import backfill_flow
 from flows.incremental import INCREMENTAL_PUBLISH, incremental_flow
 from flows.platform import platform_flow
-from ml.features import ITEMS_SQL, ORDERS_SQL, History, build_features, score_cutoff
+from ml.features import History, build_features, score_cutoff
 from olist import gold
 from olist.bigquery_emulator import Emulator, dbt_env
-from olist.bigquery_target import read_frame, target_client
+from olist.bigquery_target import target_client
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
 from tests.bigquery.builds import PROJECT, Build, scalar
-from tests.sample_window import sample_window
+from tests.sample_window import END, START
+from tests.sample_window import ORDERS_IN_WINDOW as WINDOW_ORDERS
 from tests.warehouse_query import value
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 
 FLOW_PROJECT = "olist-flow"
-START, END = date(2018, 3, 1), date(2018, 3, 3)  # 74 orders, as in tests/flows/test_backfill.py
-WINDOW_ORDERS = 74
 
 
 # --- the ML stages read gold from BigQuery -----------------------------------------------------
@@ -50,11 +48,8 @@ def test_the_features_from_bigquery_equal_those_from_duckdb(
     built: Build, duckdb_built: Path, emulator: Emulator
 ) -> None:
     assert built.returncode == 0, f"dbt build --target bigquery failed:\n{built.report}"
-    target = target_client(dbt_env(emulator.endpoint, PROJECT))
-    try:
-        on_bigquery = History(read_frame(target, ORDERS_SQL), read_frame(target, ITEMS_SQL))
-    finally:
-        target.close()
+    with target_client(dbt_env(emulator.endpoint, PROJECT)) as target:
+        on_bigquery = gold.history_from_bigquery(target)
     con = duckdb.connect(str(duckdb_built), read_only=True)
     try:
         on_duckdb = History.from_warehouse(con)
@@ -83,12 +78,9 @@ def flow_env(emulator: Emulator) -> Iterator[dict[str, str]]:
     """The ``OLIST_BQ_*`` variables for ``olist-flow``, and its datasets as docs/gcp.md makes
     them once (the flow runs never create datasets)."""
     env = dbt_env(emulator.endpoint, FLOW_PROJECT)
-    target = target_client(env)
-    try:
+    with target_client(env) as target:
         for dataset in ("bronze", "gold"):
             target.client.create_dataset(f"{FLOW_PROJECT}.{dataset}", exists_ok=True)
-    finally:
-        target.close()
     with pytest.MonkeyPatch.context() as patch:
         for name, setting in env.items():
             patch.setenv(name, setting)
@@ -98,17 +90,15 @@ def flow_env(emulator: Emulator) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def bq(flow_env: dict[str, str]) -> Iterator[bigquery.Client]:
-    target = target_client(flow_env)
-    yield target.client
-    target.close()
+    with target_client(flow_env) as target:
+        yield target.client
 
 
 @pytest.fixture(scope="module")
-def settings(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(window: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     work = tmp_path_factory.mktemp("platform_on_bigquery")
-    assert sample_window(sample_dir, work / "source", START, END) == WINDOW_ORDERS
     settings = load_settings(
-        source_dir=work / "source",
+        source_dir=window,
         warehouse=work / "olist.duckdb",
         reports_dir=work / "reports",
         dbt_target="bigquery",

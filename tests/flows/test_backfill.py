@@ -19,23 +19,14 @@ from flows.platform import platform_flow
 from olist.locking import warehouse_lock
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
-from tests.sample_window import sample_window
+from tests.sample_window import END, START
 from tests.warehouse_query import value
-
-START, END = date(2018, 3, 1), date(2018, 3, 3)
 
 
 @pytest.fixture(scope="module", autouse=True)
 def harness():
     with prefect_test_harness(server_startup_timeout=120):
         yield
-
-
-@pytest.fixture(scope="module")
-def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("window")
-    assert sample_window(sample_dir, out, START, END) == 74
-    return out
 
 
 def _settings(source: Path, work: Path) -> Settings:

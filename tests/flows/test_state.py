@@ -10,7 +10,6 @@ result. A job that finds the ``olist-warehouse`` slot taken skips, as with the l
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,14 @@ from flows.platform import platform_flow
 from olist import landing_zone, state
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
-from tests.sample_window import sample_window
+from tests.sample_window import ORDERS_IN_WINDOW
 from tests.warehouse_query import value
-
-START, END = date(2018, 3, 1), date(2018, 3, 3)  # 74 orders
 
 
 @pytest.fixture(scope="module", autouse=True)
 def harness():
     with prefect_test_harness(server_startup_timeout=120):
         yield
-
-
-@pytest.fixture(scope="module")
-def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("window")
-    assert sample_window(sample_dir, out, START, END) == 74
-    return out
 
 
 @pytest.fixture
@@ -83,7 +73,10 @@ def test_jobs_with_empty_disks_continue_from_the_warehouse_kept_in_gcs(
     # what the third job kept is what a fourth one reads
     fourth = _job(tmp_path / "job4", window, bucket, batches)
     assert state.pull(fourth) > 0
-    assert value(fourth.warehouse, "select count(*) from gold.fct_orders") == 74 + batch_orders
+    assert (
+        value(fourth.warehouse, "select count(*) from gold.fct_orders")
+        == ORDERS_IN_WINDOW + batch_orders
+    )
     assert (
         value(
             fourth.warehouse,
