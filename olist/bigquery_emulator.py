@@ -1,51 +1,30 @@
-"""A local BigQuery for dbt: run crucible-emulator and copy a DuckDB warehouse's bronze into it.
+"""Talking to a BigQuery API that is not Google's: copies by DML and inlined parameters.
 
-CI builds the dbt project on the ``bigquery`` target against crucible (a BigQuery REST API on
-DuckDB, installed in its own virtualenv, ``make setup-bq-emulator``), so BigQuery-only SQL
-errors show up before production. Bronze is copied through the BigQuery API itself, not by
-writing crucible's files, so any BigQuery endpoint works as a target.
+The product reaches an emulator only through settings: a non-Google ``OLIST_BQ_API_ENDPOINT``
+(see ``olist.bigquery_target.is_emulator_endpoint``). crucible-emulator 0.1.0a2, our local
+BigQuery, implements neither load jobs with quoted newlines, JSON/Parquet loads nor
+``tabledata.insertAll``, and refuses query parameters; so on such an endpoint tables are copied
+by ``INSERT ... SELECT`` over ``UNNEST(JSON_QUERY_ARRAY(...))`` of one JSON string literal per
+chunk (exact for any text, one statement per < 1 MB, BigQuery's limit on query text), and
+named parameters are inlined as GoogleSQL literals (``InliningClient``). On real BigQuery,
+load jobs (``olist.bigquery_load``) and bound parameters are used instead.
 
-Why DML and not load jobs: crucible 0.1.0a2 loads CSV only, without quoted newlines (the
-review comments have them), and inserts it row by row (78 s for the sample's 46 k geolocation
-rows); it implements neither JSON/Parquet loads nor ``tabledata.insertAll``. So each table is
-created with DDL and filled by ``INSERT ... SELECT`` over ``UNNEST(JSON_QUERY_ARRAY(...))`` of
-one JSON string literal per chunk: exact for any text (newlines, quotes, backslashes,
-non-ASCII), one statement per < 1 MB (BigQuery's limit on query text), the sample's 95 k
-bronze rows in ~4 s. On real BigQuery, prefer load jobs for volume (DML is billed per
-statement); this works there too.
-
-The emulator is started through ``crucible_serve.py`` (beside this file), which fixes
-crucible's handling of ``NUMERIC(P, S)``; see there.
-
-Use from a shell (prints the environment for ``dbt --target bigquery``, serves until Ctrl-C)::
-
-    .venv/bin/python -m olist.bigquery_emulator --warehouse warehouse/olist.duckdb
+Starting and stopping the emulator process is test support: ``tests/support/bigquery_emulator.py``.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import copy
 import json
 import math
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import duckdb
 from google.api_core.client_options import ClientOptions
@@ -200,41 +179,6 @@ def copy_table(
     return TableCopy(table, rows, statements)
 
 
-def copy_schema(
-    con: duckdb.DuckDBPyConnection,
-    client: bigquery.Client,
-    schema: str = "bronze",
-    dataset: str | None = None,
-    max_statement_bytes: int = MAX_STATEMENT_BYTES,
-) -> list[TableCopy]:
-    """Copy every table and view of a DuckDB schema (empty ones too: dbt unions the empty
-    ``batch_*`` tables) into a BigQuery dataset of the same name, replacing what is there."""
-    dataset = dataset or schema
-    client.create_dataset(bigquery.Dataset(f"{client.project}.{dataset}"), exists_ok=True)
-    tables = [
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? "
-            "order by table_name",
-            [schema],
-        ).fetchall()
-    ]
-    if not tables:
-        raise EmulatorError(f"the DuckDB schema {schema!r} has no tables to copy")
-    return [copy_table(con, client, schema, t, dataset, max_statement_bytes) for t in tables]
-
-
-def copy_warehouse_schema(
-    warehouse: Path, client: bigquery.Client, schema: str = "bronze"
-) -> list[TableCopy]:
-    """``copy_schema`` from a warehouse file, opened read-only."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return copy_schema(con, client, schema)
-    finally:
-        con.close()
-
-
 def client_for(
     endpoint: str,
     project: str = DEFAULT_PROJECT,
@@ -249,19 +193,6 @@ def client_for(
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options=ClientOptions(api_endpoint=endpoint),
     )
-
-
-def dbt_env(endpoint: str, project: str = DEFAULT_PROJECT) -> dict[str, str]:
-    """The environment variables that point dbt/profiles.yml's ``bigquery`` target at
-    ``endpoint`` (any token: the emulator has no authentication)."""
-    return {
-        "OLIST_DBT_TARGET": "bigquery",
-        "OLIST_BQ_METHOD": "oauth-secrets",
-        "OLIST_BQ_TOKEN": "emulator",
-        "OLIST_BQ_PROJECT": project,
-        "OLIST_BQ_LOCATION": "US",  # the location of the datasets copy_schema creates
-        "OLIST_BQ_API_ENDPOINT": endpoint,
-    }
 
 
 # --- query parameters: inlined for the emulator ------------------------------------------------
@@ -393,160 +324,3 @@ def inlining_client_for(
     client = client_for(endpoint, project, location, cls=InliningClient)
     assert isinstance(client, InliningClient)
     return client
-
-
-# --- the emulator process ----------------------------------------------------------------------
-SERVE_SCRIPT = Path(__file__).with_name("crucible_serve.py")
-
-
-def default_emulator_python(repo: Path) -> Path:
-    """``$OLIST_BQ_EMULATOR_PYTHON`` or the Python of ``.venv-bq`` (make setup-bq-emulator),
-    which has crucible-emulator and its own duckdb."""
-    if configured := os.environ.get("OLIST_BQ_EMULATOR_PYTHON"):
-        return Path(configured)
-    return repo / ".venv-bq" / "bin" / "python"
-
-
-def emulator_installed(python: Path) -> bool:
-    return python.is_file() and (python.parent / "crucible").is_file()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Emulator:
-    endpoint: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-def _healthy(endpoint: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{endpoint}/_crucible/health", timeout=1) as response:
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the process that started it dies (Linux), so a
-    test run killed without teardown leaves no emulator behind."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: teardown alone stops it
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End the emulator's whole process group: SIGTERM, then SIGKILL after 10 s."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-@contextmanager
-def running_emulator(
-    python: Path, log: Path, port: int | None = None, timeout: float = 60
-) -> Iterator[Emulator]:
-    """``crucible serve --dialect bigquery`` (through ``crucible_serve.py``, with ``python``, the
-    emulator virtualenv's) on 127.0.0.1, in memory, until the block ends.
-
-    Without ``port``, a free one is picked, and another if that one is taken meanwhile."""
-    if not emulator_installed(python):
-        raise EmulatorError(
-            f"crucible-emulator not found beside {python}: run `make setup-bq-emulator` "
-            "(or set OLIST_BQ_EMULATOR_PYTHON to a Python that has it)"
-        )
-    attempts = 1 if port else 3
-    for attempt in range(attempts):
-        chosen = port or free_port()
-        endpoint = f"http://127.0.0.1:{chosen}"
-        if _healthy(endpoint):  # another emulator there would answer for ours
-            raise EmulatorError(f"something already serves {endpoint}; choose another port")
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [str(python), str(SERVE_SCRIPT), "serve", "--dialect", "bigquery"]
-                + ["--host", "127.0.0.1", "--port", str(chosen)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own process group, so teardown ends all of it
-                preexec_fn=_die_with_parent,
-            )
-        try:
-            deadline = time.monotonic() + timeout
-            while process.poll() is None and not _healthy(endpoint):
-                if time.monotonic() > deadline:
-                    raise EmulatorError(
-                        f"crucible did not answer on {endpoint} within {timeout:.0f} s:\n"
-                        + _tail(log)
-                    )
-                time.sleep(0.2)
-            if process.poll() is not None:
-                if attempt + 1 < attempts:
-                    continue  # lost the port race; try another
-                raise EmulatorError(
-                    f"crucible exited with {process.returncode} on {endpoint}:\n" + _tail(log)
-                )
-            yield Emulator(endpoint, process, log)
-            return
-        finally:
-            _stop(process)
-
-
-# --- command line ------------------------------------------------------------------------------
-def main(argv: list[str] | None = None, stdout: IO[str] = sys.stdout) -> int:
-    from olist.settings import repo_root
-
-    parser = argparse.ArgumentParser(
-        prog="python -m olist.bigquery_emulator",
-        description="Serve a local BigQuery with a warehouse's bronze, for dbt --target bigquery.",
-    )
-    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file with bronze")
-    parser.add_argument("--port", type=int, default=9050)
-    parser.add_argument("--project", default=DEFAULT_PROJECT)
-    parser.add_argument(
-        "--emulator-python", type=Path, default=default_emulator_python(repo_root())
-    )
-    parser.add_argument("--log", type=Path, default=Path("crucible.log"))
-    args = parser.parse_args(argv)
-    # SIGTERM unwinds like Ctrl-C, so the emulator is stopped on the way out
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    with running_emulator(args.emulator_python, args.log, args.port) as emulator:
-        client = client_for(emulator.endpoint, args.project)
-        started = time.perf_counter()
-        copies = copy_warehouse_schema(args.warehouse, client)
-        elapsed = time.perf_counter() - started
-        total = sum(c.rows for c in copies)
-        print(f"bronze: {len(copies)} tables, {total:,} rows in {elapsed:.1f} s", file=stdout)
-        print("point dbt at it with:", file=stdout)
-        for key, value in dbt_env(emulator.endpoint, args.project).items():
-            print(f"  export {key}={value}", file=stdout)
-        print("serving until Ctrl-C", file=stdout, flush=True)
-        with suppress(KeyboardInterrupt):
-            emulator.process.wait()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import Emulator, client_for, copy_warehouse_schema, running_emulator
-from olist.dbt_cli import dbt_command
+from olist.bigquery_emulator import client_for
 from tests.bigquery.builds import (
     PROJECT,
     REPO,
@@ -34,6 +33,8 @@ from tests.bigquery.builds import (
 )
 from tests.bigquery.emulator import require_emulator_python
 from tests.dbt_helpers import load_bronze
+from tests.support.bigquery_emulator import Emulator, copy_warehouse_schema, running_emulator
+from tests.support.dbt_cli import dbt_command
 
 
 @pytest.fixture(scope="package")

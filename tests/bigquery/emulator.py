@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from olist.bigquery_emulator import default_emulator_python, emulator_installed
 from olist.settings import environment
+from tests.support.bigquery_emulator import default_emulator_python, emulator_installed
 
 REPO = Path(__file__).resolve().parents[2]
 

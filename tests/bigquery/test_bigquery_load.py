@@ -21,11 +21,6 @@ import duckdb
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import (
-    Emulator,
-    dbt_env,
-    running_emulator,
-)
 from olist.bigquery_load import (
     BigQueryLoadError,
     bigquery_schema,
@@ -36,6 +31,11 @@ from olist.bigquery_load import (
     load_table,
 )
 from tests.bigquery.emulator import require_emulator_python
+from tests.support.bigquery_emulator import (
+    Emulator,
+    dbt_env,
+    running_emulator,
+)
 
 PROJECT = "olist-load-ci"
 

@@ -21,8 +21,8 @@ import duckdb
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import Emulator, copy_schema
 from tests.bigquery.builds import REVIEW_TEXT, Build, dbt_bigquery, failures, profile_sql, scalar
+from tests.support.bigquery_emulator import Emulator, copy_schema
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 

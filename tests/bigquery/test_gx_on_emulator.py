@@ -31,10 +31,11 @@ import flows.quality
 from expectations import SUITES, Baseline, ExpectationOutcome
 from flows.quality import record_results, run_checkpoint
 from olist import quality_store
-from olist.bigquery_emulator import Emulator, InliningClient, dbt_env, inlining_client_for
+from olist.bigquery_emulator import InliningClient, inlining_client_for
 from olist.bigquery_gx import gx_bigquery
 from olist.quality import baseline_from_bigquery, baseline_from_published
 from tests.bigquery.builds import PROJECT, Build
+from tests.support.bigquery_emulator import Emulator, dbt_env
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 

@@ -29,13 +29,13 @@ from flows.incremental import INCREMENTAL_PUBLISH, incremental_flow
 from flows.platform import platform_flow
 from ml.features import History, build_features, score_cutoff
 from olist import gold
-from olist.bigquery_emulator import Emulator, dbt_env
 from olist.bigquery_target import target_client
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
 from tests.bigquery.builds import PROJECT, Build, scalar
 from tests.sample_window import END, START
 from tests.sample_window import ORDERS_IN_WINDOW as WINDOW_ORDERS
+from tests.support.bigquery_emulator import Emulator, dbt_env
 from tests.warehouse_query import value
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]

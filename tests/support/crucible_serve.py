@@ -2,7 +2,7 @@
 
 Not imported by the platform (crucible lives in ``.venv-bq``, with its own duckdb pin)::
 
-    .venv-bq/bin/python olist/crucible_serve.py serve --dialect bigquery --port 9050
+    .venv-bq/bin/python tests/support/crucible_serve.py serve --dialect bigquery --port 9050
 
 The fix: crucible-emulator 0.1.0a2 stores ``NUMERIC(P, S)`` (our money, rate and coordinate
 contract types, ``numeric(18, 2)`` ...) as DuckDB ``DECIMAL(P, S)`` but then refuses to report
