@@ -23,6 +23,7 @@ from flows.incremental import INCREMENTAL_MARTS
 from flows.ingest import ingest_flow
 from flows.transform import transform_flow
 from olist import backfill, publish, warehouse
+from olist.engine import open_warehouse
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
 from olist.state import shared_warehouse
@@ -34,14 +35,9 @@ UPSTREAM = " ".join(f"+{m}" for m in INCREMENTAL_MARTS)
 
 @task(name="record-partition", task_run_name="record {day}", timeout_seconds=300)
 def record_partition(settings: Settings, backfill_id: str, day: date, run_id: str) -> int:
+    with open_warehouse(settings, read_only=True) as wh:
+        orders = backfill.orders_on(wh, publish.AUDIT_SCHEMA, day)
     with warehouse.connect(settings.warehouse) as con:
-        if settings.dbt_target == "bigquery":
-            from olist.bigquery_target import target_client
-
-            with target_client() as target:
-                orders = backfill.orders_on_bigquery(target, publish.AUDIT_SCHEMA, day)
-        else:
-            orders = backfill.orders_on(con, publish.AUDIT_SCHEMA, day)
         backfill.mark_done(con, backfill_id, day, run_id, orders)
     return orders
 

@@ -26,7 +26,7 @@ create table if not exists ops.backfill_partitions (
 """
 
 if TYPE_CHECKING:
-    from olist.bigquery_target import Target
+    from olist.engine import Warehouse
 
 
 def parse_day(value: str | date) -> date:
@@ -82,23 +82,10 @@ def mark_done(
     )
 
 
-def orders_on(con: duckdb.DuckDBPyConnection, schema: str, day: date) -> int:
+def orders_on(wh: Warehouse, schema: str, day: date) -> int:
     """Orders of ``day`` in ``schema.fct_orders`` after its partition was rebuilt."""
-    n = scalar(
-        con, f"select count(*) from {schema}.fct_orders where cast(purchased_at as date) = ?", [day]
+    n = wh.scalar(
+        f"select count(*) from {schema}.fct_orders where cast(purchased_at as date) = @day",
+        {"day": day},
     )
-    return int(n or 0)
-
-
-def orders_on_bigquery(target: Target, dataset: str, day: date) -> int:
-    """``orders_on`` for the marts dbt builds on the ``bigquery`` target."""
-    from google.cloud import bigquery
-
-    job = target.client.query(
-        f"select count(*) from {target.table_id(dataset, 'fct_orders')} "
-        "where date(purchased_at) = @day",
-        job_config=bigquery.QueryJobConfig(
-            query_parameters=[bigquery.ScalarQueryParameter("day", "DATE", day)]
-        ),
-    )
-    return int(next(iter(job.result()))[0] or 0)
+    return int(n or 0)  # type: ignore[call-overload]

@@ -1,0 +1,114 @@
+"""The warehouse interface: one factory picks the engine; the DuckDB engine does what the
+protocol says (the BigQuery engine runs against the emulator in tests/bigquery)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from olist.engine import (
+    BigQueryWarehouse,
+    DuckDBWarehouse,
+    UnknownEngine,
+    _bigquery_type,
+    open_warehouse,
+)
+from olist.settings import load_settings
+
+
+def _settings(tmp_path: Path, target: str = "duckdb"):  # noqa: ANN202
+    settings = load_settings(warehouse=tmp_path / "w" / "olist.duckdb")
+    settings.dbt_target = target
+    return settings
+
+
+def test_the_duckdb_target_opens_the_warehouse_file(tmp_path: Path) -> None:
+    with open_warehouse(_settings(tmp_path)) as wh:
+        assert isinstance(wh, DuckDBWarehouse)
+        assert wh.path == tmp_path / "w" / "olist.duckdb"
+
+
+def test_the_bigquery_target_opens_bigquery(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("OLIST_BQ_API_ENDPOINT", "http://127.0.0.1:9")  # an emulator: no auth
+    wh = open_warehouse(_settings(tmp_path, "bigquery"))
+    try:
+        assert isinstance(wh, BigQueryWarehouse)
+        assert wh.target.emulator
+    finally:
+        wh.close()
+
+
+def test_an_unknown_target_is_refused_by_name(tmp_path: Path) -> None:
+    with pytest.raises(UnknownEngine, match="'snowflake'.*duckdb, bigquery"):
+        open_warehouse(_settings(tmp_path, "snowflake"))
+
+
+def test_replace_then_query_round_trips_and_lists_the_tables(tmp_path: Path) -> None:
+    frames = {
+        "b": pd.DataFrame({"id": [1, 2], "v": [0.5, 1.5]}),
+        "a": pd.DataFrame({"id": [3], "v": [2.0]}),
+    }
+    with open_warehouse(_settings(tmp_path)) as wh:
+        assert wh.replace("gold", frames) == {"b": 2, "a": 1}
+        assert wh.tables("gold") == ["a", "b"]
+        assert wh.tables("nowhere") == []
+    with open_warehouse(_settings(tmp_path), read_only=True) as wh:
+        got = wh.query("select id, v from gold.b order by id")
+    pd.testing.assert_frame_equal(got, frames["b"], check_dtype=False)
+
+
+def test_replace_is_all_or_nothing_on_duckdb(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with open_warehouse(settings) as wh:
+        wh.replace("gold", {"a": pd.DataFrame({"id": [1]})})
+    broken = {"a": pd.DataFrame({"id": [1, 2, 3]}), "b c": pd.DataFrame({"x": [1]})}
+    with open_warehouse(settings) as wh, pytest.raises(duckdb.Error):
+        wh.replace("gold", broken)
+    with open_warehouse(settings, read_only=True) as wh:
+        assert wh.tables("gold") == ["a"]
+        assert len(wh.query("select * from gold.a")) == 1
+
+
+def test_reading_a_missing_warehouse_says_to_run_the_platform(tmp_path: Path) -> None:
+    with (
+        open_warehouse(_settings(tmp_path), read_only=True) as wh,
+        pytest.raises(FileNotFoundError, match="olist run"),
+    ):
+        wh.query("select 1")
+
+
+def test_scalar_binds_named_parameters_on_duckdb(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    with open_warehouse(settings) as wh:
+        wh.replace("gold", {"t": pd.DataFrame({"day": pd.to_datetime(["2018-01-02"] * 2)})})
+        n = wh.scalar(
+            "select count(*) from gold.t where cast(day as date) = @day", {"day": date(2018, 1, 2)}
+        )
+        assert n == 2
+        quote = "x'; drop table gold.t; --"
+        assert wh.scalar("select @v || ''", {"v": quote}) == quote
+        assert wh.tables("gold") == ["t"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, "BOOL"),
+        (3, "INT64"),
+        (0.5, "FLOAT64"),
+        (datetime(2018, 1, 2, 3), "TIMESTAMP"),
+        (date(2018, 1, 2), "DATE"),
+        ("x", "STRING"),
+    ],
+)
+def test_bigquery_parameters_get_the_type_of_their_value(value: object, expected: str) -> None:
+    assert _bigquery_type(value) == expected
+
+
+def test_a_parameter_bigquery_cannot_type_is_refused() -> None:
+    with pytest.raises(TypeError, match="no BigQuery parameter type for list"):
+        _bigquery_type([1])
