@@ -105,7 +105,7 @@ def _row_local(model: type[pa.DataFrameModel]) -> bool:
     return bool((getattr(model.__config__, "metadata", None) or {}).get("row_local"))
 
 
-def _merge_chunk_results(parts: list[list[CheckResult]]) -> list[CheckResult]:
+def merge_check_results(parts: list[list[CheckResult]]) -> list[CheckResult]:
     """One result per check from per-chunk results (counts add up, samples accumulate)."""
     merged: dict[tuple[str | None, str], CheckResult] = {}
     for results in parts:
@@ -152,7 +152,7 @@ def _validate_landed(
         reasons_text.extend("; ".join(r) for r in reasons.values())
         parts.append(checks)
         del df
-    checks = _merge_chunk_results(parts)
+    checks = merge_check_results(parts)
     if not source.key:
         checks.append(_duplicate_rows(con, source, run_id))
     rejected = pd.DataFrame(
