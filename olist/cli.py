@@ -189,8 +189,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     except SchemaDriftError as err:
         _explain(
             "Schema drift: nothing was loaded.",
-            f"{err.file} does not match its contract: column {err.column!r} is "
-            f"{err.expected}. The run stopped before writing anything, so the last good "
+            f"{len(err.files)} file(s) do not match their contracts: "
+            + "; ".join(f"{file}: column {column!r} is {what}" for file, column, what in err.drifts)
+            + f". The run stopped before writing anything, so the last good "
             f"data in {settings.warehouse} is unchanged. Fix the file or the contract in "
             f"contracts/sources.py and run again.",
         )

@@ -51,12 +51,29 @@ create table if not exists quarantine.parse_errors (
 """
 
 
-class SchemaDriftError(ValueError):
-    """A source file's header differs from its contract."""
+Drift = tuple[str, str, str]  # (file, column, what is wrong)
 
-    def __init__(self, file: Path | str, column: str, expected: str) -> None:
+
+class SchemaDriftError(ValueError):
+    """Source files' headers differ from their contracts. Like lazy validation, one error
+    lists every drifted column of every file (``drifts``); ``file``, ``column`` and
+    ``expected`` are the first, for callers that name one."""
+
+    def __init__(
+        self, file: Path | str, column: str, expected: str, more: list[Drift] | None = None
+    ) -> None:
         self.file, self.column, self.expected = file, column, expected
-        super().__init__(f"{file}: column {column!r}: {expected}")
+        self.drifts: list[Drift] = [(str(file), column, expected), *(more or [])]
+        super().__init__("; ".join(f"{f}: column {c!r}: {e}" for f, c, e in self.drifts))
+
+    @classmethod
+    def of(cls, drifts: list[Drift]) -> SchemaDriftError:
+        (file, column, expected), *more = drifts
+        return cls(file, column, expected, more)
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(f for f, _, _ in self.drifts))
 
 
 class MissingSourceError(FileNotFoundError):
@@ -104,39 +121,64 @@ def read_header(path: Path) -> list[str]:
 
 
 def check_header(source: SourceTable, path: Path, harmless: tuple[str, ...] = ()) -> list[str]:
-    """Raise ``SchemaDriftError`` naming the first column that differs from the contract.
+    """Raise ``SchemaDriftError`` naming every column that differs from the contract.
 
     Extra columns after the contract's are accepted only when declared ``harmless`` (they
     are then dropped at parse time); returns the accepted extras."""
+    drifts = header_drift(source, path, harmless)
+    if drifts:
+        raise SchemaDriftError.of(drifts)
+    return read_header(path)[len(source.columns) :]
+
+
+def header_drift(source: SourceTable, path: Path, harmless: tuple[str, ...] = ()) -> list[Drift]:
+    """Every (file, column, problem) of ``path``'s header against its contract."""
     header = read_header(path)
     expected = list(source.columns)
+    file = str(path)
     if not header:
-        raise SchemaDriftError(path, expected[0], "missing: the file is empty (no header line)")
+        return [(file, expected[0], "missing: the file is empty (no header line)")]
+    drifts: list[Drift] = []
+    unknown = [h for h in header if h not in expected]
+    explained: set[str] = set()
     for position, column in enumerate(expected):
-        if position >= len(header):
-            raise SchemaDriftError(path, column, f"missing (expected at position {position + 1})")
-        if header[position] != column:
-            found = header[position]
-            if column in header:
-                raise SchemaDriftError(
-                    path, column, f"expected at position {position + 1}, found {found!r} there"
+        if column in header:
+            continue
+        found = header[position] if position < len(header) else None
+        if found is not None and found in unknown:
+            explained.add(found)
+            drifts.append(
+                (
+                    file,
+                    column,
+                    f"missing; found unexpected column {found!r} at position {position + 1}",
                 )
-            raise SchemaDriftError(
-                path,
-                column,
-                f"missing; found unexpected column {found!r} at position {position + 1}",
             )
-    extras = header[len(expected) :]
-    for extra in extras:
-        if extra not in harmless:
-            raise SchemaDriftError(
-                path,
+        else:
+            drifts.append((file, column, f"missing (expected at position {position + 1})"))
+    present = [c for c in expected if c in header]
+    if [h for h in header if h in expected] != present:
+        for position, column in enumerate(expected):
+            if column in header and header.index(column) != position:
+                found = header[position] if position < len(header) else None
+                drifts.append(
+                    (file, column, f"expected at position {position + 1}, found {found!r} there")
+                )
+    extras = header[len(expected) :] if header[: len(expected)] == expected else []
+    for extra in unknown:
+        if extra in explained or (extra in extras and extra in harmless):
+            continue
+        drifts.append(
+            (
+                file,
                 extra,
                 f"unexpected extra column (contract has {len(expected)} columns: "
                 f"{', '.join(expected)}); if it is harmless, declare it with "
                 f"OLIST_HARMLESS_EXTRA_COLUMNS={source.table}:{extra}",
             )
-    return extras
+        )
+    order = {c: i for i, c in enumerate([*expected, *unknown])}
+    return sorted(drifts, key=lambda d: order.get(d[1], len(order)))
 
 
 def resolve_sources(folder: Path) -> dict[SourceTable, Path]:
@@ -242,9 +284,15 @@ def ingest_folder(
     """
     files = resolve_sources(folder)
     harmless = harmless_extras or {}
-    extras = {
-        source: tuple(check_header(source, path, tuple(harmless.get(source.table, []))))
+    drifts = [
+        drift
         for source, path in files.items()
+        for drift in header_drift(source, path, tuple(harmless.get(source.table, [])))
+    ]
+    if drifts:  # every drifted file and column in one message
+        raise SchemaDriftError.of(drifts)
+    extras = {
+        source: tuple(read_header(path)[len(source.columns) :]) for source, path in files.items()
     }
     ensure_ledger(con)
     con.execute("delete from ops.file_ledger where status = 'landed'")
@@ -304,8 +352,8 @@ def ingest_zone(
         try:
             return ingest_folder(con, folder, batch_id, harmless_extras)
         except SchemaDriftError as err:
-            raise SchemaDriftError(
-                zone.uri_of(Path(err.file).name), err.column, err.expected
+            raise SchemaDriftError.of(
+                [(zone.uri_of(Path(f).name), c, e) for f, c, e in err.drifts]
             ) from None
         except SourceEncodingError as err:
             message = str(err)

@@ -176,3 +176,29 @@ def test_an_empty_file_is_drift_that_says_so(tmp_path: Path) -> None:
 def test_a_header_only_file_loads_zero_rows(tmp_path: Path) -> None:
     _, landed = _land(tmp_path, CUSTOMERS.file, HEADER + b"\n")
     assert (landed.loaded, landed.rejected) == (0, 0)
+
+
+def test_drift_in_several_files_is_reported_in_one_message(tmp_path: Path) -> None:
+    for source in SOURCES:
+        _write(tmp_path / source.file, ",".join(source.columns) + "\n")
+    _write(
+        tmp_path / ORDERS.file,
+        ",".join(ORDERS.columns).replace("order_status", "status") + ",channel\n",
+    )
+    _write(tmp_path / CUSTOMERS.file, ",".join(CUSTOMERS.columns[:-1]) + "\n")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    with pytest.raises(SchemaDriftError) as err:
+        ingest.ingest_folder(con, tmp_path, "b1")
+    assert [(Path(f).name, c) for f, c, _ in err.value.drifts] == [
+        (ORDERS.file, "order_status"),
+        (ORDERS.file, "channel"),
+        (CUSTOMERS.file, "customer_state"),
+    ]
+    message = str(err.value)
+    for file, column in (
+        (ORDERS.file, "order_status"),
+        (ORDERS.file, "channel"),
+        (CUSTOMERS.file, "customer_state"),
+    ):
+        assert f"{file}: column {column!r}" in message
+    assert con.sql("select count(*) from information_schema.tables").fetchall()[0][0] == 0
