@@ -89,7 +89,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
     from flows.incremental import NoFullBuildYet
-    from olist.ingest import MissingSourceError, SchemaDriftError, SourceEncodingError
+    from olist.ingest import MissingSourceError, SchemaDriftError, SourceFormatError
     from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
     from olist.quality_store import TrainingBlocked
@@ -199,8 +199,8 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     except WarehouseBusyError as err:
         _explain("The warehouse is busy.", str(err))
         return EXIT_QUALITY
-    except SourceEncodingError as err:
-        _explain("A source file is not UTF-8: nothing was loaded.", str(err))
+    except SourceFormatError as err:
+        _explain("A source file cannot be read as UTF-8 CSV: nothing was loaded.", str(err))
         return EXIT_QUALITY
     except MissingSourceError as err:
         _explain(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import mmap
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,14 +103,35 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class SourceEncodingError(ValueError):
+class SourceFormatError(ValueError):
+    """A source file is not CSV text we can read; the message names the file and why."""
+
+
+class SourceEncodingError(SourceFormatError):
     """A source file is not UTF-8 (Olist exports are)."""
+
+
+class TruncatedFileError(SourceFormatError):
+    """A source file ends inside a quoted value: it was cut short, not badly quoted."""
+
+
+# Leading bytes of the binary formats a CSV export is most often confused with.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it (gunzip) and deliver the .csv inside"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one)", "export it as CSV (UTF-8)"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel (.xls) workbook", "export it as CSV (UTF-8)"),
+    (b"\xff\xfe", "UTF-16 text", "convert it, e.g. iconv -f utf-16 -t utf-8"),
+    (b"\xfe\xff", "UTF-16 text", "convert it, e.g. iconv -f utf-16 -t utf-8"),
+)
 
 
 def read_header(path: Path) -> list[str]:
     """The header fields of ``path`` (a UTF-8 BOM is dropped); only the first line is read."""
     with path.open("rb") as fh:
-        first = fh.readline()
+        first = fh.readline(1 << 20)
+    for magic, kind, fix in _MAGIC:
+        if first.startswith(magic):
+            raise SourceEncodingError(f"{path}: the file is {kind}, not CSV text; {fix}")
     try:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -224,14 +246,51 @@ def land_file(
         f"{_read_csv_sql(source, path, batch_id, loaded_at, extras)}"
     )
     con.execute(PARSE_ERRORS_DDL)
-    rejected = scalar(
-        con,
-        "insert into quarantine.parse_errors select ?, ?, ?, line, csv_line, "
-        "error_type::varchar, error_message, ? from _rejects_errors",
-        [batch_id, path.name, source.table, loaded_at],
-    )
-    con.execute("drop table if exists _rejects_errors")
-    con.execute("drop table if exists _rejects_scans")
+    try:
+        # DuckDB reports a value longer than its line buffer, and a quote still open at the
+        # end of the file, both as an unterminated quote with a few bytes of raw text: tell
+        # them apart here, so the message says what is wrong
+        unterminated = con.execute(
+            "select line, byte_position, column_idx from _rejects_errors "
+            "where error_type::varchar = 'UNQUOTED VALUE'"
+        ).fetchall()
+        columns = (*source.columns, *extras)
+        oversized = []
+        for line, byte_position, column_idx in unterminated:
+            column = columns[column_idx - 1] if 0 < column_idx <= len(columns) else "?"
+            length, raw = _quoted_value(path, int(byte_position) - 1)
+            if length is None:
+                con.execute(f"drop table landing.{source.table}")
+                raise TruncatedFileError(
+                    f"{path}: the file ends inside a quoted value of column {column!r} that "
+                    f"opens on line {line} (byte {byte_position:,}), so it was cut short "
+                    f"(an interrupted upload or copy) or a quote is missing; nothing of it "
+                    f"was loaded: deliver the complete file"
+                )
+            if length > MAX_LINE_BYTES // 2:
+                oversized.append(
+                    (
+                        line,
+                        raw,
+                        f"column {column!r} holds a value of {length:,} bytes; a record may "
+                        f"have at most {MAX_LINE_BYTES:,} bytes",
+                    )
+                )
+        rejected = scalar(
+            con,
+            "insert into quarantine.parse_errors select ?, ?, ?, line, csv_line, "
+            "error_type::varchar, error_message, ? from _rejects_errors",
+            [batch_id, path.name, source.table, loaded_at],
+        )
+        for line, raw, reason in oversized:
+            con.execute(
+                "update quarantine.parse_errors set raw_text = ?, error_type = 'VALUE TOO LONG', "
+                "reason = ? where batch_id = ? and source_file = ? and line = ?",
+                [raw, reason, batch_id, path.name, line],
+            )
+    finally:
+        con.execute("drop table if exists _rejects_errors")
+        con.execute("drop table if exists _rejects_scans")
     loaded = scalar(con, f"select count(*) from landing.{source.table}")
     return LandedFile(
         table=source.table,
@@ -241,6 +300,32 @@ def land_file(
         loaded=int(loaded or 0),
         rejected=int(rejected or 0),
     )
+
+
+MAX_LINE_BYTES = 2_000_000  # DuckDB read_csv's default max_line_size
+_RAW_TEXT_BYTES = 10_000  # what a parse error keeps of a record too long to keep whole
+
+
+def _quoted_value(path: Path, quote_at: int) -> tuple[int | None, str]:
+    """Length of the quoted value whose opening quote is at byte ``quote_at`` (None if the
+    file ends before it closes), and the start of its record as text."""
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[quote_at : quote_at + 1] != b'"':  # not where DuckDB said: find it on the line
+            line_start = data.rfind(b"\n", 0, max(quote_at, 0)) + 1
+            quote_at = data.find(b'"', line_start)
+            if quote_at < 0:
+                return 0, ""
+        line_start = data.rfind(b"\n", 0, quote_at) + 1
+        raw = data[line_start : line_start + _RAW_TEXT_BYTES].decode("utf-8", errors="replace")
+        position = quote_at + 1
+        while True:
+            position = data.find(b'"', position)
+            if position < 0:
+                return None, raw
+            if data[position + 1 : position + 2] == b'"':  # an escaped quote
+                position += 2
+                continue
+            return position - quote_at - 1, raw
 
 
 @dataclass
@@ -270,6 +355,29 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     )
 
 
+def current_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The sha256 of the file version ``bronze.<table>`` holds now (None before the first)."""
+    found = con.execute(
+        "select sha256 from ops.file_ledger where table_name = ? and status = 'loaded' "
+        "order by coalesce(finished_at, started_at) desc, started_at desc limit 1",
+        [table],
+    ).fetchall()
+    return str(found[0][0]) if found else None
+
+
+def forget_unloaded_attempts(con: duckdb.DuckDBPyConnection) -> None:
+    """Ledger rows and parse errors of CSV loads that never reached bronze (a killed or a
+    refused run): a re-run ends as one clean run would."""
+    con.execute(
+        "delete from quarantine.parse_errors where (batch_id, source_file) in "
+        "(select batch_id, file_name from ops.file_ledger "
+        "where status = 'landed' and table_name <> 'order_batch')"
+    )
+    con.execute(
+        "delete from ops.file_ledger where status = 'landed' and table_name <> 'order_batch'"
+    )
+
+
 def ingest_folder(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
@@ -278,9 +386,10 @@ def ingest_folder(
 ) -> IngestResult:
     """Check every header first, then land every file whose content is new.
 
-    A file whose sha256 was already loaded is skipped, whatever its name; a changed file
-    under an old name is a new version. Ledger rows of attempts that never reached bronze
-    (a killed run) are dropped first, so a re-run ends as one clean run would.
+    A file whose sha256 is the version bronze holds now is skipped, whatever its name; any
+    other content is a new version, an earlier one included: delivering an earlier file
+    again is how it is restored. Ledger rows of attempts that never reached bronze (a
+    killed or refused run) are dropped first, so a re-run ends as one clean run would.
     """
     files = resolve_sources(folder)
     harmless = harmless_extras or {}
@@ -295,17 +404,24 @@ def ingest_folder(
         source: tuple(read_header(path)[len(source.columns) :]) for source, path in files.items()
     }
     ensure_ledger(con)
-    con.execute("delete from ops.file_ledger where status = 'landed'")
+    con.execute(PARSE_ERRORS_DDL)
+    forget_unloaded_attempts(con)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     landed, skipped = [], []
     for source, path in files.items():
         digest = sha256_file(path)
-        if already_loaded(con, digest):
+        if current_version(con, source.table) == digest:
             skipped.append(path)
             continue
-        result = land_file(
-            con, source, path, batch_id, loaded_at, sha256=digest, extras=extras[source]
-        )
+        try:
+            result = land_file(
+                con, source, path, batch_id, loaded_at, sha256=digest, extras=extras[source]
+            )
+        except SourceFormatError:
+            forget_unloaded_attempts(con)
+            for earlier in landed:
+                con.execute(f"drop table if exists landing.{earlier.table}")
+            raise
         dropped = (
             f"dropped harmless extra columns: {', '.join(extras[source])}"
             if extras[source]
@@ -355,8 +471,8 @@ def ingest_zone(
             raise SchemaDriftError.of(
                 [(zone.uri_of(Path(f).name), c, e) for f, c, e in err.drifts]
             ) from None
-        except SourceEncodingError as err:
+        except SourceFormatError as err:
             message = str(err)
             for name in names:
                 message = message.replace(str(folder / name), zone.uri_of(name))
-            raise SourceEncodingError(message) from None
+            raise type(err)(message) from None
