@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from contracts import CONTRACTS
-from contracts.sources import SOURCES, Reference
+from contracts.sources import BATCH_REFERENCES, SOURCES
 from olist.cleaning import (
     CleanResult,
     find_orphans,
@@ -44,13 +44,6 @@ BATCH_TABLES = {
     "batch_order_payments": "order_payments",
     "batch_customers": "customers",
 }
-BATCH_REFERENCES: tuple[Reference, ...] = (
-    Reference("batch_order_items", "order_id", "batch_orders", "order_id"),
-    Reference("batch_order_payments", "order_id", "batch_orders", "order_id"),
-    Reference("batch_orders", "customer_id", "batch_customers", "customer_id"),
-    Reference("batch_order_items", "product_id", "products", "product_id"),
-    Reference("batch_order_items", "seller_id", "sellers", "seller_id"),
-)
 _ORDER_FIELDS = (
     "order_id",
     "order_status",
