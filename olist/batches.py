@@ -462,7 +462,13 @@ def clean_batches(
         con.unregister("_refused")
         gate_ok = True
         for file_name, records in files:
-            if file_name in refused:
+            if file_name in refused:  # one 'rejected' row per content, as in landing
+                con.execute(
+                    "delete from ops.file_ledger where status = 'rejected' and sha256 = "
+                    "(select any_value(sha256) from ops.file_ledger where file_name = ? "
+                    "and status = 'landed' and table_name = 'order_batch')",
+                    [file_name],
+                )
                 con.execute(
                     "update ops.file_ledger set status = 'rejected', finished_at = "
                     "now()::timestamp, message = ? where file_name = ? and status = 'landed' "

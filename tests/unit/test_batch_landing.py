@@ -166,6 +166,13 @@ def test_a_batch_mostly_bad_is_refused_alone_and_the_others_load(con, tmp_path: 
     assert count(con, "select count(*) from quarantine.batch_orders") == 0
     reason = (folder / "rejected" / "a.json.reason.txt").read_text(encoding="utf-8")
     assert "1 of 2 orders" in reason and "order_status: isin" in reason
+    (folder / "rejected" / "a.json").rename(folder / "a.json")  # delivered again, unchanged
+    committed, moved = run(con, folder, "r2")
+    assert committed and moved == {"archive": [], "rejected": ["a.json"]}
+    ledger = con.execute(
+        "select file_name, status, count(*) from ops.file_ledger group by all order by 1"
+    ).fetchall()
+    assert ledger == [("a.json", "rejected", 1), ("b.json", "loaded", 1)]
 
 
 def test_one_order_in_two_files_of_one_run_resolves_to_the_later_delivery(
