@@ -4,10 +4,16 @@ A batch file (``olist generate-batch`` writes them; an upstream shop would emit 
 orders with their customer, items and payments nested. Each file is recorded in
 ``ops.file_ledger`` by sha256 (a batch delivered twice is skipped), flattened into the
 same columns as the CSV contracts, validated by the same pandera models, and appended to
-``bronze.batch_<table>``; rejected rows go to ``quarantine.batch_<table>`` with a reason.
-A file that is not valid JSON or lacks required fields is moved to ``rejected/`` with a
-``.reason.txt`` beside it, and nothing of it is loaded. The landing folder may be any
-landing zone (``olist.landing_zone``): a local folder or, in production, a GCS prefix.
+``bronze.batch_<table>``. An order any of whose rows fails a contract is quarantined
+whole (order, items, payments, customer) in ``quarantine.batch_<table>`` with a reason.
+
+No file can stop the others: one that cannot be read for whatever reason (too large, not
+UTF-8, compressed, not JSON, nested too deeply, missing fields, wrong types) or that
+quarantines more than the threshold share of its orders is moved to ``rejected/`` with a
+``.reason.txt`` beside it and one ``rejected`` ledger row, and nothing of it is loaded.
+Files are taken in name order, their delivery order: an order delivered again in a later
+file of the same run wins, as a later run's would. The landing folder may be any landing
+zone (``olist.landing_zone``): a local folder or, in production, a GCS prefix.
 """
 
 from __future__ import annotations

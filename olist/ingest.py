@@ -2,8 +2,12 @@
 
 Every file is parsed with an explicit dialect and the contract's column list (never
 auto-detection); every value stays text as delivered. Headers are checked for all files
-before anything is written, so schema drift fails the load with nothing half-written.
-Rows the parser cannot read go to ``quarantine.parse_errors`` with file, line and reason.
+before anything is written, so schema drift fails the load with nothing half-written, and
+one error lists every drifted file and column. Rows the parser cannot read go to
+``quarantine.parse_errors`` with file, line and reason; a file that is not CSV text (gzip,
+a workbook, UTF-16) or ends inside a quoted value (cut short) is refused with a message
+naming it. A file is skipped when its content is the version bronze holds now, so an
+earlier version delivered again is restored.
 """
 
 from __future__ import annotations
