@@ -280,6 +280,14 @@ def land_file(
                         f"have at most {MAX_LINE_BYTES:,} bytes",
                     )
                 )
+        cut = _cut_last_record(con, path)
+        if cut is not None:
+            con.execute(f"drop table landing.{source.table}")
+            raise TruncatedFileError(
+                f"{path}: the last record (line {cut}) is incomplete and the file does not "
+                f"end with a line break, so it was cut short (an interrupted upload or "
+                f"copy); nothing of it was loaded: deliver the complete file"
+            )
         rejected = scalar(
             con,
             "insert into quarantine.parse_errors select ?, ?, ?, line, csv_line, "
@@ -308,6 +316,27 @@ def land_file(
 
 MAX_LINE_BYTES = 2_000_000  # DuckDB read_csv's default max_line_size
 _RAW_TEXT_BYTES = 10_000  # what a parse error keeps of a record too long to keep whole
+
+
+def _cut_last_record(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The line of an unparsable last record of a file without a final line break (the
+    mark of a file cut at an arbitrary byte), or None."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return None
+        fh.seek(-1, 2)
+        if fh.read(1) == b"\n":
+            return None
+    last = con.execute(
+        "select line, line_byte_position from _rejects_errors order by line desc limit 1"
+    ).fetchall()
+    if not last:
+        return None
+    line, line_start = last[0]
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        last_break = data.rfind(b"\n")
+    return int(line) if line_start is not None and int(line_start) - 1 > last_break else None
 
 
 def _quoted_value(path: Path, quote_at: int) -> tuple[int | None, str]:

@@ -154,6 +154,12 @@ def test_a_file_ending_inside_a_quoted_value_is_refused_as_cut_short(tmp_path: P
     assert CUSTOMERS.file in message and "'customer_city'" in message and "line 3" in message
 
 
+def test_a_file_cut_inside_its_last_record_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ingest.TruncatedFileError) as err:
+        _land(tmp_path, CUSTOMERS.file, HEADER + b"\nc1,u1,01012,sao paulo,SP\nc2,u2,200")
+    assert CUSTOMERS.file in str(err.value) and "line 3" in str(err.value)
+
+
 @pytest.mark.parametrize(
     ("content", "kind"),
     [
