@@ -486,11 +486,18 @@ def _record_refusal(
     con: duckdb.DuckDBPyConnection, tables: list[str], blocking: list[CheckResult]
 ) -> None:
     """The ledger keeps why a load was refused (one row per file content, however often it
-    is retried); the landed rows are dropped, as nothing of them reaches bronze."""
+    is retried); the landed rows and their parse errors are dropped, as nothing of them
+    reaches bronze or quarantine."""
     reasons: dict[str, list[str]] = {}
     for c in blocking:
         sample = f": {c.sample_values[0]}" if c.sample_values else ""
         reasons.setdefault(c.table_name, []).append(f"{c.check_name}{sample}")
+    # nothing of a refused load stays in quarantine either: its parse errors go too
+    con.execute(
+        "delete from quarantine.parse_errors where (batch_id, source_file) in "
+        "(select batch_id, file_name from ops.file_ledger "
+        "where status = 'landed' and table_name <> 'order_batch')"
+    )
     for file_name, table, digest in con.execute(
         "select file_name, table_name, sha256 from ops.file_ledger "
         "where status = 'landed' and table_name <> 'order_batch'"
