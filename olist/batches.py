@@ -19,7 +19,6 @@ zone (``olist.landing_zone``): a local folder or, in production, a GCS prefix.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -153,18 +152,13 @@ class BatchIngest:
 MAX_BATCH_BYTES = 256 * 1024 * 1024
 
 
-def _max_batch_bytes() -> int:
-    value = os.environ.get("OLIST_MAX_BATCH_BYTES")
-    return int(value) if value else MAX_BATCH_BYTES
-
-
 def read_batch(
-    path: Path, max_bytes: int | None = None
+    path: Path, max_bytes: int = MAX_BATCH_BYTES
 ) -> tuple[str, dict[str, list[dict[str, str | None]]]]:
     """Parse and flatten one batch file; any reason it cannot be read is a
     ``BatchFormatError`` naming the file, so one bad file never stops the others.
     Returns the batch id and the rows per batch table."""
-    limit = _max_batch_bytes() if max_bytes is None else max_bytes
+    limit = max_bytes
     size = path.stat().st_size
     if size > limit:
         raise BatchFormatError(
@@ -198,7 +192,10 @@ def read_batch(
 
 
 def land_batches(
-    con: duckdb.DuckDBPyConnection, folder: Path | LandingZone, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    folder: Path | LandingZone,
+    run_id: str,
+    max_bytes: int = MAX_BATCH_BYTES,
 ) -> BatchIngest:
     """Parse every new batch file in ``folder`` into ``landing.batch_*``.
 
@@ -207,7 +204,7 @@ def land_batches(
     zone = as_zone(folder)
     names = zone.names(BATCH_GLOB)
     with zone.local_copies(names) as local:
-        return _land_batch_files(con, [local / name for name in names], run_id)
+        return _land_batch_files(con, [local / name for name in names], run_id, max_bytes)
 
 
 def _reject_file(
@@ -230,7 +227,7 @@ def _reject_file(
 
 
 def _land_batch_files(
-    con: duckdb.DuckDBPyConnection, paths: list[Path], run_id: str
+    con: duckdb.DuckDBPyConnection, paths: list[Path], run_id: str, max_bytes: int
 ) -> BatchIngest:
     """Files are taken in name order, which is their delivery order: each file gets its own
     ``_loaded_at`` (a microsecond apart), so an order delivered in two files of one run
@@ -252,7 +249,7 @@ def _land_batch_files(
             continue
         seen.add(digest)
         try:
-            batch_id, rows = read_batch(path)
+            batch_id, rows = read_batch(path, max_bytes)
         except BatchFormatError as err:
             reason = str(err)
             result.rejected.append((path, reason))

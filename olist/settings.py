@@ -81,6 +81,8 @@ class Settings(BaseModel):
     # refused as cut short, unless its table (or file name) is declared a correction
     max_row_drop: float = Field(default=0.1, ge=0, le=1)
     corrections: list[str] = Field(default_factory=list)
+    # a JSON order batch larger than this is refused unread (rejected/, with the reason)
+    max_batch_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     # freshness check: the latest purchase at most this many days before now (None: off)
     freshness_max_age_days: int | None = Field(default=None, ge=0)
     # Prefect notification block for quality alerts, "<block-type-slug>/<name>" (None: off)
@@ -206,6 +208,7 @@ def load_settings(
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
         max_row_drop=float(os.environ.get("OLIST_MAX_ROW_DROP", "0.1")),
+        max_batch_bytes=int(os.environ.get("OLIST_MAX_BATCH_BYTES", str(256 * 1024 * 1024))),
         corrections=[
             c.strip() for c in os.environ.get("OLIST_CORRECTIONS", "").split(",") if c.strip()
         ],

@@ -56,8 +56,10 @@ def write(folder: Path, name: str, orders: list[dict]) -> Path:
     return path
 
 
-def run(con: duckdb.DuckDBPyConnection, folder: Path, run_id: str) -> tuple[bool, dict]:
-    batches.land_batches(con, folder, run_id)
+def run(
+    con: duckdb.DuckDBPyConnection, folder: Path, run_id: str, max_bytes: int = 1 << 28
+) -> tuple[bool, dict]:
+    batches.land_batches(con, folder, run_id, max_bytes)
     _, _, committed = batches.clean_batches(con, run_id)
     return committed, batches.file_away(con, folder)
 
@@ -117,14 +119,11 @@ def test_an_unreadable_batch_is_refused_with_a_reason_naming_the_file(
     assert reason.startswith("bad.json: ") and message in reason
 
 
-def test_a_batch_larger_than_the_limit_is_refused_unread(
-    con, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_batch_larger_than_the_limit_is_refused_unread(con, tmp_path: Path) -> None:
     folder = tmp_path / "batches"
     write(folder, "big.json", [order(i) for i in range(1, 50)])
     write(folder, "small.json", [])
-    monkeypatch.setenv("OLIST_MAX_BATCH_BYTES", "1000")
-    committed, moved = run(con, folder, "r1")
+    committed, moved = run(con, folder, "r1", max_bytes=1000)
     assert committed and moved["rejected"] == ["big.json"]
     message = con.execute(
         "select message from ops.file_ledger where file_name = 'big.json'"

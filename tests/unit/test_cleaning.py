@@ -130,6 +130,8 @@ def test_row_drop_and_corrections_come_from_the_environment(
 
     monkeypatch.setenv("OLIST_MAX_ROW_DROP", "0.25")
     monkeypatch.setenv("OLIST_CORRECTIONS", "orders, order_reviews")
+    monkeypatch.setenv("OLIST_MAX_BATCH_BYTES", "1000")
     settings = load_settings()
+    assert settings.max_batch_bytes == 1000
     assert settings.max_row_drop == 0.25
     assert settings.corrections == ["orders", "order_reviews"]
