@@ -285,7 +285,8 @@ def find_orphans(
     references: tuple[Reference, ...] = REFERENCES,
 ) -> tuple[dict[str, pd.DataFrame], list[CheckResult]]:
     """Rows of landed tables whose foreign key names no parent row. The parent is the landed
-    file (minus its rejected rows) or, when that file did not change, bronze."""
+    file (minus its rejected rows) or, when that file did not change, bronze; rows that
+    arrived in order batches (``bronze.batch_<parent>``) are parents too."""
     extra: dict[str, list[pd.DataFrame]] = {}
     checks = []
     for ref in references:
@@ -301,6 +302,11 @@ def find_orphans(
             parent = f"bronze.{ref.parent}"
         else:
             continue
+        if table_exists(con, "bronze", f"batch_{ref.parent}"):
+            parent = (
+                f"(select {ref.parent_column} from {parent} union all "
+                f"select {ref.parent_column} from bronze.batch_{ref.parent})"
+            )
         try:
             found = con.sql(
                 f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
@@ -414,10 +420,16 @@ def find_dropped_parents(
             or not table_exists(con, "landing", ref.parent)
         ):
             continue
+        parent = f"landing.{ref.parent}"
+        if table_exists(con, "bronze", f"batch_{ref.parent}"):  # batch rows are parents too
+            parent = (
+                f"(select {ref.parent_column} from {parent} union all "
+                f"select {ref.parent_column} from bronze.batch_{ref.parent})"
+            )
         missing, samples = con.execute(
             f"select count(*), list(distinct c.{ref.column})[:5] from bronze.{ref.child} c "
             f"where c.{ref.column} is not null and not exists (select 1 from "
-            f"landing.{ref.parent} p where p.{ref.parent_column} = c.{ref.column})"
+            f"{parent} p where p.{ref.parent_column} = c.{ref.column})"
         ).fetchall()[0]
         observed = row_count(con, "bronze", ref.child)
         declared = ref.parent in corrections

@@ -314,3 +314,32 @@ def test_a_reviews_file_cut_inside_a_quoted_field_is_refused(con, source: Path) 
     assert "olist_order_reviews_dataset.csv" in str(err.value)
     assert "cut short" in str(err.value)
     assert fingerprints(con) == before
+
+
+def test_a_review_of_an_order_that_came_in_a_batch_is_not_an_orphan(
+    con, source: Path, tmp_path: Path
+) -> None:
+    from olist import batches
+    from olist.synthetic.batches import generate_batch
+
+    load(con, source, "b1")
+    folder = tmp_path / "batches"
+    generate_batch(source, folder, n_orders=5, seed=3)
+    batches.land_batches(con, folder, "r1")
+    assert batches.clean_batches(con, "r1")[2]
+    (order_id,) = con.sql("select order_id from bronze.batch_orders limit 1").fetchall()[0]
+    reviews = source / "olist_order_reviews_dataset.csv"
+    reviews.write_text(
+        reviews.read_text(encoding="utf-8")
+        + f"{'9' * 32},{order_id},5,,,2018-01-01 00:00:00,2018-01-02 00:00:00\n",
+        encoding="utf-8",
+    )
+    result, outcome = load(con, source, "b2")
+    assert result.tables == ["order_reviews"] and outcome is not None and outcome.committed
+    assert con.sql("select count(*) from quarantine.order_reviews").fetchall()[0][0] == 0
+    assert (
+        con.execute(
+            "select count(*) from bronze.order_reviews where order_id = ?", [order_id]
+        ).fetchall()[0][0]
+        == 1
+    )
