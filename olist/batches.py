@@ -170,7 +170,7 @@ def read_batch(
         kind = "gzip" if raw[:2] == b"\x1f\x8b" else "zip (or xlsx)"
         raise BatchFormatError(f"{path.name}: {kind} bytes, not JSON text; decompress it first")
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark is harmless
         rows = flatten(doc)
         return str(doc["batch_id"]), rows
     except UnicodeDecodeError as err:

@@ -210,3 +210,12 @@ def test_a_retry_after_a_refused_load_adds_no_ledger_rows(con, tmp_path: Path) -
         "select file_name, status, count(*) from ops.file_ledger group by all order by 1"
     ).fetchall()
     assert ledger == [("bad.json", "rejected", 1), ("good.json", "loaded", 1)]
+
+
+def test_a_batch_with_a_byte_order_mark_loads(con, tmp_path: Path) -> None:
+    folder = tmp_path / "batches"
+    folder.mkdir()
+    doc = json.dumps({"batch_id": "bom", "orders": [order(1)]})
+    (folder / "bom.json").write_bytes(b"\xef\xbb\xbf" + doc.encode("utf-8"))
+    committed, moved = run(con, folder, "r1")
+    assert committed and moved == {"archive": ["bom.json"], "rejected": []}
