@@ -238,6 +238,8 @@ def _land_batch_files(
     con.execute(
         "delete from ops.file_ledger where table_name = 'order_batch' and status = 'landed'"
     )
+    for table in BATCH_TABLES:
+        con.execute(f"drop table if exists landing.{table}")
     result = BatchIngest()
     frames: dict[str, list[pd.DataFrame]] = {t: [] for t in BATCH_TABLES}
     started_at = datetime.now(UTC).replace(tzinfo=None)

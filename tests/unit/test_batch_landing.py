@@ -219,3 +219,14 @@ def test_a_batch_with_a_byte_order_mark_loads(con, tmp_path: Path) -> None:
     (folder / "bom.json").write_bytes(b"\xef\xbb\xbf" + doc.encode("utf-8"))
     committed, moved = run(con, folder, "r1")
     assert committed and moved == {"archive": ["bom.json"], "rejected": []}
+
+
+def test_rows_landed_by_an_abandoned_attempt_never_reach_bronze(con, tmp_path: Path) -> None:
+    folder = tmp_path / "batches"
+    write(folder, "gone.json", [order(1)])
+    batches.land_batches(con, folder, "r1")  # landed, then the run died
+    (folder / "gone.json").unlink()  # and the file was taken back
+    committed, _ = run(con, folder, "r2")
+    assert committed
+    assert count(con, "select count(*) from bronze.batch_orders") == 0
+    assert count(con, "select count(*) from ops.file_ledger") == 0
