@@ -15,9 +15,16 @@ import pandas as pd
 HEX32 = r"^[0-9a-f]{32}$"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 ZIP_PREFIX = r"^\d{5}$"
-INTEGER = r"^\d+$"
-# Plain decimals only: NaN, inf, exponents (1e400) and thousands separators fail.
-DECIMAL = r"^-?\d+(\.\d+)?$"
+# Patterns match only what the warehouse type a column is cast to can hold, so a value that
+# passes its contract can never fail a dbt cast later (and wedge every build after it):
+# integers are cast to INTEGER (32-bit on DuckDB): at most 9 digits;
+INTEGER = r"^\d{1,9}$"
+# money to numeric(18, 2): at most 15 digits before the point, so rounding the fraction to
+# cents cannot carry past the 16 the type holds. Plain decimals only: NaN, inf, exponents
+# (1e400) and thousands separators fail.
+DECIMAL = r"^-?\d{1,15}(\.\d+)?$"
+# coordinates to a double: degrees have at most 3 digits
+COORDINATE = r"^-?\d{1,3}(\.\d+)?$"
 BRAZIL_STATES = [
     "AC",
     "AL",
@@ -57,3 +64,10 @@ def as_number(series: pd.Series) -> pd.Series:
 
 def as_timestamp(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+
+
+def is_calendar_timestamp(series: pd.Series) -> pd.Series:
+    """``TIMESTAMP`` only checks the shape; 2018-02-30 or 25:00:00 have it too and fail the
+    warehouse cast. Text that does not have the shape is the pattern check's to report."""
+    shaped = series.astype("str").str.fullmatch(TIMESTAMP, na=False)
+    return ~shaped | as_timestamp(series.where(shaped)).notna()

@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts._patterns import BRAZIL_STATES, DECIMAL, ZIP_PREFIX, as_number
+from contracts._patterns import BRAZIL_STATES, COORDINATE, ZIP_PREFIX, as_number
 
 # Brazil's bounding box, with a margin for islands.
 LAT_RANGE = (-35.0, 5.5)
@@ -20,8 +20,8 @@ LNG_RANGE = (-75.0, -28.0)
 
 class Geolocation(pa.DataFrameModel):
     geolocation_zip_code_prefix: Series[str] = pa.Field(str_matches=ZIP_PREFIX)
-    geolocation_lat: Series[str] = pa.Field(str_matches=DECIMAL)
-    geolocation_lng: Series[str] = pa.Field(str_matches=DECIMAL)
+    geolocation_lat: Series[str] = pa.Field(str_matches=COORDINATE)
+    geolocation_lng: Series[str] = pa.Field(str_matches=COORDINATE)
     geolocation_city: Series[str] = pa.Field(str_length={"min_value": 1})
     geolocation_state: Series[str] = pa.Field(isin=BRAZIL_STATES)
 

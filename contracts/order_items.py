@@ -6,7 +6,14 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts._patterns import DECIMAL, HEX32, INTEGER, TIMESTAMP, as_number
+from contracts._patterns import (
+    DECIMAL,
+    HEX32,
+    INTEGER,
+    TIMESTAMP,
+    as_number,
+    is_calendar_timestamp,
+)
 
 
 class OrderItems(pa.DataFrameModel):
@@ -17,6 +24,10 @@ class OrderItems(pa.DataFrameModel):
     shipping_limit_date: Series[str] = pa.Field(str_matches=TIMESTAMP)
     price: Series[str] = pa.Field(str_matches=DECIMAL)
     freight_value: Series[str] = pa.Field(str_matches=DECIMAL)
+
+    @pa.check("shipping_limit_date", name="is_calendar_timestamp")
+    def real_timestamp(cls, series: Series[str]) -> Series[bool]:
+        return is_calendar_timestamp(series)
 
     @pa.dataframe_check(name="order_line_is_unique")
     def order_line_is_unique(cls, df: pd.DataFrame) -> Series[bool]:

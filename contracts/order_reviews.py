@@ -10,7 +10,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts._patterns import HEX32, TIMESTAMP, as_timestamp
+from contracts._patterns import HEX32, TIMESTAMP, as_timestamp, is_calendar_timestamp
 
 
 class OrderReviews(pa.DataFrameModel):
@@ -29,6 +29,10 @@ class OrderReviews(pa.DataFrameModel):
     review_comment_message: Series[str] = pa.Field(nullable=True)
     review_creation_date: Series[str] = pa.Field(str_matches=TIMESTAMP)
     review_answer_timestamp: Series[str] = pa.Field(str_matches=TIMESTAMP)
+
+    @pa.check("review_creation_date", "review_answer_timestamp", name="is_calendar_timestamp")
+    def real_timestamp(cls, series: Series[str]) -> Series[bool]:
+        return is_calendar_timestamp(series)
 
     @pa.dataframe_check(name="review_key_is_unique")
     def review_key_is_unique(cls, df: pd.DataFrame) -> Series[bool]:

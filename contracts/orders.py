@@ -6,8 +6,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-HEX32 = r"^[0-9a-f]{32}$"
-TIMESTAMP = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+from contracts._patterns import HEX32, TIMESTAMP, is_calendar_timestamp
+
 ORDER_STATUSES = [
     "created",
     "approved",
@@ -33,6 +33,17 @@ class Orders(pa.DataFrameModel):
     order_delivered_carrier_date: Series[str] = pa.Field(nullable=True, str_matches=TIMESTAMP)
     order_delivered_customer_date: Series[str] = pa.Field(nullable=True, str_matches=TIMESTAMP)
     order_estimated_delivery_date: Series[str] = pa.Field(str_matches=TIMESTAMP)
+
+    @pa.check(
+        "order_purchase_timestamp",
+        "order_approved_at",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+        "order_estimated_delivery_date",
+        name="is_calendar_timestamp",
+    )
+    def real_timestamp(cls, series: Series[str]) -> Series[bool]:
+        return is_calendar_timestamp(series)
 
     @pa.dataframe_check(name="delivered_has_delivery_date")
     def delivered_has_delivery_date(cls, df: pd.DataFrame) -> Series[bool]:

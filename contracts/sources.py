@@ -144,3 +144,12 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("order_items", "product_id", "products", "product_id"),
     Reference("order_items", "seller_id", "sellers", "seller_id"),
 )
+
+# the JSON order batches' tables (bronze.batch_*) and what their keys name
+BATCH_REFERENCES: tuple[Reference, ...] = (
+    Reference("batch_order_items", "order_id", "batch_orders", "order_id"),
+    Reference("batch_order_payments", "order_id", "batch_orders", "order_id"),
+    Reference("batch_orders", "customer_id", "batch_customers", "customer_id"),
+    Reference("batch_order_items", "product_id", "products", "product_id"),
+    Reference("batch_order_items", "seller_id", "sellers", "seller_id"),
+)

@@ -24,10 +24,14 @@ def apply_contracts(
     threshold: float,
     batches_location: Path | str | None = None,
     gcs_block: str | None = None,
+    max_row_drop: float = 0.1,
+    corrections: list[str] | None = None,
 ) -> cleaning.CleanOutcome:
     logger = get_run_logger()
     with warehouse.connect(warehouse_path) as con:
-        outcome = cleaning.clean_all(con, run_id, tables, threshold)
+        outcome = cleaning.clean_all(
+            con, run_id, tables, threshold, max_row_drop, tuple(corrections or ())
+        )
         if outcome.committed:
             batch_tables, batch_checks, committed = batches.clean_batches(con, run_id, threshold)
             outcome.tables.extend(batch_tables)
@@ -106,6 +110,8 @@ def clean_flow(
         settings.quarantine_threshold,
         settings.batches_location,
         settings.gcs_bucket_block,
+        settings.max_row_drop,
+        settings.corrections,
     )
     if not outcome.committed:
         # name the rules behind the hole too: e.g. a changed date format is a column's

@@ -109,7 +109,11 @@ def _incremental(settings: Settings, run_id: str) -> dict:
     stages = StageRecorder()
     with stages.stage("ingest"):
         landed = land_order_batches(
-            settings.batches_location, settings.warehouse, run_id, settings.gcs_bucket_block
+            settings.batches_location,
+            settings.warehouse,
+            run_id,
+            settings.gcs_bucket_block,
+            settings.max_batch_bytes,
         )
     if not landed["batches"]:
         logger.info(

@@ -43,6 +43,7 @@ def land_order_batches(
     warehouse_path: Path,
     run_id: str,
     gcs_block: str | None = None,
+    max_batch_bytes: int = batches.MAX_BATCH_BYTES,
 ) -> dict[str, list[str]]:
     zone = landing_zone.open_zone(batches_location, gcs_block)
     logger = get_run_logger()
@@ -50,7 +51,7 @@ def land_order_batches(
         # files an interrupted run left behind (and, while the clean flow files away only
         # local folders, the bucket's files that the last committed load decided)
         batches.file_away(con, zone)
-        result = batches.land_batches(con, zone, run_id)
+        result = batches.land_batches(con, zone, run_id, max_batch_bytes)
     logger.info(
         "order batches: %s landed, %s already loaded, %s rejected",
         len(result.landed),
@@ -79,6 +80,10 @@ def ingest_flow(settings: Settings | None = None, batch_id: str = "manual") -> d
     )
     if settings.batches_location is not None:
         summary |= land_order_batches(
-            settings.batches_location, settings.warehouse, batch_id, settings.gcs_bucket_block
+            settings.batches_location,
+            settings.warehouse,
+            batch_id,
+            settings.gcs_bucket_block,
+            settings.max_batch_bytes,
         )
     return summary

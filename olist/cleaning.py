@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from contracts import CONTRACTS, check_severity
-from contracts.sources import REFERENCES, SOURCES, Reference, SourceTable
+from contracts.sources import BATCH_REFERENCES, REFERENCES, SOURCES, Reference, SourceTable
 from olist.quality_store import CheckResult
 from olist.warehouse import row_count, scalar, table_exists
 
@@ -105,7 +105,7 @@ def _row_local(model: type[pa.DataFrameModel]) -> bool:
     return bool((getattr(model.__config__, "metadata", None) or {}).get("row_local"))
 
 
-def _merge_chunk_results(parts: list[list[CheckResult]]) -> list[CheckResult]:
+def merge_check_results(parts: list[list[CheckResult]]) -> list[CheckResult]:
     """One result per check from per-chunk results (counts add up, samples accumulate)."""
     merged: dict[tuple[str | None, str], CheckResult] = {}
     for results in parts:
@@ -152,7 +152,7 @@ def _validate_landed(
         reasons_text.extend("; ".join(r) for r in reasons.values())
         parts.append(checks)
         del df
-    checks = _merge_chunk_results(parts)
+    checks = merge_check_results(parts)
     if not source.key:
         checks.append(_duplicate_rows(con, source, run_id))
     rejected = pd.DataFrame(
@@ -285,7 +285,8 @@ def find_orphans(
     references: tuple[Reference, ...] = REFERENCES,
 ) -> tuple[dict[str, pd.DataFrame], list[CheckResult]]:
     """Rows of landed tables whose foreign key names no parent row. The parent is the landed
-    file (minus its rejected rows) or, when that file did not change, bronze."""
+    file (minus its rejected rows) or, when that file did not change, bronze; rows that
+    arrived in order batches (``bronze.batch_<parent>``) are parents too."""
     extra: dict[str, list[pd.DataFrame]] = {}
     checks = []
     for ref in references:
@@ -301,6 +302,11 @@ def find_orphans(
             parent = f"bronze.{ref.parent}"
         else:
             continue
+        if table_exists(con, "bronze", f"batch_{ref.parent}"):
+            parent = (
+                f"(select {ref.parent_column} from {parent} union all "
+                f"select {ref.parent_column} from bronze.batch_{ref.parent})"
+            )
         try:
             found = con.sql(
                 f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
@@ -345,7 +351,131 @@ def find_orphans(
     return merged, checks
 
 
-GATES = ("records_reconcile", "quarantined_share_at_most_")
+def row_count_drop(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceTable,
+    run_id: str,
+    max_drop: float,
+    corrections: tuple[str, ...] = (),
+) -> CheckResult | None:
+    """A landed file with far fewer records than the version it replaces is most likely cut
+    short (at a row boundary, which parses cleanly): refused unless declared a correction.
+    None for a table's first version."""
+    landed = con.execute(
+        "select file_name, source_records from ops.file_ledger "
+        "where table_name = ? and status = 'landed'",
+        [source.table],
+    ).fetchall()
+    previous = con.execute(
+        "select source_records from ops.file_ledger where table_name = ? and status = 'loaded' "
+        "order by coalesce(finished_at, started_at) desc, started_at desc limit 1",
+        [source.table],
+    ).fetchall()
+    if not landed or not previous or not previous[0][0]:
+        return None
+    (file_name, records), before = landed[0], int(previous[0][0])
+    drop = (before - int(records)) / before
+    declared = source.table in corrections or file_name in corrections
+    passed = drop <= max_drop or declared
+    if declared and drop > max_drop:
+        note = f"{file_name}: {records:,} records, {before:,} before; declared a correction"
+    else:
+        note = (
+            f"{file_name}: {records:,} records, {drop:.1%} fewer than the {before:,} of the "
+            f"version it replaces (at most {max_drop:.0%}, OLIST_MAX_ROW_DROP): the file looks "
+            f"cut short. If it is a correction, declare it with OLIST_CORRECTIONS={source.table}"
+        )
+    return CheckResult(
+        run_id=run_id,
+        layer="bronze",
+        table_name=source.table,
+        check_name=f"row_count_drop_at_most_{max_drop:g}",
+        check_engine="ingest",
+        severity="critical",
+        passed=passed,
+        observed_count=before,
+        unexpected_count=max(before - int(records), 0),
+        unexpected_percent=round(100.0 * max(drop, 0.0), 4),
+        sample_values=[note] if not passed or declared else [],
+    )
+
+
+def find_dropped_parents(
+    con: duckdb.DuckDBPyConnection,
+    landed: list[str],
+    run_id: str,
+    corrections: tuple[str, ...] = (),
+) -> list[CheckResult]:
+    """Every key that rows already in bronze (children not delivered again in this run,
+    order batches included) name in a landed parent file must be in that file: a parent
+    cut short would orphan them. Checked in the engine: the new file against history.
+
+    A parent declared a correction may drop keys: then the finding is a warning."""
+    checks = []
+    for ref in (*REFERENCES, *BATCH_REFERENCES):
+        if (
+            ref.parent not in landed
+            or ref.child in landed
+            or not table_exists(con, "bronze", ref.child)
+            or not table_exists(con, "landing", ref.parent)
+        ):
+            continue
+        parent = f"landing.{ref.parent}"
+        if table_exists(con, "bronze", f"batch_{ref.parent}"):  # batch rows are parents too
+            parent = (
+                f"(select {ref.parent_column} from {parent} union all "
+                f"select {ref.parent_column} from bronze.batch_{ref.parent})"
+            )
+        missing, samples = con.execute(
+            f"select count(*), list(distinct c.{ref.column})[:5] from bronze.{ref.child} c "
+            f"where c.{ref.column} is not null and not exists (select 1 from "
+            f"{parent} p where p.{ref.parent_column} = c.{ref.column})"
+        ).fetchall()[0]
+        observed = row_count(con, "bronze", ref.child)
+        declared = ref.parent in corrections
+        file_name = con.execute(
+            "select any_value(file_name) from ops.file_ledger "
+            "where table_name = ? and status = 'landed'",
+            [ref.parent],
+        ).fetchall()[0][0]
+        checks.append(
+            CheckResult(
+                run_id=run_id,
+                layer="bronze",
+                table_name=ref.parent,
+                column_name=ref.parent_column,
+                check_name=f"referenced_by_{ref.child}_{ref.column}",
+                check_engine="duckdb",
+                severity="warning" if declared else "critical",
+                passed=missing == 0,
+                observed_count=observed,
+                unexpected_count=int(missing),
+                unexpected_percent=round(100.0 * missing / observed, 4) if observed else 0.0,
+                sample_values=(
+                    [
+                        f"{file_name}: {missing:,} rows of bronze.{ref.child} name a "
+                        f"{ref.parent_column} the file lacks"
+                        + (
+                            ""
+                            if declared
+                            else f" (if it is a correction: OLIST_CORRECTIONS={ref.parent})"
+                        ),
+                        *[str(v) for v in samples or []],
+                    ]
+                    if missing
+                    else []
+                ),
+            )
+        )
+    return checks
+
+
+GATES = (
+    "records_reconcile",
+    "quarantined_share_at_most_",
+    "row_count_drop_at_most_",
+    "referenced_by_",
+)
 
 
 @dataclass
@@ -357,7 +487,46 @@ class CleanOutcome:
     @property
     def blocking(self) -> list[CheckResult]:
         """Critical failures that stop the run (row failures were quarantined instead)."""
-        return [c for c in self.checks if c.check_name.startswith(GATES) and not c.passed]
+        return [
+            c
+            for c in self.checks
+            if c.check_name.startswith(GATES) and c.severity == "critical" and not c.passed
+        ]
+
+
+def _record_refusal(
+    con: duckdb.DuckDBPyConnection, tables: list[str], blocking: list[CheckResult]
+) -> None:
+    """The ledger keeps why a load was refused (one row per file content, however often it
+    is retried); the landed rows and their parse errors are dropped, as nothing of them
+    reaches bronze or quarantine."""
+    reasons: dict[str, list[str]] = {}
+    for c in blocking:
+        sample = f": {c.sample_values[0]}" if c.sample_values else ""
+        reasons.setdefault(c.table_name, []).append(f"{c.check_name}{sample}")
+    # nothing of a refused load stays in quarantine either: its parse errors go too
+    con.execute(
+        "delete from quarantine.parse_errors where (batch_id, source_file) in "
+        "(select batch_id, file_name from ops.file_ledger "
+        "where status = 'landed' and table_name <> 'order_batch')"
+    )
+    for file_name, table, digest in con.execute(
+        "select file_name, table_name, sha256 from ops.file_ledger "
+        "where status = 'landed' and table_name <> 'order_batch'"
+    ).fetchall():
+        message = (
+            "refused: " + "; ".join(reasons[table])
+            if table in reasons
+            else f"not loaded: the files of {', '.join(sorted(reasons))} were refused"
+        )
+        con.execute("delete from ops.file_ledger where sha256 = ? and status = 'refused'", [digest])
+        con.execute(
+            "update ops.file_ledger set status = 'refused', finished_at = now()::timestamp, "
+            "message = ? where file_name = ? and status = 'landed'",
+            [message, file_name],
+        )
+    for table in tables:
+        con.execute(f"drop table if exists landing.{table}")
 
 
 def clean_all(
@@ -365,11 +534,15 @@ def clean_all(
     run_id: str,
     tables: list[str] | None = None,
     quarantine_threshold: float = 0.01,
+    max_row_drop: float = 0.1,
+    corrections: tuple[str, ...] = (),
 ) -> CleanOutcome:
     """Validate every landed table, then publish all of them to bronze in one transaction.
 
-    If any table fails to reconcile or quarantines more than ``quarantine_threshold`` of its
-    records, nothing is written to bronze, quarantine or the ledger.
+    If any table fails to reconcile, quarantines more than ``quarantine_threshold`` of its
+    records, has more than ``max_row_drop`` fewer records than the version it replaces, or
+    lacks keys that rows in bronze name (unless a table or file in ``corrections``),
+    nothing is written to bronze, quarantine or the ledger.
     """
     if tables is None:  # whatever the last ingest landed
         tables = [s.table for s in SOURCES if table_exists(con, "landing", s.table)]
@@ -380,6 +553,13 @@ def clean_all(
     validated = [(s, with_orphans.get(s.table, frame), checks) for s, frame, checks in validated]
     outcome = CleanOutcome([], [c for _, _, checks in validated for c in checks], False)
     outcome.checks.extend(orphan_checks)
+    for source in sources:
+        drop = row_count_drop(con, source, run_id, max_row_drop, corrections)
+        if drop is not None:
+            outcome.checks.append(drop)
+    outcome.checks.extend(
+        find_dropped_parents(con, [s.table for s in sources], run_id, corrections)
+    )
     con.execute("begin transaction")
     try:
         for source, rejected, checks in validated:
@@ -391,6 +571,7 @@ def clean_all(
             outcome.checks.extend(table_checks)
         if outcome.blocking:
             con.execute("rollback")
+            _record_refusal(con, [s.table for s in sources], outcome.blocking)
             return outcome
         con.execute("commit")
     except Exception:

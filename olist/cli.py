@@ -89,7 +89,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
     from flows.incremental import NoFullBuildYet
-    from olist.ingest import MissingSourceError, SchemaDriftError, SourceEncodingError
+    from olist.ingest import MissingSourceError, SchemaDriftError, SourceFormatError
     from olist.locking import WarehouseBusyError, warehouse_lock
     from olist.quality import CriticalQualityFailure
     from olist.quality_store import TrainingBlocked
@@ -189,8 +189,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     except SchemaDriftError as err:
         _explain(
             "Schema drift: nothing was loaded.",
-            f"{err.file} does not match its contract: column {err.column!r} is "
-            f"{err.expected}. The run stopped before writing anything, so the last good "
+            f"{len(err.files)} file(s) do not match their contracts: "
+            + "; ".join(f"{file}: column {column!r} is {what}" for file, column, what in err.drifts)
+            + f". The run stopped before writing anything, so the last good "
             f"data in {settings.warehouse} is unchanged. Fix the file or the contract in "
             f"contracts/sources.py and run again.",
         )
@@ -198,8 +199,8 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     except WarehouseBusyError as err:
         _explain("The warehouse is busy.", str(err))
         return EXIT_QUALITY
-    except SourceEncodingError as err:
-        _explain("A source file is not UTF-8: nothing was loaded.", str(err))
+    except SourceFormatError as err:
+        _explain("A source file cannot be read as UTF-8 CSV: nothing was loaded.", str(err))
         return EXIT_QUALITY
     except MissingSourceError as err:
         _explain(

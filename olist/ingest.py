@@ -2,14 +2,19 @@
 
 Every file is parsed with an explicit dialect and the contract's column list (never
 auto-detection); every value stays text as delivered. Headers are checked for all files
-before anything is written, so schema drift fails the load with nothing half-written.
-Rows the parser cannot read go to ``quarantine.parse_errors`` with file, line and reason.
+before anything is written, so schema drift fails the load with nothing half-written, and
+one error lists every drifted file and column. Rows the parser cannot read go to
+``quarantine.parse_errors`` with file, line and reason; a file that is not CSV text (gzip,
+a workbook, UTF-16) or ends inside a quoted value (cut short) is refused with a message
+naming it. A file is skipped when its content is the version bronze holds now, so an
+earlier version delivered again is restored.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import mmap
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,12 +56,29 @@ create table if not exists quarantine.parse_errors (
 """
 
 
-class SchemaDriftError(ValueError):
-    """A source file's header differs from its contract."""
+Drift = tuple[str, str, str]  # (file, column, what is wrong)
 
-    def __init__(self, file: Path | str, column: str, expected: str) -> None:
+
+class SchemaDriftError(ValueError):
+    """Source files' headers differ from their contracts. Like lazy validation, one error
+    lists every drifted column of every file (``drifts``); ``file``, ``column`` and
+    ``expected`` are the first, for callers that name one."""
+
+    def __init__(
+        self, file: Path | str, column: str, expected: str, more: list[Drift] | None = None
+    ) -> None:
         self.file, self.column, self.expected = file, column, expected
-        super().__init__(f"{file}: column {column!r}: {expected}")
+        self.drifts: list[Drift] = [(str(file), column, expected), *(more or [])]
+        super().__init__("; ".join(f"{f}: column {c!r}: {e}" for f, c, e in self.drifts))
+
+    @classmethod
+    def of(cls, drifts: list[Drift]) -> SchemaDriftError:
+        (file, column, expected), *more = drifts
+        return cls(file, column, expected, more)
+
+    @property
+    def files(self) -> list[str]:
+        return list(dict.fromkeys(f for f, _, _ in self.drifts))
 
 
 class MissingSourceError(FileNotFoundError):
@@ -85,14 +107,35 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-class SourceEncodingError(ValueError):
+class SourceFormatError(ValueError):
+    """A source file is not CSV text we can read; the message names the file and why."""
+
+
+class SourceEncodingError(SourceFormatError):
     """A source file is not UTF-8 (Olist exports are)."""
+
+
+class TruncatedFileError(SourceFormatError):
+    """A source file ends inside a quoted value: it was cut short, not badly quoted."""
+
+
+# Leading bytes of the binary formats a CSV export is most often confused with.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it (gunzip) and deliver the .csv inside"),
+    (b"PK\x03\x04", "a zip archive (an .xlsx workbook is one)", "export it as CSV (UTF-8)"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Excel (.xls) workbook", "export it as CSV (UTF-8)"),
+    (b"\xff\xfe", "UTF-16 text", "convert it, e.g. iconv -f utf-16 -t utf-8"),
+    (b"\xfe\xff", "UTF-16 text", "convert it, e.g. iconv -f utf-16 -t utf-8"),
+)
 
 
 def read_header(path: Path) -> list[str]:
     """The header fields of ``path`` (a UTF-8 BOM is dropped); only the first line is read."""
     with path.open("rb") as fh:
-        first = fh.readline()
+        first = fh.readline(1 << 20)
+    for magic, kind, fix in _MAGIC:
+        if first.startswith(magic):
+            raise SourceEncodingError(f"{path}: the file is {kind}, not CSV text; {fix}")
     try:
         line = first.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -104,39 +147,64 @@ def read_header(path: Path) -> list[str]:
 
 
 def check_header(source: SourceTable, path: Path, harmless: tuple[str, ...] = ()) -> list[str]:
-    """Raise ``SchemaDriftError`` naming the first column that differs from the contract.
+    """Raise ``SchemaDriftError`` naming every column that differs from the contract.
 
     Extra columns after the contract's are accepted only when declared ``harmless`` (they
     are then dropped at parse time); returns the accepted extras."""
+    drifts = header_drift(source, path, harmless)
+    if drifts:
+        raise SchemaDriftError.of(drifts)
+    return read_header(path)[len(source.columns) :]
+
+
+def header_drift(source: SourceTable, path: Path, harmless: tuple[str, ...] = ()) -> list[Drift]:
+    """Every (file, column, problem) of ``path``'s header against its contract."""
     header = read_header(path)
     expected = list(source.columns)
+    file = str(path)
     if not header:
-        raise SchemaDriftError(path, expected[0], "missing: the file is empty (no header line)")
+        return [(file, expected[0], "missing: the file is empty (no header line)")]
+    drifts: list[Drift] = []
+    unknown = [h for h in header if h not in expected]
+    explained: set[str] = set()
     for position, column in enumerate(expected):
-        if position >= len(header):
-            raise SchemaDriftError(path, column, f"missing (expected at position {position + 1})")
-        if header[position] != column:
-            found = header[position]
-            if column in header:
-                raise SchemaDriftError(
-                    path, column, f"expected at position {position + 1}, found {found!r} there"
+        if column in header:
+            continue
+        found = header[position] if position < len(header) else None
+        if found is not None and found in unknown:
+            explained.add(found)
+            drifts.append(
+                (
+                    file,
+                    column,
+                    f"missing; found unexpected column {found!r} at position {position + 1}",
                 )
-            raise SchemaDriftError(
-                path,
-                column,
-                f"missing; found unexpected column {found!r} at position {position + 1}",
             )
-    extras = header[len(expected) :]
-    for extra in extras:
-        if extra not in harmless:
-            raise SchemaDriftError(
-                path,
+        else:
+            drifts.append((file, column, f"missing (expected at position {position + 1})"))
+    present = [c for c in expected if c in header]
+    if [h for h in header if h in expected] != present:
+        for position, column in enumerate(expected):
+            if column in header and header.index(column) != position:
+                found = header[position] if position < len(header) else None
+                drifts.append(
+                    (file, column, f"expected at position {position + 1}, found {found!r} there")
+                )
+    extras = header[len(expected) :] if header[: len(expected)] == expected else []
+    for extra in unknown:
+        if extra in explained or (extra in extras and extra in harmless):
+            continue
+        drifts.append(
+            (
+                file,
                 extra,
                 f"unexpected extra column (contract has {len(expected)} columns: "
                 f"{', '.join(expected)}); if it is harmless, declare it with "
                 f"OLIST_HARMLESS_EXTRA_COLUMNS={source.table}:{extra}",
             )
-    return extras
+        )
+    order = {c: i for i, c in enumerate([*expected, *unknown])}
+    return sorted(drifts, key=lambda d: order.get(d[1], len(order)))
 
 
 def resolve_sources(folder: Path) -> dict[SourceTable, Path]:
@@ -182,14 +250,59 @@ def land_file(
         f"{_read_csv_sql(source, path, batch_id, loaded_at, extras)}"
     )
     con.execute(PARSE_ERRORS_DDL)
-    rejected = scalar(
-        con,
-        "insert into quarantine.parse_errors select ?, ?, ?, line, csv_line, "
-        "error_type::varchar, error_message, ? from _rejects_errors",
-        [batch_id, path.name, source.table, loaded_at],
-    )
-    con.execute("drop table if exists _rejects_errors")
-    con.execute("drop table if exists _rejects_scans")
+    try:
+        # DuckDB reports a value longer than its line buffer, and a quote still open at the
+        # end of the file, both as an unterminated quote with a few bytes of raw text: tell
+        # them apart here, so the message says what is wrong
+        unterminated = con.execute(
+            "select line, byte_position, column_idx from _rejects_errors "
+            "where error_type::varchar = 'UNQUOTED VALUE'"
+        ).fetchall()
+        columns = (*source.columns, *extras)
+        oversized = []
+        for line, byte_position, column_idx in unterminated:
+            column = columns[column_idx - 1] if 0 < column_idx <= len(columns) else "?"
+            length, raw = _quoted_value(path, int(byte_position) - 1)
+            if length is None:
+                con.execute(f"drop table landing.{source.table}")
+                raise TruncatedFileError(
+                    f"{path}: the file ends inside a quoted value of column {column!r} that "
+                    f"opens on line {line} (byte {byte_position:,}), so it was cut short "
+                    f"(an interrupted upload or copy) or a quote is missing; nothing of it "
+                    f"was loaded: deliver the complete file"
+                )
+            if length > MAX_LINE_BYTES // 2:
+                oversized.append(
+                    (
+                        line,
+                        raw,
+                        f"column {column!r} holds a value of {length:,} bytes; a record may "
+                        f"have at most {MAX_LINE_BYTES:,} bytes",
+                    )
+                )
+        cut = _cut_last_record(con, path)
+        if cut is not None:
+            con.execute(f"drop table landing.{source.table}")
+            raise TruncatedFileError(
+                f"{path}: the last record (line {cut}) is incomplete and the file does not "
+                f"end with a line break, so it was cut short (an interrupted upload or "
+                f"copy); nothing of it was loaded: deliver the complete file"
+            )
+        rejected = scalar(
+            con,
+            "insert into quarantine.parse_errors select ?, ?, ?, line, csv_line, "
+            "error_type::varchar, error_message, ? from _rejects_errors",
+            [batch_id, path.name, source.table, loaded_at],
+        )
+        for line, raw, reason in oversized:
+            con.execute(
+                "update quarantine.parse_errors set raw_text = ?, error_type = 'VALUE TOO LONG', "
+                "reason = ? where batch_id = ? and source_file = ? and line = ?",
+                [raw, reason, batch_id, path.name, line],
+            )
+    finally:
+        con.execute("drop table if exists _rejects_errors")
+        con.execute("drop table if exists _rejects_scans")
     loaded = scalar(con, f"select count(*) from landing.{source.table}")
     return LandedFile(
         table=source.table,
@@ -199,6 +312,53 @@ def land_file(
         loaded=int(loaded or 0),
         rejected=int(rejected or 0),
     )
+
+
+MAX_LINE_BYTES = 2_000_000  # DuckDB read_csv's default max_line_size
+_RAW_TEXT_BYTES = 10_000  # what a parse error keeps of a record too long to keep whole
+
+
+def _cut_last_record(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The line of an unparsable last record of a file without a final line break (the
+    mark of a file cut at an arbitrary byte), or None."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        if fh.tell() == 0:
+            return None
+        fh.seek(-1, 2)
+        if fh.read(1) == b"\n":
+            return None
+    last = con.execute(
+        "select line, line_byte_position from _rejects_errors order by line desc limit 1"
+    ).fetchall()
+    if not last:
+        return None
+    line, line_start = last[0]
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        last_break = data.rfind(b"\n")
+    return int(line) if line_start is not None and int(line_start) - 1 > last_break else None
+
+
+def _quoted_value(path: Path, quote_at: int) -> tuple[int | None, str]:
+    """Length of the quoted value whose opening quote is at byte ``quote_at`` (None if the
+    file ends before it closes), and the start of its record as text."""
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if data[quote_at : quote_at + 1] != b'"':  # not where DuckDB said: find it on the line
+            line_start = data.rfind(b"\n", 0, max(quote_at, 0)) + 1
+            quote_at = data.find(b'"', line_start)
+            if quote_at < 0:
+                return 0, ""
+        line_start = data.rfind(b"\n", 0, quote_at) + 1
+        raw = data[line_start : line_start + _RAW_TEXT_BYTES].decode("utf-8", errors="replace")
+        position = quote_at + 1
+        while True:
+            position = data.find(b'"', position)
+            if position < 0:
+                return None, raw
+            if data[position + 1 : position + 2] == b'"':  # an escaped quote
+                position += 2
+                continue
+            return position - quote_at - 1, raw
 
 
 @dataclass
@@ -228,6 +388,29 @@ def already_loaded(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
     )
 
 
+def current_version(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The sha256 of the file version ``bronze.<table>`` holds now (None before the first)."""
+    found = con.execute(
+        "select sha256 from ops.file_ledger where table_name = ? and status = 'loaded' "
+        "order by coalesce(finished_at, started_at) desc, started_at desc limit 1",
+        [table],
+    ).fetchall()
+    return str(found[0][0]) if found else None
+
+
+def forget_unloaded_attempts(con: duckdb.DuckDBPyConnection) -> None:
+    """Ledger rows and parse errors of CSV loads that never reached bronze (a killed or a
+    refused run): a re-run ends as one clean run would."""
+    con.execute(
+        "delete from quarantine.parse_errors where (batch_id, source_file) in "
+        "(select batch_id, file_name from ops.file_ledger "
+        "where status = 'landed' and table_name <> 'order_batch')"
+    )
+    con.execute(
+        "delete from ops.file_ledger where status = 'landed' and table_name <> 'order_batch'"
+    )
+
+
 def ingest_folder(
     con: duckdb.DuckDBPyConnection,
     folder: Path,
@@ -236,28 +419,42 @@ def ingest_folder(
 ) -> IngestResult:
     """Check every header first, then land every file whose content is new.
 
-    A file whose sha256 was already loaded is skipped, whatever its name; a changed file
-    under an old name is a new version. Ledger rows of attempts that never reached bronze
-    (a killed run) are dropped first, so a re-run ends as one clean run would.
+    A file whose sha256 is the version bronze holds now is skipped, whatever its name; any
+    other content is a new version, an earlier one included: delivering an earlier file
+    again is how it is restored. Ledger rows of attempts that never reached bronze (a
+    killed or refused run) are dropped first, so a re-run ends as one clean run would.
     """
     files = resolve_sources(folder)
     harmless = harmless_extras or {}
-    extras = {
-        source: tuple(check_header(source, path, tuple(harmless.get(source.table, []))))
+    drifts = [
+        drift
         for source, path in files.items()
+        for drift in header_drift(source, path, tuple(harmless.get(source.table, [])))
+    ]
+    if drifts:  # every drifted file and column in one message
+        raise SchemaDriftError.of(drifts)
+    extras = {
+        source: tuple(read_header(path)[len(source.columns) :]) for source, path in files.items()
     }
     ensure_ledger(con)
-    con.execute("delete from ops.file_ledger where status = 'landed'")
+    con.execute(PARSE_ERRORS_DDL)
+    forget_unloaded_attempts(con)
     loaded_at = datetime.now(UTC).replace(tzinfo=None)
     landed, skipped = [], []
     for source, path in files.items():
         digest = sha256_file(path)
-        if already_loaded(con, digest):
+        if current_version(con, source.table) == digest:
             skipped.append(path)
             continue
-        result = land_file(
-            con, source, path, batch_id, loaded_at, sha256=digest, extras=extras[source]
-        )
+        try:
+            result = land_file(
+                con, source, path, batch_id, loaded_at, sha256=digest, extras=extras[source]
+            )
+        except SourceFormatError:
+            forget_unloaded_attempts(con)
+            for earlier in landed:
+                con.execute(f"drop table if exists landing.{earlier.table}")
+            raise
         dropped = (
             f"dropped harmless extra columns: {', '.join(extras[source])}"
             if extras[source]
@@ -304,11 +501,11 @@ def ingest_zone(
         try:
             return ingest_folder(con, folder, batch_id, harmless_extras)
         except SchemaDriftError as err:
-            raise SchemaDriftError(
-                zone.uri_of(Path(err.file).name), err.column, err.expected
+            raise SchemaDriftError.of(
+                [(zone.uri_of(Path(f).name), c, e) for f, c, e in err.drifts]
             ) from None
-        except SourceEncodingError as err:
+        except SourceFormatError as err:
             message = str(err)
             for name in names:
                 message = message.replace(str(folder / name), zone.uri_of(name))
-            raise SourceEncodingError(message) from None
+            raise type(err)(message) from None

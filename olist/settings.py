@@ -77,6 +77,12 @@ class Settings(BaseModel):
     train_timeout_seconds: float | None = Field(default=120.0, gt=0)
     ml_seed: int = 7
     quarantine_threshold: float = Field(default=0.01, ge=0, le=1)
+    # a source file with a larger share fewer records than the version it replaces is
+    # refused as cut short, unless its table (or file name) is declared a correction
+    max_row_drop: float = Field(default=0.1, ge=0, le=1)
+    corrections: list[str] = Field(default_factory=list)
+    # a JSON order batch larger than this is refused unread (rejected/, with the reason)
+    max_batch_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
     # freshness check: the latest purchase at most this many days before now (None: off)
     freshness_max_age_days: int | None = Field(default=None, ge=0)
     # Prefect notification block for quality alerts, "<block-type-slug>/<name>" (None: off)
@@ -201,6 +207,11 @@ def load_settings(
         dbt_assets=dbt_assets_default(),
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
+        max_row_drop=float(os.environ.get("OLIST_MAX_ROW_DROP", "0.1")),
+        max_batch_bytes=int(os.environ.get("OLIST_MAX_BATCH_BYTES", str(256 * 1024 * 1024))),
+        corrections=[
+            c.strip() for c in os.environ.get("OLIST_CORRECTIONS", "").split(",") if c.strip()
+        ],
         churn_horizon_days=int(os.environ.get("OLIST_HORIZON_DAYS", "180")),
         train_trials=int(os.environ.get("OLIST_TRAIN_TRIALS", "10")),
         train_timeout_seconds=float(os.environ.get("OLIST_TRAIN_TIMEOUT_SECONDS", "120")),

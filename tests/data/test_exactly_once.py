@@ -17,10 +17,18 @@ DATA_TABLES = ("bronze", "quarantine")
 
 
 def load(
-    con: duckdb.DuckDBPyConnection, source: Path, batch: str, threshold: float = 0.01
+    con: duckdb.DuckDBPyConnection,
+    source: Path,
+    batch: str,
+    threshold: float = 0.01,
+    corrections: tuple[str, ...] = (),
 ) -> tuple[ingest.IngestResult, cleaning.CleanOutcome | None]:
     result = ingest.ingest_folder(con, source, batch)
-    outcome = cleaning.clean_all(con, batch, result.tables, threshold) if result.landed else None
+    outcome = (
+        cleaning.clean_all(con, batch, result.tables, threshold, corrections=corrections)
+        if result.landed
+        else None
+    )
     return result, outcome
 
 
@@ -96,10 +104,16 @@ def test_same_content_under_a_new_name_is_skipped(con, source: Path, tmp_path: P
 def test_a_changed_file_is_a_new_version_and_only_it_reloads(con, source: Path) -> None:
     load(con, source, "b1")
     lines = (source / ORDERS).read_text(encoding="utf-8").splitlines(keepends=True)
-    (source / ORDERS).write_text("".join(lines[:-1]), encoding="utf-8")  # one order fewer
+    last = lines[-1].replace("2017-10-23 00:00:00", "2017-10-24 00:00:00")  # a later estimate
+    (source / ORDERS).write_text("".join([*lines[:-1], last]), encoding="utf-8")
     result, outcome = load(con, source, "b2")
     assert result.tables == ["orders"] and outcome is not None and outcome.committed
-    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8134
+    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+    estimate = con.sql(
+        "select order_estimated_delivery_date from bronze.orders where order_id = ?",
+        params=[last.split(",")[0]],
+    ).fetchall()
+    assert estimate == [("2017-10-24 00:00:00",)]
     versions = con.sql(
         "select count(*) from ops.file_ledger where file_name = ? and status = 'loaded'",
         params=[ORDERS],
@@ -226,3 +240,106 @@ def test_injection_looking_text_is_stored_verbatim(con, source: Path) -> None:
     assert stored == [(text,)]
     assert review_id  # the sample row the new review sits beside is untouched
     assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+
+
+def test_an_orders_file_cut_at_a_row_boundary_is_refused_then_the_original_restored(
+    con, source: Path, tmp_path: Path
+) -> None:
+    load(con, source, "b1")
+    before = fingerprints(con)
+    original = tmp_path / "orders_original.csv"
+    shutil.copy(source / ORDERS, original)
+    lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
+    ragged = "x,y\n"  # a parse error too: refused with the file, not kept in quarantine
+    (source / ORDERS).write_text("".join([*lines[: len(lines) // 2], ragged]), encoding="utf-8")
+
+    for attempt in ("b2", "b2-retry"):
+        result, outcome = load(con, source, attempt)
+    assert result.tables == ["orders"] and outcome is not None and not outcome.committed
+    blocking = {c.check_name: c for c in outcome.blocking}
+    assert set(blocking) == {
+        "row_count_drop_at_most_0.1",
+        "referenced_by_order_items_order_id",
+        "referenced_by_order_payments_order_id",
+        "referenced_by_order_reviews_order_id",
+    }
+    assert ORDERS in blocking["row_count_drop_at_most_0.1"].sample_values[0]
+    assert "OLIST_CORRECTIONS=orders" in blocking["row_count_drop_at_most_0.1"].sample_values[0]
+    after = fingerprints(con)
+    for name in before:
+        if name.split(".")[0] in DATA_TABLES:
+            assert after[name] == before[name], name
+    [(status, message)] = con.sql(
+        "select status, message from ops.file_ledger where status <> 'loaded'"
+    ).fetchall()
+    assert status == "refused" and "row_count_drop_at_most_0.1" in message
+
+    shutil.copy(original, source / ORDERS)  # the complete file again: nothing to do
+    result, outcome = load(con, source, "b3")
+    assert result.landed == [] and outcome is None
+    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+
+
+def test_a_declared_correction_loads_and_the_earlier_version_can_be_restored(
+    con, source: Path, tmp_path: Path
+) -> None:
+    load(con, source, "b1")
+    original = tmp_path / "orders_original.csv"
+    shutil.copy(source / ORDERS, original)
+    lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
+    (source / ORDERS).write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    _, outcome = load(con, source, "b2", corrections=("orders",))
+    assert outcome is not None and outcome.committed
+    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == len(lines) // 2 - 1
+    orphans = next(
+        c for c in outcome.checks if c.check_name.startswith("referenced_by_order_items")
+    )
+    assert (orphans.passed, orphans.severity) == (False, "warning")
+
+    shutil.copy(original, source / ORDERS)  # an earlier version delivered again is restored
+    result, outcome = load(con, source, "b3")
+    assert result.tables == ["orders"] and outcome is not None and outcome.committed
+    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+
+
+def test_a_reviews_file_cut_inside_a_quoted_field_is_refused(con, source: Path) -> None:
+    load(con, source, "b1")
+    before = fingerprints(con)
+    reviews = source / "olist_order_reviews_dataset.csv"
+    data = reviews.read_bytes()
+    middle = data.index(b',"', len(data) // 2) + 10  # inside a quoted comment
+    reviews.write_bytes(data[:middle])
+    with pytest.raises(ingest.TruncatedFileError) as err:
+        load(con, source, "b2")
+    assert "olist_order_reviews_dataset.csv" in str(err.value)
+    assert "cut short" in str(err.value)
+    assert fingerprints(con) == before
+
+
+def test_a_review_of_an_order_that_came_in_a_batch_is_not_an_orphan(
+    con, source: Path, tmp_path: Path
+) -> None:
+    from olist import batches
+    from olist.synthetic.batches import generate_batch
+
+    load(con, source, "b1")
+    folder = tmp_path / "batches"
+    generate_batch(source, folder, n_orders=5, seed=3)
+    batches.land_batches(con, folder, "r1")
+    assert batches.clean_batches(con, "r1")[2]
+    (order_id,) = con.sql("select order_id from bronze.batch_orders limit 1").fetchall()[0]
+    reviews = source / "olist_order_reviews_dataset.csv"
+    reviews.write_text(
+        reviews.read_text(encoding="utf-8")
+        + f"{'9' * 32},{order_id},5,,,2018-01-01 00:00:00,2018-01-02 00:00:00\n",
+        encoding="utf-8",
+    )
+    result, outcome = load(con, source, "b2")
+    assert result.tables == ["order_reviews"] and outcome is not None and outcome.committed
+    assert con.sql("select count(*) from quarantine.order_reviews").fetchall()[0][0] == 0
+    assert (
+        con.execute(
+            "select count(*) from bronze.order_reviews where order_id = ?", [order_id]
+        ).fetchall()[0][0]
+        == 1
+    )

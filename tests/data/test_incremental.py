@@ -24,17 +24,31 @@ def land(warehouse_path: Path, folder: Path, run_id: str) -> None:
         batches.file_away(con, folder)
 
 
-def delivered_later(batch: Path, out: Path, n: int) -> list[str]:
-    """A batch re-delivering the first ``n`` orders of ``batch`` as delivered."""
+def delivered_later(
+    batch: Path, out: Path, n: int, start: int = 0, name: str = "orders_update.json"
+) -> list[str]:
+    """A batch re-delivering ``n`` orders of ``batch`` (from ``start``) as delivered."""
     doc = json.loads(batch.read_text(encoding="utf-8"))
-    orders = doc["orders"][:n]
+    orders = doc["orders"][start : start + n]
     for order in orders:
         order["order_status"] = "delivered"
         order["order_delivered_carrier_date"] = order["order_purchase_timestamp"]
         order["order_delivered_customer_date"] = order["order_estimated_delivery_date"]
-    doc |= {"batch_id": doc["batch_id"] + "-update", "orders": orders}
-    (out / "orders_update.json").write_text(json.dumps(doc), encoding="utf-8")
+    doc |= {"batch_id": f"{doc['batch_id']}-{name}", "orders": orders}
+    (out / name).write_text(json.dumps(doc), encoding="utf-8")
     return [o["order_id"] for o in orders]
+
+
+def statuses(warehouse_path: Path, order_ids: list[str]) -> list[tuple[str, int]]:
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        return con.execute(
+            "select order_status, count(*) from gold.fct_orders where order_id in "
+            f"({', '.join('?' for _ in order_ids)}) group by 1",
+            order_ids,
+        ).fetchall()
+    finally:
+        con.close()
 
 
 def test_incremental_build_equals_full_refresh(sample_dir: Path, tmp_path: Path) -> None:
@@ -45,28 +59,26 @@ def test_incremental_build_equals_full_refresh(sample_dir: Path, tmp_path: Path)
     first = generate_batch(sample_dir, landing, n_orders=40, seed=5)
     kept = tmp_path / first.name
     shutil.copy(first, kept)
+    # the same orders again in a later file of the same run: the later delivery wins
+    same_run = delivered_later(kept, landing, n=2, start=10, name="orders_update_same_run.json")
     land(wh, landing, "b2")
     dbt(wh, tmp_path, "build")
+    assert statuses(wh, same_run) == [("delivered", 2)]
 
     updated = delivered_later(kept, landing, n=3)
     generate_batch(sample_dir, landing, n_orders=25, seed=6)
     land(wh, landing, "b3")
     dbt(wh, tmp_path, "build")
 
+    assert statuses(wh, updated) == [("delivered", 3)]  # merged in place, one row per order
     con = duckdb.connect(str(wh))
     try:
         con.execute("create schema snapshot")
         for table in INCREMENTAL + DOWNSTREAM:
             con.execute(f"create table snapshot.{table} as select * from gold.{table}")
-        statuses = con.execute(
-            "select order_status, count(*) from gold.fct_orders where order_id in "
-            f"({', '.join('?' for _ in updated)}) group by 1",
-            updated,
-        ).fetchall()
         total = con.sql("select count(*) from gold.fct_orders").fetchall()[0][0]
     finally:
         con.close()
-    assert statuses == [("delivered", 3)]  # merged in place, one row per order
     assert total == 8135 + 40 + 25
 
     dbt(wh, tmp_path, "build", "--full-refresh")

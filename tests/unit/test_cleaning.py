@@ -87,3 +87,51 @@ def test_duplicate_keys_are_critical() -> None:
 )
 def test_severities(column: str | None, check: str, severity: str) -> None:
     assert check_severity(Orders, column, check) == severity
+
+
+@pytest.mark.parametrize(
+    ("records", "corrections", "passed"),
+    [
+        (95, (), True),  # 5 % fewer: within the 10 % allowed
+        (50, (), False),  # half the file: cut short
+        (50, ("orders",), True),  # declared a correction by table
+        (50, ("olist_orders_dataset.csv",), True),  # or by file name
+    ],
+)
+def test_a_sharp_row_count_drop_is_refused_unless_declared_a_correction(
+    records: int, corrections: tuple[str, ...], passed: bool
+) -> None:
+    import duckdb
+
+    from contracts.sources import SOURCES
+    from olist.cleaning import row_count_drop
+    from olist.ingest import ensure_ledger
+
+    con = duckdb.connect()
+    ensure_ledger(con)
+    for count, status in ((100, "loaded"), (records, "landed")):
+        con.execute(
+            "insert into ops.file_ledger values ('olist_orders_dataset.csv', 'orders', ?, 1, "
+            "?, 0, 0, 'b', ?, now()::timestamp, null, null)",
+            [status, count, status],
+        )
+    orders = next(s for s in SOURCES if s.table == "orders")
+    check = row_count_drop(con, orders, "r1", 0.1, corrections)
+    assert check is not None and check.passed is passed
+    if not passed:
+        assert "olist_orders_dataset.csv: 50 records, 50.0% fewer" in check.sample_values[0]
+        assert "OLIST_CORRECTIONS=orders" in check.sample_values[0]
+
+
+def test_row_drop_and_corrections_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from olist.settings import load_settings
+
+    monkeypatch.setenv("OLIST_MAX_ROW_DROP", "0.25")
+    monkeypatch.setenv("OLIST_CORRECTIONS", "orders, order_reviews")
+    monkeypatch.setenv("OLIST_MAX_BATCH_BYTES", "1000")
+    settings = load_settings()
+    assert settings.max_batch_bytes == 1000
+    assert settings.max_row_drop == 0.25
+    assert settings.corrections == ["orders", "order_reviews"]

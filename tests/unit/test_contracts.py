@@ -131,3 +131,40 @@ def test_points_outside_brazil_are_warnings() -> None:
     assert quarantine == {}
     assert failed["point_inside_brazil"].unexpected_count == 1
     assert failed["point_inside_brazil"].severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value"),
+    [
+        ("order_items", ITEM, "price", "99999999999999999999.99"),  # numeric(18, 2) overflow
+        ("order_items", ITEM, "price", "9999999999999999.999"),  # rounds past 16 digits
+        ("order_items", ITEM, "order_item_id", "99999999999"),  # not a 32-bit integer
+        ("order_payments", PAYMENT, "payment_installments", "4294967296"),
+        ("order_payments", PAYMENT, "payment_value", "1" + "0" * 16),
+        ("geolocation", GEO, "geolocation_lat", "1" * 400),
+        ("order_items", ITEM, "shipping_limit_date", "2018-02-30 10:00:00"),
+        ("order_reviews", REVIEW, "review_answer_timestamp", "2018-01-03 25:00:00"),
+    ],
+)
+def test_a_value_the_warehouse_type_cannot_hold_is_quarantined(
+    table: str, row: dict, column: str, value: str
+) -> None:
+    quarantine, failed = run(table, {**row, column: value})
+    assert quarantine and all(r.startswith(f"{column}: ") for r in quarantine[0])
+    assert any(failed[name].column_name == column for name in failed)
+
+
+def test_an_impossible_order_date_is_quarantined_and_a_missing_one_is_not() -> None:
+    order = {
+        "order_id": "a" * 32,
+        "customer_id": "e" * 32,
+        "order_status": "created",
+        "order_purchase_timestamp": "2018-13-01 00:00:00",
+        "order_approved_at": None,
+        "order_delivered_carrier_date": None,
+        "order_delivered_customer_date": None,
+        "order_estimated_delivery_date": "2018-02-01 00:00:00",
+    }
+    quarantine, failed = run("orders", order)
+    assert quarantine == {0: ["order_purchase_timestamp: is_calendar_timestamp"]}
+    assert failed["is_calendar_timestamp"].column_name == "order_purchase_timestamp"

@@ -132,7 +132,8 @@ def test_an_unterminated_quote_quarantines_the_record_with_every_byte_it_swallow
         tmp_path,
         CUSTOMERS.file,
         HEADER + b"\nc1,u1,01012,sao paulo,SP\n"
-        b'c2,u2,20000,"rio de janeiro,RJ\nc3,u3,30000,belo horizonte,MG\n',
+        b'c2,u2,20000,"rio de janeiro,RJ\nc3,u3,30000,belo horizonte,MG\n'
+        b'c4,u4,40000,"porto" alegre,RS\n',
     )
     assert (landed.loaded, landed.rejected) == (1, 1)
     line, raw, reason = con.sql(
@@ -140,6 +141,58 @@ def test_an_unterminated_quote_quarantines_the_record_with_every_byte_it_swallow
     ).fetchall()[0]
     assert line == 3 and "unterminated quote" in reason
     assert "c2,u2" in raw and "c3,u3,30000,belo horizonte,MG" in raw  # nothing lost
+
+
+def test_a_file_ending_inside_a_quoted_value_is_refused_as_cut_short(tmp_path: Path) -> None:
+    with pytest.raises(ingest.TruncatedFileError) as err:
+        _land(
+            tmp_path,
+            CUSTOMERS.file,
+            HEADER + b'\nc1,u1,01012,sao paulo,SP\nc2,u2,20000,"rio de jan',
+        )
+    message = str(err.value)
+    assert CUSTOMERS.file in message and "'customer_city'" in message and "line 3" in message
+
+
+def test_a_file_cut_inside_its_last_record_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ingest.TruncatedFileError) as err:
+        _land(tmp_path, CUSTOMERS.file, HEADER + b"\nc1,u1,01012,sao paulo,SP\nc2,u2,200")
+    assert CUSTOMERS.file in str(err.value) and "line 3" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\xf3" * 40, "gzip-compressed"),
+        (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml\xe3", "zip archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "legacy Excel"),
+    ],
+)
+def test_compressed_or_workbook_bytes_named_csv_say_what_they_are(
+    tmp_path: Path, content: bytes, kind: str
+) -> None:
+    path = tmp_path / CUSTOMERS.file
+    path.write_bytes(content)
+    with pytest.raises(ingest.SourceFormatError) as err:
+        ingest.check_header(CUSTOMERS, path)
+    message = str(err.value)
+    assert str(path) in message and kind in message and "latin1" not in message
+
+
+def test_a_huge_value_is_quarantined_as_too_long_with_its_raw_text(tmp_path: Path) -> None:
+    city = b"x" * (50 * 1024 * 1024)
+    con, landed = _land(
+        tmp_path,
+        CUSTOMERS.file,
+        HEADER + b'\nc1,u1,01012,sao paulo,SP\nc2,u2,20000,"' + city + b'",RJ\nc3,u3,1,bh,MG\n',
+    )
+    assert (landed.loaded, landed.rejected) == (2, 1)
+    line, raw, error_type, reason = con.sql(
+        "select line, raw_text, error_type, reason from quarantine.parse_errors"
+    ).fetchall()[0]
+    assert (line, error_type) == (3, "VALUE TOO LONG")
+    assert "'customer_city'" in reason and f"{len(city):,} bytes" in reason
+    assert raw.startswith('c2,u2,20000,"xxx') and len(raw) == 10_000
 
 
 def test_latin1_rows_are_quarantined_with_an_encoding_reason(tmp_path: Path) -> None:
@@ -176,3 +229,29 @@ def test_an_empty_file_is_drift_that_says_so(tmp_path: Path) -> None:
 def test_a_header_only_file_loads_zero_rows(tmp_path: Path) -> None:
     _, landed = _land(tmp_path, CUSTOMERS.file, HEADER + b"\n")
     assert (landed.loaded, landed.rejected) == (0, 0)
+
+
+def test_drift_in_several_files_is_reported_in_one_message(tmp_path: Path) -> None:
+    for source in SOURCES:
+        _write(tmp_path / source.file, ",".join(source.columns) + "\n")
+    _write(
+        tmp_path / ORDERS.file,
+        ",".join(ORDERS.columns).replace("order_status", "status") + ",channel\n",
+    )
+    _write(tmp_path / CUSTOMERS.file, ",".join(CUSTOMERS.columns[:-1]) + "\n")
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    with pytest.raises(SchemaDriftError) as err:
+        ingest.ingest_folder(con, tmp_path, "b1")
+    assert [(Path(f).name, c) for f, c, _ in err.value.drifts] == [
+        (ORDERS.file, "order_status"),
+        (ORDERS.file, "channel"),
+        (CUSTOMERS.file, "customer_state"),
+    ]
+    message = str(err.value)
+    for file, column in (
+        (ORDERS.file, "order_status"),
+        (ORDERS.file, "channel"),
+        (CUSTOMERS.file, "customer_state"),
+    ):
+        assert f"{file}: column {column!r}" in message
+    assert con.sql("select count(*) from information_schema.tables").fetchall()[0][0] == 0
