@@ -84,3 +84,16 @@ def test_the_site_renders_a_model_offline(served: str, tmp_path: Path) -> None:
     assert external == []
     assert "fct_orders" in text and "BOOLEAN" in text.upper()
     assert shot.stat().st_size > 30_000
+
+
+def test_the_site_builds_before_any_run_without_creating_a_warehouse(tmp_path: Path) -> None:
+    """``make docs`` on a fresh clone: descriptions, tests and lineage, an empty catalog, and
+    no empty warehouse file left where ``olist run`` will write."""
+    import json
+
+    missing = tmp_path / "warehouse" / "olist.duckdb"
+    site = generate(missing, tmp_path / "out")
+    manifest = json.loads((site / "manifest.json").read_text())
+    assert "model.olist.agg_cohort_retention" in manifest["nodes"]
+    assert json.loads((site / "catalog.json").read_text())["nodes"] == {}
+    assert (site / "index.html").is_file() and not missing.parent.exists()
