@@ -7,6 +7,8 @@ Started by ``make dashboard`` (``python -m olist.dashboard``); the warehouse com
 
 from __future__ import annotations
 
+from datetime import date
+
 import altair as alt
 import duckdb
 import pandas as pd
@@ -34,17 +36,33 @@ def month_label(value) -> str:  # noqa: ANN001 - a date from DuckDB
     return pd.Timestamp(value).strftime("%Y-%m")
 
 
+def _month_param(name: str, months: list[date], default: date) -> date:
+    value = st.query_params.get(name)
+    return next((m for m in months if month_label(m) == value), default)
+
+
 def sidebar_filters(options: queries.Options) -> Filters:
+    """The filters, starting from the link's query parameters when it has them
+    (``?from=2017-01&to=2017-12&state=SP&state=RJ&category=toys``), so a view can be shared."""
     st.sidebar.header("Filters")
+    months = options.months
     start, end = st.sidebar.select_slider(
         "Purchase months",
-        options=options.months,
-        value=(options.months[0], options.months[-1]),
+        options=months,
+        value=(_month_param("from", months, months[0]), _month_param("to", months, months[-1])),
         format_func=month_label,
     )
-    states = st.sidebar.multiselect("Customer state", options.states, placeholder="All states")
+    states = st.sidebar.multiselect(
+        "Customer state",
+        options.states,
+        default=[s for s in st.query_params.get_all("state") if s in options.states],
+        placeholder="All states",
+    )
     categories = st.sidebar.multiselect(
-        "Product category", options.categories, placeholder="All categories"
+        "Product category",
+        options.categories,
+        default=[c for c in st.query_params.get_all("category") if c in options.categories],
+        placeholder="All categories",
     )
     return Filters(start, end, tuple(states), tuple(categories))
 

@@ -104,3 +104,24 @@ def test_the_dashboard_renders_offline_and_its_headline_equals_the_gold_tables(
         assert section in text
     assert "No warehouse" not in text and "busy" not in text
     assert screenshot.stat().st_size > 50_000  # a drawn page, not a blank one
+
+
+def test_a_shared_link_opens_the_dashboard_filtered(
+    dashboard: str, sample_warehouse: Path, tmp_path: Path
+) -> None:
+    """``?state=SP`` starts the state filter on SP: the headline is SP's, as in the geo mart."""
+    with Page(tmp_path / "profile", width=1280, height=1200) as page:
+        page.goto(f"{dashboard}/?state=SP")
+        page.wait_for(DONE)
+        page.pump(1)
+        metrics = page.evaluate(METRICS)
+        sidebar = page.evaluate("document.querySelector('[data-testid=stSidebar]').innerText")
+        console = list(page.console)
+    with duckdb.connect(str(sample_warehouse), read_only=True) as con:
+        revenue, orders = con.execute(
+            "select sum(revenue), sum(orders) from gold.agg_geo_sales where customer_state = 'SP'"
+        ).fetchone()
+    assert metrics["Revenue"] == f"R$ {float(revenue):,.2f}"
+    assert metrics["Orders"] == f"{orders:,}"
+    assert "SP" in sidebar
+    assert console == []
