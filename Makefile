@@ -7,6 +7,8 @@ SCALE  ?= 1
 SEED   ?= 1
 REPEAT ?= 1
 SAMPLE ?= ../shared/data/olist_sample
+DASHBOARD_PORT ?= 8501
+DOCS_PORT ?= 8080
 # BigQuery emulator for the dbt-on-BigQuery test: its own venv (crucible pins its own duckdb).
 BQ_VENV   := .venv-bq
 BQ_STAMP  := $(BQ_VENV)/.installed-crucible-0.1.0a2
@@ -19,7 +21,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
 export MLFLOW_DISABLE_TELEMETRY ?= true
 
-.PHONY: help setup setup-bq-emulator setup-browser run server stop test test-fast test-bq lint bench bench-summary bench-ingest bench-warehouse bench-ml generate clean distclean
+.PHONY: help setup setup-bq-emulator setup-browser run server stop dashboard docs test test-fast test-bq lint bench bench-summary bench-ingest bench-warehouse bench-ml generate clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -64,6 +66,12 @@ server: setup  ## local Prefect server + worker, every deployment of prefect.yam
 
 stop:  ## stop the server and worker `make server` started
 	@$(BIN)/python -m deployments.local down
+
+dashboard: setup  ## KPI dashboard over the published gold marts on http://127.0.0.1:8501 (after `make run`)
+	@$(BIN)/python -m olist.dashboard --port $(DASHBOARD_PORT)
+
+docs: setup  ## build the dbt docs site (models, columns, tests, lineage) and serve it on http://127.0.0.1:8080
+	@$(BIN)/python -m olist.dbt_docs --port $(DOCS_PORT)
 
 test: setup setup-bq-emulator setup-browser  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
 	@$(BIN)/python -m pytest

@@ -106,6 +106,18 @@ def _exception_message(info: Any) -> str | None:
     return None
 
 
+def expectation_columns(kwargs: Mapping[str, Any]) -> str | None:
+    """The column(s) an expectation reads, so a pair or multicolumn check names them all:
+    ``column``; ``column_A, column_B``; or the ``column_list``."""
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    if kwargs.get("column_A") and kwargs.get("column_B"):
+        return f"{kwargs['column_A']}, {kwargs['column_B']}"
+    if kwargs.get("column_list"):
+        return ", ".join(str(c) for c in kwargs["column_list"])
+    return None
+
+
 def _outcome(suite: TableSuite, result: Any) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs = config.kwargs or {}
@@ -118,7 +130,7 @@ def _outcome(suite: TableSuite, result: Any) -> ExpectationOutcome:
         suite=suite.name,
         schema=suite.schema,
         table=suite.table,
-        column=kwargs.get("column"),
+        column=expectation_columns(kwargs),
         expectation=config.type,
         severity=str(getattr(config, "severity", None) or "critical").split(".")[-1].lower(),
         success=bool(result.success),

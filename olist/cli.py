@@ -266,85 +266,204 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD") from None
 
 
+def _existing_folder(value: str) -> str:
+    """A folder the command reads from: a missing one is a usage error (exit 2) raised while
+    parsing, before Prefect, dbt or GX are imported, so it answers at once."""
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: no such folder")
+    return value
+
+
+RUN_DESCRIPTION = """Run the whole platform once: land the source CSVs (and any JSON order batches) in the
+warehouse, apply the pandera contracts (rejected rows go to quarantine), build the dbt
+warehouse into an audit schema, run the dbt tests and GX checkpoints, publish the gold marts
+only if no critical check failed, train the churn and LTV models (the challenger becomes
+champion only if it beats the current one), score every customer, and write the
+data-quality report. With no new or changed source file since the last successful run it
+changes nothing and says so. With no --source and no data in data/raw it first generates
+the default synthetic data set."""
+
+RUN_EPILOG = """exit codes:
+  0  published (or nothing new to do)
+  2  refused: a critical quality gate failed, a source is missing or has drifted from its
+     contract, or the warehouse is busy; nothing was published and the last good
+     publication stays (the message says which and what to do)
+  1  crash: an unexpected error (a traceback follows)"""
+
+STAGES = [
+    # name, help, the options it reads
+    ("ingest", "land the 9 CSVs and any JSON order batches in bronze", ("source", "batches")),
+    (
+        "clean",
+        "apply the pandera contracts to what was landed (rejected rows go to quarantine)",
+        ("batches",),
+    ),
+    ("transform", "dbt build (staging, intermediate, marts) through prefect-dbt", ()),
+    ("quality", "run the GX checkpoints and write GX Data Docs", ("reports",)),
+    (
+        "train",
+        "train, compare and gate the churn and LTV models (MLflow registry)",
+        ("reports",),
+    ),
+    ("score", "score every customer with the champion models; segment customers", ()),
+]
+
+
 def build_parser() -> argparse.ArgumentParser:
+    raw = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="olist",
         description="Olist marketplace data & ML platform: generate data, run the Prefect "
         "flows (ingest, contracts, dbt, GX quality, MLflow churn model, scoring).",
-        epilog="Defaults: data/raw, warehouse/olist.duckdb, reports/, MLflow in mlruns/ under "
-        "the repo; override with flags or OLIST_SOURCE_DIR, OLIST_WAREHOUSE, "
-        "OLIST_REPORTS_DIR, MLFLOW_TRACKING_URI.",
+        epilog="Paths default to folders under the repository; each path flag also reads an "
+        "environment variable (named in its help). `olist COMMAND --help` lists a command's "
+        "options.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--source", help="folder with the 9 Olist CSVs (default data/raw)")
-        p.add_argument("--warehouse", help="DuckDB file (default warehouse/olist.duckdb)")
-        p.add_argument("--reports", help="reports folder (default reports/)")
+    def warehouse(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "--batches", help="landing folder of JSON order batches (default data/batches)"
+            "--warehouse",
+            metavar="FILE",
+            help="DuckDB warehouse file (default: warehouse/olist.duckdb; env OLIST_WAREHOUSE)",
         )
 
-    p = sub.add_parser("generate", help="write a synthetic Olist data set (9 CSVs)")
+    def source(p: argparse.ArgumentParser, text: str = "folder with the 9 Olist CSVs") -> None:
+        p.add_argument(
+            "--source",
+            metavar="DIR",
+            type=_existing_folder,
+            help=f"{text} (default: data/raw; env OLIST_SOURCE_DIR, or a gs:// bucket in "
+            "OLIST_SOURCE_URI)",
+        )
+
+    def batches(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--batches",
+            metavar="DIR",
+            help="landing folder of JSON order batches (default: data/batches; env "
+            "OLIST_BATCHES_DIR, or a gs:// bucket in OLIST_BATCHES_URI)",
+        )
+
+    def reports(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--reports",
+            metavar="DIR",
+            help="folder the HTML reports are written to (default: reports/; env "
+            "OLIST_REPORTS_DIR)",
+        )
+
+    options = {"source": source, "batches": batches, "reports": reports}
+
+    p = sub.add_parser(
+        "generate",
+        help="write a synthetic Olist data set (9 CSVs)",
+        description="Write a synthetic Olist data set: the 9 CSVs of the Kaggle download, "
+        "with the same columns and a realistic shape. Does nothing if the folder already "
+        "holds them, unless --force.",
+    )
     p.add_argument(
         "--scale",
         type=float,
         default=DEFAULT_SCALE,
-        help="1.0 = the full data set's size (99,441 orders)",
+        help="size relative to the full data set, 1.0 = 99,441 orders (default: %(default)s)",
     )
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    p.add_argument("--out", help="output folder (default: the source folder, data/raw)")
-    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)"
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: data/raw; env OLIST_SOURCE_DIR)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite existing files (default: off)")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("generate-batch", help="write one incremental JSON order batch")
-    p.add_argument("--source", help="history folder whose timeline the batch continues")
-    p.add_argument("--out", help="batch folder (default data/batches)")
-    p.add_argument("--orders", type=int, default=1_000)
-    p.add_argument("--minutes", type=int, default=15, help="purchase window of the batch")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p = sub.add_parser(
+        "generate-batch",
+        help="write one incremental JSON order batch",
+        description="Write one JSON order batch that continues a history's timeline, for "
+        "`olist incremental`.",
+    )
+    source(p, "history folder whose timeline the batch continues")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="batch landing folder (default: data/batches; env OLIST_BATCHES_DIR)",
+    )
+    p.add_argument(
+        "--orders", type=int, default=1_000, help="orders in the batch (default: %(default)s)"
+    )
+    p.add_argument(
+        "--minutes",
+        type=int,
+        default=15,
+        help="purchase window of the batch in minutes (default: %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (default: %(default)s)"
+    )
     p.set_defaults(func=cmd_generate_batch)
 
-    p = sub.add_parser("run", help="run the whole platform flow")
-    common(p)
-    p.add_argument("--skip-train", action="store_true", help="stop after the quality gate")
+    p = sub.add_parser(
+        "run",
+        help="run the whole platform: ingest, contracts, dbt, quality gate, train, score",
+        description=RUN_DESCRIPTION,
+        epilog=RUN_EPILOG,
+        formatter_class=raw,
+    )
+    source(p)
+    batches(p)
+    warehouse(p)
+    reports(p)
+    p.add_argument(
+        "--skip-train",
+        action="store_true",
+        help="stop after the quality gate and publishing; keep the current champions "
+        "(default: off)",
+    )
     p.set_defaults(func=lambda a: _run_flow("platform", a))
 
-    for stage, text in [
-        ("ingest", "land the 9 CSVs in the warehouse"),
-        ("clean", "apply the pandera contracts (landing → bronze/quarantine)"),
-        ("transform", "dbt build through prefect-dbt"),
-        ("quality", "run the GX checkpoints"),
-        ("train", "train, compare and gate the churn and LTV models (MLflow registry)"),
-        ("score", "score every customer with the champions; segment customers"),
-    ]:
-        p = sub.add_parser(stage, help=text)
-        common(p)
+    for stage, text, uses in STAGES:
+        p = sub.add_parser(stage, help=text, description=f"One stage alone: {text}.")
+        for option in uses:
+            options[option](p)
+        warehouse(p)
         if stage == "transform":
             p.add_argument(
                 "--full-refresh",
                 action="store_true",
-                help="rebuild the incremental marts from scratch",
+                help="rebuild the incremental marts from scratch (default: off)",
             )
             p.add_argument(
                 "--run-date",
-                help="'as of' date for recency and report marts (default: latest purchase)",
+                metavar="YYYY-MM-DD",
+                help="'as of' date for recency and report marts (default: the latest purchase "
+                "in the data)",
             )
         if stage == "train":
             p.add_argument(
                 "--trials",
                 type=int,
-                help="Optuna trials per task (default 10, OLIST_TRAIN_TRIALS)",
+                help="Optuna trials per task (default: 10; env OLIST_TRAIN_TRIALS)",
             )
             p.add_argument(
                 "--timeout",
                 type=float,
-                help="Optuna time budget per task in seconds (default 120)",
+                metavar="SECONDS",
+                help="Optuna time budget per task (default: 120; env OLIST_TRAIN_TIMEOUT_SECONDS)",
             )
             p.add_argument(
-                "--horizon", type=int, help="label window in days after each cutoff (default 180)"
+                "--horizon",
+                type=int,
+                metavar="DAYS",
+                help="label window after each cutoff (default: 180; env OLIST_HORIZON_DAYS)",
             )
-            p.add_argument("--seed", type=int, help="seed for Optuna and the models (default 7)")
+            p.add_argument(
+                "--seed",
+                type=int,
+                help="seed for Optuna and the models (default: 7; env OLIST_ML_SEED)",
+            )
         p.set_defaults(func=lambda a, s=stage: _run_flow(s, a))
 
     p = sub.add_parser(
@@ -354,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
         "fct_order_items and agg_hourly_metrics, rebuild dim_customers, check and publish "
         "those. Needs one full build first (`olist run`). Nothing new: nothing changes.",
     )
-    common(p)
+    batches(p)
+    warehouse(p)
+    reports(p)
     p.set_defaults(func=lambda a: _run_flow("incremental", a))
 
     p = sub.add_parser(
@@ -365,25 +486,43 @@ def build_parser() -> argparse.ArgumentParser:
         "publish. Each finished day is recorded in ops.backfill_partitions: the same command "
         "resumes after the last day done.",
     )
-    common(p)
     p.add_argument("--start", required=True, type=_iso_date, help="first day, YYYY-MM-DD")
     p.add_argument("--end", required=True, type=_iso_date, help="last day, YYYY-MM-DD")
     p.add_argument(
         "--max-days",
         type=int,
-        help="rebuild at most this many days in this run (resume with the same command)",
+        help="rebuild at most this many days in this run, resume with the same command "
+        "(default: every day left)",
     )
-    p.add_argument("--restart", action="store_true", help="forget the days done and start over")
+    p.add_argument(
+        "--restart", action="store_true", help="forget the days done and start over (default: off)"
+    )
+    source(p)
+    batches(p)
+    warehouse(p)
+    reports(p)
     p.set_defaults(func=lambda a: _run_flow("backfill", a))
 
-    p = sub.add_parser("report", help="re-render a run's data-quality report from history")
-    common(p)
+    p = sub.add_parser(
+        "report",
+        help="re-render a run's data-quality report from history",
+        description="Re-render a run's data-quality report from quality.check_results, "
+        "without running any flow.",
+    )
     p.add_argument("--run", help="run id (default: the latest run with check results)")
+    warehouse(p)
+    reports(p)
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("calibrate", help="compare a synthetic folder's shape with real data")
-    p.add_argument("--real", required=True)
-    p.add_argument("--synthetic", required=True)
+    p = sub.add_parser(
+        "calibrate",
+        help="compare a synthetic folder's shape with real data",
+        description="Print shape statistics of a real and a synthetic data folder side by side.",
+    )
+    p.add_argument("--real", required=True, metavar="DIR", help="folder with the real 9 CSVs")
+    p.add_argument(
+        "--synthetic", required=True, metavar="DIR", help="folder with the synthetic 9 CSVs"
+    )
     p.set_defaults(func=cmd_calibrate)
     return parser
 

@@ -1,16 +1,25 @@
 """A self-contained HTML page per run from ``quality.check_results`` and ``quality.runs``
 (no network, no scripts): verdict, counts by severity, each table's scorecard, the failing
-checks with sample values, every check, and trends over the last runs as inline SVG."""
+checks with their unexpected share, sample values and why they matter, every check, and
+trends over the last runs as inline SVG. It fits a 1,280 px window.
+
+Tables are named by the physical table a reader knows: the audit copy a run checks before
+publishing (``gold_audit.fct_orders``) is reported as ``gold.fct_orders``."""
 
 from __future__ import annotations
 
+import functools
 import html
+import re
 from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from expectations import docs_pages
 from olist import warehouse
+from olist.publish import AUDIT_SCHEMA
 from olist.quality_store import CheckResult, summarize
 from olist.settings import Settings
 
@@ -19,26 +28,197 @@ SEVERITIES = ("critical", "warning", "info")
 COLORS = {"critical": "#b00020", "warning": "#d08000", "info": "#8a8a8a"}
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:80rem}
+body{font-family:system-ui,sans-serif;margin:2rem auto;padding:0 2rem;color:#222;max-width:74rem}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding:.3rem .6rem}
-th{background:#f3f3f3}.critical{color:#b00020}.warning{color:#a15c00}.info{color:#555}
-.verdict-pass{color:#1b7f3b}.verdict-warn{color:#a15c00}.verdict-fail{color:#b00020}
-td.num{text-align:right}svg text{font-size:11px;fill:#333}
+th{background:#f3f3f3;text-align:left}.critical{color:#b00020}.warning{color:#a15c00}
+.info{color:#555}.verdict-pass{color:#1b7f3b}.verdict-warn{color:#a15c00}
+.verdict-fail{color:#b00020}td.num{text-align:right;white-space:nowrap}
+svg text{font-size:11px;fill:#333}
+table.checks{width:100%;table-layout:fixed;font-size:.9rem}
+table.checks td{vertical-align:top;overflow-wrap:anywhere;padding:.3rem .4rem}
+table.checks th{vertical-align:bottom;padding:.3rem .4rem}
+table.checks .table{width:9rem}table.checks .column{width:8rem}table.checks .check{width:11rem}
+table.checks .severity{width:5.2rem}table.checks .status{width:3.9rem}
+table.checks .unexpected{width:5.9rem}table.checks .pct{width:5.9rem}
+table.checks .why{width:12rem}small.engine{color:#666}
 """
+
+# Why a kind of check matters, for checks whose definition carries no rationale of its own
+# (dbt tests, contract checks, history-based GX expectations). First match wins.
+GENERIC_RATIONALE = (
+    (
+        "unit_test",
+        "A dbt unit test pins the model's logic on hand-made rows: the SQL no "
+        "longer computes what its definition says.",
+    ),
+    (
+        "unique_combination",
+        "The table's grain is broken: a key combination repeats, so sums double count.",
+    ),
+    (
+        "row_count",
+        "The row count moved too far from the last publication: a truncated or duplicated feed.",
+    ),
+    ("unique", "A key repeats: joins fan out and sums double count."),
+    ("not_null", "A missing key or required value drops the row from joins and counts."),
+    ("not_be_null", "A missing key or required value drops the row from joins and counts."),
+    ("nullable", "A missing required value: the row cannot be used as the contract says."),
+    (
+        "relationships",
+        "An orphan key: the row points at something its parent table lacks, "
+        "so it drops out of joins.",
+    ),
+    ("foreign_key", "An orphan key: the row points at something its parent table lacks."),
+    (
+        "accepted_values",
+        "A value outside the known set: definitions built on the set (placed "
+        "orders, revenue) miss it.",
+    ),
+    ("isin", "A value outside the contract's allowed set."),
+    ("in_set", "A value outside the known set."),
+    ("accepted_range", "A value outside its valid range: a parsing or arithmetic error."),
+    ("between", "A value outside its expected range."),
+    ("than", "A value outside the contract's range: a parsing or arithmetic error."),
+    ("in_range", "A value outside the contract's range: a parsing or arithmetic error."),
+    ("non_negative", "A negative amount is a parsing or arithmetic error."),
+    ("expression_is_true", "An arithmetic invariant of the model does not hold."),
+    (
+        "str_matches",
+        "A value not in the contract's format (e.g. a changed date format) cannot be parsed.",
+    ),
+    ("str_length", "A value of the wrong length for its code (e.g. a zip prefix)."),
+    ("dtype", "A column of the wrong type cannot be loaded as the contract says."),
+    (
+        "duplicate_rows",
+        "The same source row delivered twice; dropped before silver, tracked for trends.",
+    ),
+    (
+        "quarantine",
+        "Too many rows rejected by the contracts: the feed, not single rows, is broken.",
+    ),
+)
+
+_DATETIME = re.compile(
+    r"datetime\.datetime\((\d+), (\d+), (\d+)(?:, (\d+), (\d+)(?:, (\d+))?(?:, \d+)?)?\)"
+)
+_DATE = re.compile(r"datetime\.date\((\d+), (\d+), (\d+)\)")
+_WRAPPED = re.compile(r"(?:Decimal|Timestamp)\('([^']*)'\)")
+_LONG_FLOAT = re.compile(r"-?\d+\.\d{5,}")
+_DICT_KEY = re.compile(r"'([^']+)': ")
+SAMPLE_CHARS = 60
 
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _check_row(r: CheckResult) -> str:
-    unexpected = r.unexpected_count if r.unexpected_count is not None else ""
+def _datetime_text(m: re.Match[str]) -> str:
+    y, mo, d, h, mi, sec = (int(g) if g else 0 for g in m.groups())
+    return f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{sec:02d}"
+
+
+def format_value(value: Any) -> str:
+    """A sample value as a reader writes it: ISO dates, plain decimals, ``a=1, b=2`` for a
+    pair, at most four decimals; the Python reprs GX and DuckDB hand back are rewritten."""
+    if isinstance(value, datetime):
+        text = value.isoformat(sep=" ", timespec="seconds")
+    elif isinstance(value, date | Decimal):
+        text = str(value)
+    elif isinstance(value, float):
+        text = f"{value:.4f}".rstrip("0").rstrip(".")
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}={format_value(v)}" for k, v in value.items())
+    elif isinstance(value, tuple | list):
+        text = ", ".join(format_value(v) for v in value)
+    else:
+        text = str(value)
+        text = _DATETIME.sub(_datetime_text, text)
+        text = _DATE.sub(lambda m: "-".join(f"{int(g):02d}" for g in m.groups()), text)
+        text = _WRAPPED.sub(r"\1", text)
+        text = _LONG_FLOAT.sub(lambda m: f"{float(m.group()):.4f}".rstrip("0").rstrip("."), text)
+        if text.startswith("{") and text.endswith("}"):
+            text = _DICT_KEY.sub(r"\1=", text[1:-1])
+        elif text.startswith("(") and text.endswith(")"):
+            text = text[1:-1]
+    return text
+
+
+def _samples(r: CheckResult) -> str:
+    parts = []
+    for value in r.sample_values[:3]:
+        text = format_value(value)
+        short = text if len(text) <= SAMPLE_CHARS else text[: SAMPLE_CHARS - 1] + "…"
+        parts.append(f"<span title='{_e(text)}'>{_e(short)}</span>")
+    return "; ".join(parts)
+
+
+def unexpected_percent(r: CheckResult) -> str:
+    percent = r.unexpected_percent
+    if percent is None and r.unexpected_count is not None and r.observed_count:
+        percent = 100.0 * r.unexpected_count / r.observed_count
+    if percent is None:
+        return ""
+    if percent == 0:
+        return "0 %"
+    return "<0.01 %" if percent < 0.01 else f"{percent:.2f} %"
+
+
+def table_label(r: CheckResult) -> str:
+    """The physical table: the audit copy checked before publishing is the gold table."""
+    layer = "gold" if r.layer == AUDIT_SCHEMA else r.layer
+    return f"{layer}.{r.table_name}"
+
+
+@functools.cache
+def _gx_rationales() -> dict[tuple[str, str, str, str | None], str]:
+    """The rationale in each GX expectation's ``meta``, by schema, table, type and columns.
+    Built without history, so the history-based expectations fall back to the generic
+    text of their kind."""
+    from expectations.checkpoints import expectation_columns
+    from expectations.suites import SUITES, Baseline
+
+    out: dict[tuple[str, str, str, str | None], str] = {}
+    for suite in SUITES:
+        try:
+            built = suite.build(Baseline())
+        except Exception:  # noqa: BLE001 - a rationale is a nicety; the report must render
+            continue
+        for exp in built:
+            config = exp.configuration
+            key = (suite.schema, suite.table, config.type, expectation_columns(config.kwargs))
+            out.setdefault(key, str((exp.meta or {}).get("rationale", "")))
+    return out
+
+
+def rationale(r: CheckResult) -> str:
+    """Why the check matters: its own rationale (GX), else the one of its kind."""
+    layer = "gold" if r.layer == AUDIT_SCHEMA else r.layer
+    if r.check_engine == "great_expectations":
+        own = _gx_rationales().get((layer, r.table_name, r.check_name, r.column_name))
+        if own:
+            return own
+    name = r.check_name.split(":", 1)[0].lower()
+    return next((text for key, text in GENERIC_RATIONALE if key in name), "")
+
+
+CHECK_HEADER = (
+    "<colgroup><col class='table'><col class='column'><col class='check'>"
+    "<col class='severity'><col class='status'><col class='unexpected'><col class='pct'>"
+    "<col>{extra}</colgroup><tr><th>table</th><th>column</th><th>check (engine)</th>"
+    "<th>severity</th><th>status</th><th>unexpected</th><th>unexpected %</th>"
+    "<th>sample values</th>{extra_header}</tr>"
+)
+
+
+def _check_row(r: CheckResult, with_rationale: bool = False) -> str:
+    unexpected = f"{r.unexpected_count:,}" if r.unexpected_count is not None else ""
+    why = f"<td>{_e(rationale(r))}</td>" if with_rationale else ""
     return (
-        f"<tr><td>{_e(r.layer)}.{_e(r.table_name)}</td><td>{_e(r.column_name)}</td>"
-        f"<td>{_e(r.check_name)}</td><td>{_e(r.check_engine)}</td>"
+        f"<tr><td>{_e(table_label(r))}</td><td>{_e(r.column_name)}</td>"
+        f"<td>{_e(r.check_name)}<br><small class='engine'>{_e(r.check_engine)}</small></td>"
         f"<td class='{_e(r.severity)}'>{_e(r.severity)}</td>"
         f"<td>{'pass' if r.passed else 'FAIL'}</td><td class='num'>{unexpected}</td>"
-        f"<td>{_e(', '.join(str(v) for v in r.sample_values[:3]))}</td></tr>"
+        f"<td class='num'>{unexpected_percent(r)}</td><td>{_samples(r)}</td>{why}</tr>"
     )
 
 
@@ -53,7 +233,7 @@ def _verdict(results: list[CheckResult], published: bool | None) -> str:
 def _scorecard(results: list[CheckResult]) -> str:
     cards: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in results:
-        card = cards[f"{r.layer}.{r.table_name}"]
+        card = cards[table_label(r)]
         card["checks"] += 1
         card["passed" if r.passed else r.severity] += 1
     rows = "".join(
@@ -174,7 +354,10 @@ def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]
         for sev in SEVERITIES
     )
     failing = [r for r in results if not r.passed]
-    failing.sort(key=lambda r: (SEVERITIES.index(r.severity), r.table_name, r.check_name))
+    failing.sort(key=lambda r: (SEVERITIES.index(r.severity), table_label(r), r.check_name))
+    failing_header = CHECK_HEADER.format(
+        extra="<col class='why'>", extra_header="<th>why it matters</th>"
+    )
     published_text = {True: "published to gold", False: "NOT published", None: "not recorded"}
     sizes = "".join(
         f"<tr><td>{_e(t)}</td><td class='num'>{n:,}</td></tr>" for t, n in tables.items()
@@ -189,16 +372,14 @@ def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]
 <table id="counts"><tr><th>severity</th><th>passed</th><th>failed</th></tr>{counts}</table>
 <h2>Scorecard by table</h2>{_scorecard(results)}
 <h2>Failing checks ({len(failing)})</h2>
-<table id="failing"><tr><th>table</th><th>column</th><th>check</th><th>engine</th>
-<th>severity</th><th>status</th><th>unexpected</th><th>sample values</th></tr>
-{"".join(_check_row(r) for r in failing)}</table>
+<table id="failing" class="checks">{failing_header}
+{"".join(_check_row(r, with_rationale=True) for r in failing)}</table>
 <h2>Trend: failed checks over the last {len(history)} runs</h2>{_trend_svg(history)}
 <h2>GX Data Docs</h2>{_docs_links(settings, run_id, settings.reports_dir / "quality")}
 <h2>Row counts</h2><table id="sizes">{sizes}</table>
 <h2>Every check</h2>
-<table id="checks"><tr><th>table</th><th>column</th><th>check</th><th>engine</th>
-<th>severity</th><th>status</th><th>unexpected</th><th>sample values</th></tr>
-{"".join(_check_row(r) for r in sorted(results, key=lambda r: (r.table_name, r.check_name)))}
+<table id="checks" class="checks">{CHECK_HEADER.format(extra="", extra_header="")}
+{"".join(_check_row(r) for r in sorted(results, key=lambda r: (table_label(r), r.check_name)))}
 </table>
 </body></html>
 """

@@ -11,7 +11,7 @@ import duckdb
 from olist.quality_store import CheckResult, record_run, write_results
 from olist.reporting import write_run_report
 from olist.settings import load_settings
-from tests.browser import run_chromium
+from tests.browser import Page, run_chromium
 
 
 def render(page: Path, profile: Path) -> tuple[str, list[str]]:
@@ -69,3 +69,53 @@ def test_the_console_check_catches_a_script_error(tmp_path: Path) -> None:
     broken.write_text("<!doctype html><p id='x'>1</p><script>no_such_function()</script>")
     _, console = render(broken, tmp_path / "profile")
     assert any("no_such_function" in line for line in console)
+
+
+def test_the_report_reads_well_one_row_per_table_named_columns_formatted_values_and_why(
+    tmp_path: Path,
+) -> None:
+    """The audit copy is reported as its gold table; a pair check names its columns; sample
+    values read as dates, not Python reprs; the unexpected share and the rationale show; the
+    page fits a 1,280 px window even with dbt's long test names."""
+    settings = load_settings(warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path / "reports")
+    long_name = "expression_is_true:" + "expression_is_true_fct_orders_" * 6
+    results = [
+        CheckResult("r2", "gold_audit", "fct_orders", "unique:unique_fct_orders_order_id",
+                    "dbt", "critical", True),
+        CheckResult("r2", "gold_audit", "fct_orders", long_name, "dbt", "warning", False,
+                    observed_count=8, unexpected_count=1),
+        CheckResult("r2", "gold", "fct_orders", "expect_column_values_to_be_unique", "great_expectations",
+                    "critical", True, column_name="order_id"),
+        CheckResult(
+            "r2", "silver", "stg_olist__orders",
+            "expect_column_pair_values_a_to_be_greater_than_b", "great_expectations", "warning",
+            False, column_name="delivered_to_carrier_at, approved_at", observed_count=8000,
+            unexpected_count=99, unexpected_percent=1.2345,
+            sample_values=[
+                "(datetime.datetime(2018, 1, 2, 3, 4, 5), datetime.datetime(2018, 1, 3, 0, 0))",
+                "{'price': Decimal('12.50'), 'freight': 0.30000000000000004}",
+            ],
+        ),
+    ]  # fmt: skip
+    duckdb.connect(str(settings.warehouse)).close()
+    page_path = write_run_report(settings, "r2", results)
+
+    with Page(tmp_path / "profile", width=1280, height=1000) as page:
+        page.goto(page_path.resolve().as_uri())
+        page.wait_for("!!document.getElementById('failing')")
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        scorecard = page.evaluate(
+            "Array.from(document.querySelectorAll('#scorecard tr td:first-child'))"
+            ".map(td => td.innerText)"
+        )
+        failing = page.evaluate("document.getElementById('failing').innerText")
+        console = list(page.console)
+    assert widths[0] <= widths[1] == 1280
+    assert scorecard == ["gold.fct_orders", "silver.stg_olist__orders"]
+    assert "delivered_to_carrier_at, approved_at" in failing
+    assert "2018-01-02 03:04:05, 2018-01-03 00:00:00" in failing
+    assert "price=12.50, freight=0.3" in failing and "datetime.datetime" not in failing
+    assert "1.23 %" in failing and "12.50 %" in failing  # given, and computed from counts
+    assert "Handed to the carrier before payment approval" in failing  # the suite's own
+    assert "arithmetic invariant" in failing  # a dbt test's, by its kind
+    assert console == []

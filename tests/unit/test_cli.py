@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +134,90 @@ def test_incremental_before_any_full_build_says_what_to_run_first(
     assert done.returncode == 2, done.stderr[-2000:]
     assert "No full build yet" in done.stderr and "olist run" in done.stderr
     assert batch.exists()  # nothing was taken from the landing folder
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _options(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
+    return {
+        a.option_strings[-1]: a
+        for a in parser._actions
+        if a.option_strings and not isinstance(a, argparse._HelpAction)
+    }
+
+
+# The options each command actually reads (what its flow or function uses from settings).
+USED = {
+    "generate": {"--scale", "--seed", "--out", "--force"},
+    "generate-batch": {"--source", "--out", "--orders", "--minutes", "--seed"},
+    "run": {"--source", "--batches", "--warehouse", "--reports", "--skip-train"},
+    "ingest": {"--source", "--batches", "--warehouse"},
+    "clean": {"--batches", "--warehouse"},
+    "transform": {"--warehouse", "--full-refresh", "--run-date"},
+    "quality": {"--warehouse", "--reports"},
+    "train": {"--warehouse", "--reports", "--trials", "--timeout", "--horizon", "--seed"},
+    "score": {"--warehouse"},
+    "incremental": {"--batches", "--warehouse", "--reports"},
+    "backfill": {
+        "--start",
+        "--end",
+        "--max-days",
+        "--restart",
+        "--source",
+        "--batches",
+        "--warehouse",
+        "--reports",
+    },  # fmt: skip
+    "report": {"--run", "--warehouse", "--reports"},
+    "calibrate": {"--real", "--synthetic"},
+}
+
+
+@pytest.mark.parametrize("command", sorted(USED))
+def test_each_command_lists_only_the_options_it_uses(command: str) -> None:
+    assert set(_options(_subparsers()[command])) == USED[command]
+
+
+@pytest.mark.parametrize("command", sorted(USED))
+def test_every_option_has_help_that_states_its_default(command: str) -> None:
+    for name, action in _options(_subparsers()[command]).items():
+        assert action.help, f"olist {command} {name} has no help"
+        if not action.required:
+            assert "default" in action.help, f"olist {command} {name}: no default in its help"
+
+
+def test_run_help_says_what_it_does_and_its_exit_codes() -> None:
+    text = _subparsers()["run"].format_help()
+    assert "quality" in text and "publish" in text and "champion" in text
+    codes = text[text.index("exit codes") :]
+    assert re.search(r"^\s*0\s+published", codes, re.M)
+    assert re.search(r"^\s*2\s+refused", codes, re.M)
+    assert re.search(r"^\s*1\s+crash", codes, re.M)
+
+
+def test_run_with_a_missing_source_folder_answers_at_once_with_exit_2(tmp_path: Path) -> None:
+    """A path error is a usage error raised while parsing, before Prefect, dbt or GX load:
+    nothing heavy is imported and nothing is written."""
+    code = (
+        "import sys\n"
+        "from olist.cli import main\n"
+        "try:\n"
+        "    main(['run', '--source', sys.argv[1], '--warehouse', sys.argv[2]])\n"
+        "except SystemExit as exit:\n"
+        "    heavy = [m for m in ('prefect', 'dbt', 'great_expectations', 'mlflow') "
+        "if m in sys.modules]\n"
+        "    print('exit', exit.code, 'heavy', heavy)\n"
+    )
+    wh = tmp_path / "wh.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "nonexistent"), str(wh)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "exit 2 heavy []" in proc.stdout, proc.stdout + proc.stderr
+    assert "nonexistent: no such folder" in proc.stderr
+    assert not wh.exists()

@@ -164,3 +164,24 @@ def test_an_expectation_whose_query_fails_reports_the_error(tmp_path: Path) -> N
     (outcome,) = run_suites(f"duckdb:///{path}", [suite])
     assert not outcome.success
     assert outcome.exception and "missing" in outcome.exception
+
+
+def test_a_pair_check_names_both_columns(tmp_path: Path) -> None:
+    """A pair expectation has no ``column``: its outcome (and so its check_results row and
+    the report) names ``column_A, column_B`` instead of nothing."""
+    db = tmp_path / "pair.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema silver")
+        con.execute("create table silver.t as select 2 as a, 1 as b union all select 1, 3")
+    suite = TableSuite(
+        "silver",
+        "t",
+        lambda _: [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="a", column_B="b", severity="warning", meta={"rationale": "a after b"}
+            )
+        ],
+    )
+    (outcome,) = run_suites(f"duckdb:///{db}", [suite])
+    assert outcome.column == "a, b"
+    assert not outcome.success and outcome.unexpected_count == 1

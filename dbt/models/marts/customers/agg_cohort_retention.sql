@@ -1,6 +1,8 @@
-{#- First-purchase month cohorts: of the customers whose first order fell in the cohort
-    month, how many ordered again in month 1..12 after it (month 0 is the cohort itself).
-    Orders of any status count as activity. Only months already observed appear. -#}
+{#- First-purchase month cohorts: of the customers whose first placed order fell in the
+    cohort month, how many placed an order again in month 1..12 after it (month 0 is the
+    cohort itself). Only placed orders count, as in fct_customer_ltv: a customer who comes
+    back only to cancel, or whose order was unavailable, is not retained. Only months
+    already observed (by any order) appear. -#}
 with
 
 orders as (
@@ -9,9 +11,10 @@ orders as (
 
 ),
 
-customers as (
+placed_orders as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from orders
+    where {{ is_placed() }}
 
 ),
 
@@ -19,8 +22,9 @@ cohorts as (
 
     select
         customer_unique_id,
-        cast({{ dbt.date_trunc('month', 'first_order_at') }} as date) as cohort_month
-    from customers
+        cast({{ dbt.date_trunc('month', 'min(purchased_at)') }} as date) as cohort_month
+    from placed_orders
+    group by customer_unique_id
 
 ),
 
@@ -39,11 +43,11 @@ activity as (
         cohorts.customer_unique_id,
         {{ dbt.datediff(
             'cohorts.cohort_month',
-            'cast(' ~ dbt.date_trunc('month', 'orders.purchased_at') ~ ' as date)',
+            'cast(' ~ dbt.date_trunc('month', 'placed_orders.purchased_at') ~ ' as date)',
             'month'
         ) }} as months_since
-    from orders
-    inner join cohorts on orders.customer_unique_id = cohorts.customer_unique_id
+    from placed_orders
+    inner join cohorts on placed_orders.customer_unique_id = cohorts.customer_unique_id
 
 ),
 

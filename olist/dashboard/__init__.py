@@ -1,0 +1,1 @@
+"""The KPI dashboard over the published gold marts (Streamlit): ``make dashboard``."""
