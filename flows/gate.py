@@ -50,7 +50,7 @@ def notify(settings: Settings, run_id: str, results: list, published: bool) -> b
 
 def _failure_artifact(run_id: str, results: list, report: object) -> None:
     """The failing checks of a run that published nothing, for the Prefect UI."""
-    failed = [r for r in results if not r.passed and r.severity == "critical"]
+    failed = quality_store.critical_failures(results)
     lines = [
         f"# Run `{run_id}` published nothing",
         "",
