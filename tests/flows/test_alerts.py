@@ -3,6 +3,8 @@ block saved in the test API) to a local HTTP receiver."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.testing.utilities import prefect_test_harness
@@ -65,3 +67,48 @@ def test_nothing_is_sent_when_only_info_failed_or_no_block_is_configured(receive
     failing = [_result("warning", False, "z")]
     assert not send_alert(None, "r2", failing, published=True)
     assert received == []
+
+
+def test_a_dead_webhook_after_publishing_is_a_warning_not_a_failed_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    import duckdb
+    from prefect import flow
+
+    from flows import gate
+    from olist import quality_store
+    from olist.settings import load_settings
+    from olist.stages import StageRecorder
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    CustomWebhookNotificationBlock(
+        name="olist quality",
+        url=f"http://127.0.0.1:{port}/hook",
+        json_data={"body": "{{body}}"},
+        allow_private_urls=True,
+    ).save("olist-alerts-dead", overwrite=True)
+    settings = load_settings(
+        warehouse=tmp_path / "wh.duckdb", reports_dir=tmp_path / "reports"
+    ).model_copy(update={"alert_block": "custom-webhook/olist-alerts-dead"})
+    con = duckdb.connect(str(settings.warehouse))
+    quality_store.ensure_tables(con)
+    con.close()
+    # the transient retries would wait ~70 s for the same refusal
+    monkeypatch.setattr(gate, "notify", gate.notify.with_options(retries=0))
+
+    @flow
+    def publish_then_report() -> tuple[Path, list[str]]:
+        warnings: list[str] = []
+        results = [_result("warning", False, "expect_column_mean_to_be_between")]
+        return gate.report_run(settings, "r3", results, StageRecorder(), warnings), warnings
+
+    report, warnings = publish_then_report()
+    assert report.is_file()  # the report was still written
+    (warning,) = warnings
+    assert "quality alert of run r3 was not sent" in warning
+    assert "OLIST_ALERT_BLOCK=custom-webhook/olist-alerts-dead" in warning
+    assert "published regardless" in warning
