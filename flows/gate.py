@@ -118,7 +118,12 @@ def recorded_run(settings: Settings, run_id: str, stages: StageRecorder) -> Iter
     failure the run is recorded as failed and reported (nothing was published); the stage
     timings are written either way."""
     with warehouse.connect(settings.warehouse) as con:
-        runs.start_run(con, run_id, _flow_run_id(), str(settings.source_location))
+        repaired = runs.start_run(con, run_id, _flow_run_id(), str(settings.source_location))
+    if repaired:
+        get_run_logger().warning(
+            "run(s) %s ended without finishing (killed or crashed): marked abandoned",
+            ", ".join(repaired),
+        )
     try:
         yield
     except BaseException as err:
