@@ -3,6 +3,7 @@ block saved in the test API) to a local HTTP receiver."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,51 @@ def test_a_dead_webhook_after_publishing_is_a_warning_not_a_failed_run(
     assert "quality alert of run r3 was not sent" in warning
     assert "OLIST_ALERT_BLOCK=custom-webhook/olist-alerts-dead" in warning
     assert "published regardless" in warning
+
+
+def _stored(name: str) -> str:
+    """The block as the API returns it to a reader without secret access."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        doc = client.read_block_document_by_name(
+            name, block_type_slug="custom-webhook", include_secrets=False
+        )
+    return json.dumps(doc.data)
+
+
+def test_the_webhook_url_and_its_token_live_in_a_secret_field(receiver) -> None:
+    from deployments.alerts import save_webhook
+
+    url, received = receiver
+    slug = save_webhook(
+        "olist-alerts-secret",
+        f"{url}?token=s3cr3t-t0ken",
+        json_data={"subject": "{{subject}}", "body": "{{body}}"},
+        allow_private_urls=True,
+    )
+    assert slug == "custom-webhook/olist-alerts-secret"
+    assert "s3cr3t-t0ken" not in _stored("olist-alerts-secret")
+    assert url.split("//")[1] not in _stored("olist-alerts-secret")
+    failing = [_result("warning", False, "expect_column_mean_to_be_between")]
+    assert send_alert(slug, "r4", failing, published=True)
+    assert len(received) == 1 and "r4" in received[0]["subject"]  # sent to the real URL
+
+
+def test_a_saved_plain_url_is_moved_into_the_secret_field(receiver) -> None:
+    from deployments.alerts import secure_existing
+
+    url, received = receiver
+    CustomWebhookNotificationBlock(
+        name="olist quality",
+        url=f"{url}?token=pl41n",
+        json_data={"body": "{{body}}"},
+        allow_private_urls=True,
+    ).save("olist-alerts-plain", overwrite=True)
+    assert "pl41n" in _stored("olist-alerts-plain")
+    assert secure_existing("olist-alerts-plain")
+    assert "pl41n" not in _stored("olist-alerts-plain")
+    assert not secure_existing("olist-alerts-plain")  # already done
+    failing = [_result("warning", False, "z")]
+    assert send_alert("custom-webhook/olist-alerts-plain", "r5", failing, published=True)
+    assert len(received) == 1
