@@ -421,47 +421,30 @@ class CrashLog:
                 continue
 
 
-class _NoTraceback(logging.Formatter):
-    """Prefect's console lines without tracebacks: those go to the crash log instead."""
+def _tracebacks_to(log: CrashLog) -> None:
+    """Keep tracebacks out of the console: Prefect logs a failed task or flow with its
+    traceback; the console shows the line, ``log`` the traceback. Patched on the handler
+    class, so consoles Prefect sets up later (a flow run's) behave the same."""
+    from prefect.logging.handlers import PrefectConsoleHandler
 
-    def __init__(self, inner: logging.Formatter, log: CrashLog) -> None:
-        super().__init__()
-        self.inner, self.log = inner, log
+    original = getattr(PrefectConsoleHandler, "_olist_format", PrefectConsoleHandler.format)
 
-    def format(self, record: logging.LogRecord) -> str:
+    def format(self: logging.Handler, record: logging.LogRecord) -> str:  # noqa: A001
         if not record.exc_info:
-            return self.inner.format(record)
-        self.log.write(
+            return original(self, record)
+        log.write(
             f"{record.name}: {record.getMessage()}\n"
             + "".join(traceback.format_exception(*record.exc_info))
         )
         saved = record.exc_info, record.exc_text, record.stack_info
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         try:
-            return self.inner.format(record) + f" (traceback in {self.log.path})"
+            return original(self, record) + f" (traceback in {log.path})"
         finally:
             record.exc_info, record.exc_text, record.stack_info = saved
 
-
-def _tracebacks_to(log: CrashLog) -> None:
-    """Keep tracebacks out of the console: Prefect logs a failed task or flow with its
-    traceback; the console shows the line, the log file the traceback."""
-    from prefect.logging.handlers import PrefectConsoleHandler
-
-    loggers = [
-        logging.getLogger(),
-        *(
-            logger
-            for logger in logging.Logger.manager.loggerDict.values()
-            if isinstance(logger, logging.Logger)
-        ),
-    ]
-    for logger in loggers:
-        for handler in logger.handlers:
-            if isinstance(handler, PrefectConsoleHandler) and not isinstance(
-                handler.formatter, _NoTraceback
-            ):
-                handler.setFormatter(_NoTraceback(handler.formatter or logging.Formatter(), log))
+    PrefectConsoleHandler._olist_format = original  # type: ignore[attr-defined]
+    PrefectConsoleHandler.format = format  # type: ignore[method-assign]
 
 
 def cmd_report(args: argparse.Namespace) -> int:

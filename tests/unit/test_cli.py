@@ -263,3 +263,20 @@ def test_an_unexpected_error_is_a_crash_with_a_paragraph_and_the_traceback_in_a_
     assert "Traceback" not in text
     (log,) = (reports / "logs").glob("olist-*.log")
     assert "KeyError" in log.read_text(encoding="utf-8")
+
+
+def test_a_failing_flow_logs_its_traceback_to_a_file_not_the_console(tmp_path: Path) -> None:
+    import duckdb
+
+    warehouse = tmp_path / "wh.duckdb"
+    duckdb.connect(str(warehouse)).close()  # a warehouse nothing was built in
+    done = olist(
+        "quality", "--warehouse", str(warehouse), "--reports", str(tmp_path / "reports"),
+        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Critical data-quality failure" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    (log,) = (tmp_path / "reports" / "logs").glob("olist-*.log")
+    assert f"traceback in {log}" in done.stderr
+    assert "Traceback" in log.read_text(encoding="utf-8")
