@@ -622,8 +622,8 @@ def main(argv: list[str] | None = None) -> int:
     log = CrashLog(args)
     try:
         configure_runtime(prefect_home=repo_root() / ".prefect")
-        if args.func is not cmd_calibrate:
-            _tracebacks_to(log)
+        if args.func not in (cmd_calibrate, cmd_generate, cmd_generate_batch, cmd_report):
+            _tracebacks_to(log)  # the commands that run flows (and import Prefect)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         _explain("Interrupted.", "The run was stopped; the next run repairs its bookkeeping.")
