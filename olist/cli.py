@@ -320,10 +320,12 @@ def _os_error(err: BaseException) -> tuple[int, str | None] | None:
         if isinstance(current, OSError) and current.errno in _DISK_ERRNOS:
             return current.errno, current.filename
         text = str(current)
+        quoted = re.search(r'"(/[^"]+)"|\'(/[^\']+)\'', text)
+        path = (quoted.group(1) or quoted.group(2)) if quoted else None
         for code, phrase in _DISK_PHRASES:
-            if phrase in text:
-                quoted = re.search(r'"(/[^"]+)"|\'(/[^\']+)\'', text)
-                return code, (quoted.group(1) or quoted.group(2)) if quoted else None
+            # a bare "Permission denied" may be a cloud API's: only with a local path
+            if phrase in text and (path or code != errno.EACCES):
+                return code, path
         current = current.__cause__ or current.__context__
     return None
 

@@ -280,3 +280,26 @@ def test_a_failing_flow_logs_its_traceback_to_a_file_not_the_console(tmp_path: P
     (log,) = (tmp_path / "reports" / "logs").glob("olist-*.log")
     assert f"traceback in {log}" in done.stderr
     assert "Traceback" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("err", "title"),
+    [
+        (
+            RuntimeError('IO Error: Cannot open file "/srv/wh/olist.duckdb": Permission denied'),
+            "A folder is read-only",
+        ),  # fmt: skip  (DuckDB's wording)
+        (
+            OSError(errno.EROFS, "Read-only file system", "/srv/wh/olist.duckdb"),
+            "A folder is read-only",
+        ),  # fmt: skip
+        (RuntimeError("403 Permission denied on resource project olist"), "The run crashed"),
+    ],
+    ids=["duckdb-eacces", "erofs", "cloud-403"],
+)
+def test_only_a_local_permission_error_is_called_a_read_only_folder(
+    err: Exception, title: str
+) -> None:
+    from olist.cli import describe_crash
+
+    assert describe_crash(err, None)[0].startswith(title)
