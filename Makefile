@@ -16,6 +16,10 @@ BQ_PINS   := "crucible-emulator[server]==0.1.0a2" duckdb==1.5.6 sqlglot==30.22.0
 	starlette==1.10.0 uvicorn==0.54.0 anyio==4.16.0 h11==0.16.0 click==8.5.1 idna==3.20 \
 	pytz==2026.6 PyYAML==6.0.3 typing_extensions==4.16.0
 
+# the Prefect home `olist` uses (olist.settings.configure_runtime): PREFECT_HOME, else .prefect
+PREFECT_HOME_DIR := $(or $(PREFECT_HOME),$(CURDIR)/.prefect)
+PREFECT_DB_STAMP := $(PREFECT_HOME_DIR)/.olist-database-upgraded
+
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 90
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DO_NOT_TRACK ?= true
@@ -26,7 +30,7 @@ export MLFLOW_DISABLE_TELEMETRY ?= true
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
 
-setup: $(STAMP)  ## create .venv and install pinned dependencies (no-op when up to date)
+setup: $(STAMP) $(PREFECT_DB_STAMP)  ## create .venv, install pinned dependencies, migrate Prefect's database (no-op when up to date)
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +40,15 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(BIN)/python -c "import prefect, prefect_dbt, dbt, great_expectations, mlflow, xgboost, pandera" \
 		|| { echo "install check failed"; exit 1; }
 	@touch $(STAMP)
+
+# Prefect's database in the home `olist` uses, migrated here rather than by the first run's
+# ephemeral API, whose start-up timeout a fresh migration outlasts on a busy machine.
+$(PREFECT_DB_STAMP): $(STAMP)
+	@mkdir -p "$(PREFECT_HOME_DIR)"
+	@echo "migrating Prefect's database in $(PREFECT_HOME_DIR) (first time: ~30-90 s)"
+	@PREFECT_HOME="$(PREFECT_HOME_DIR)" $(BIN)/prefect server database upgrade -y >/dev/null \
+		|| { echo "Prefect database migration failed in $(PREFECT_HOME_DIR): see the message above"; exit 1; }
+	@touch "$@"
 
 setup-bq-emulator: $(BQ_STAMP)  ## create .venv-bq with crucible-emulator, a local BigQuery (~10-20 s)
 

@@ -48,9 +48,27 @@ def notify(settings: Settings, run_id: str, results: list, published: bool) -> b
     return alerts.send_alert(settings.alert_block, run_id, results, published)
 
 
+def alert(settings: Settings, run_id: str, results: list, published: bool) -> str | None:
+    """Send the run's quality alert; a dead webhook or a missing block never fails the run
+    (gold may already be published). Returns why no alert went out, when it failed."""
+    try:
+        notify(settings, run_id, results, published)
+    except Exception as err:  # noqa: BLE001 - any failure to alert is reported, not raised
+        reason = " ".join(str(err).split())[:300] or type(err).__name__
+        warning = (
+            f"the quality alert of run {run_id} was not sent through "
+            f"OLIST_ALERT_BLOCK={settings.alert_block} ({type(err).__name__}: {reason}); "
+            f"the run {'published' if published else 'did not publish'} regardless. Check "
+            "the block's URL and that its receiver is up (`prefect block ls`)."
+        )
+        get_run_logger().warning(warning)
+        return warning
+    return None
+
+
 def _failure_artifact(run_id: str, results: list, report: object) -> None:
     """The failing checks of a run that published nothing, for the Prefect UI."""
-    failed = [r for r in results if not r.passed and r.severity == "critical"]
+    failed = quality_store.critical_failures(results)
     lines = [
         f"# Run `{run_id}` published nothing",
         "",
@@ -90,10 +108,7 @@ def _record_failure(settings: Settings, run_id: str, err: BaseException) -> None
         # would have made these: the UI still gets the checks that did run
         quality_artifacts(run_id, results)
     _failure_artifact(run_id, results, report)
-    try:
-        notify(settings, run_id, results, published=False)
-    except Exception as alert_error:  # never hide why the run failed
-        logger.warning("quality alert not sent: %s", alert_error)
+    alert(settings, run_id, results, published=False)  # never hides why the run failed
     logger.error("run %s published nothing; the report: %s", run_id, report)
 
 
@@ -103,7 +118,12 @@ def recorded_run(settings: Settings, run_id: str, stages: StageRecorder) -> Iter
     failure the run is recorded as failed and reported (nothing was published); the stage
     timings are written either way."""
     with warehouse.connect(settings.warehouse) as con:
-        runs.start_run(con, run_id, _flow_run_id(), str(settings.source_location))
+        repaired = runs.start_run(con, run_id, _flow_run_id(), str(settings.source_location))
+    if repaired:
+        get_run_logger().warning(
+            "run(s) %s ended without finishing (killed or crashed): marked abandoned",
+            ", ".join(repaired),
+        )
     try:
         yield
     except BaseException as err:
@@ -139,10 +159,19 @@ def audit_and_publish(
     return results
 
 
-def report_run(settings: Settings, run_id: str, results: list, stages: StageRecorder) -> Path:
-    """Alert on failed checks, render the quality report, link it from the Prefect run."""
+def report_run(
+    settings: Settings,
+    run_id: str,
+    results: list,
+    stages: StageRecorder,
+    warnings: list[str] | None = None,
+) -> Path:
+    """Alert on failed checks, render the quality report, link it from the Prefect run. A
+    failed alert is a warning (appended to ``warnings``): the run has published."""
     with stages.stage("report"):
-        notify(settings, run_id, results, published=True)
+        warning = alert(settings, run_id, results, published=True)
+        if warning is not None and warnings is not None:
+            warnings.append(warning)
         report = write_run_report(settings, run_id, results)
         create_link_artifact(
             key="quality-report",

@@ -65,10 +65,12 @@ def platform_flow(
             if score:
                 with stages.stage("score"):
                     score_flow(settings)
-            report = report_run(settings, run_id, results, stages)
+            warnings: list[str] = []
+            report = report_run(settings, run_id, results, stages, warnings)
     return {
         "run_id": run_id,
         "up_to_date": False,
         "report": str(report),
         "stages": [t.__dict__ for t in stages.timings],
+        "warnings": warnings,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from prefect.blocks.core import Block
 
-from olist.quality_store import CheckResult
+from olist.quality_store import CheckResult, quarantines_rows, run_severity
 
 MAX_LISTED = 20
 
@@ -18,21 +18,25 @@ MAX_LISTED = 20
 def alert_message(
     run_id: str, results: list[CheckResult], published: bool
 ) -> tuple[str, str] | None:
-    """(subject, body) when a warning or critical check failed, else None."""
-    failed = [r for r in results if not r.passed and r.severity in ("critical", "warning")]
+    """(subject, body) when a warning or critical check failed, else None. Severities are
+    the run's (``quality_store.run_severity``): quarantined rows are warnings."""
+    failed = [r for r in results if not r.passed and run_severity(r) in ("critical", "warning")]
     if not failed:
         return None
-    critical = sum(r.severity == "critical" for r in failed)
+    critical = sum(run_severity(r) == "critical" for r in failed)
     warning = len(failed) - critical
     outcome = "published" if published else "NOT published: the last good gold stays"
     subject = (
         f"Olist data quality, run {run_id}: {critical} critical, {warning} warning ({outcome})"
     )
-    ordered = sorted(failed, key=lambda r: (r.severity != "critical", r.table_name, r.check_name))
+    ordered = sorted(
+        failed, key=lambda r: (run_severity(r) != "critical", r.table_name, r.check_name)
+    )
     lines = [
-        f"- [{r.severity}] {r.layer}.{r.table_name}"
+        f"- [{run_severity(r)}] {r.layer}.{r.table_name}"
         f"{'.' + r.column_name if r.column_name else ''} {r.check_name} ({r.check_engine}): "
         f"{r.unexpected_count if r.unexpected_count is not None else '?'} unexpected"
+        f"{' (rows quarantined)' if quarantines_rows(r) else ''}"
         for r in ordered[:MAX_LISTED]
     ]
     if len(ordered) > MAX_LISTED:

@@ -6,17 +6,28 @@ Settings come from flags, then ``OLIST_*`` / ``MLFLOW_TRACKING_URI``, then repo 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import os
+import re
 import sys
 import textwrap
 import time
-from datetime import date
+import traceback
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from olist.settings import Settings, configure_runtime, load_settings, repo_root
 
 DEFAULT_SCALE = 1.0
 DEFAULT_SEED = 1
+# Exit codes: 0 published (or nothing to do); 2 refused (a quality gate, a dbt test or a model
+# dbt cannot build from the data, drift, missing input, a busy warehouse), with a paragraph;
+# 1 a crash (disk full, a read-only folder, a bug), with a paragraph, the traceback in a log.
 EXIT_QUALITY = 2
+EXIT_CRASH = 1
+# stages that read a warehouse an earlier run built (ingest and clean create it)
+NEEDS_WAREHOUSE = ("transform", "quality", "train", "score")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -36,7 +47,8 @@ def _say(msg: str) -> None:
 
 
 def _explain(title: str, body: str) -> None:
-    print(f"\n{title}\n" + textwrap.fill(body, width=88), file=sys.stderr)
+    text = textwrap.fill(body, width=88, break_long_words=False, break_on_hyphens=False)
+    print(f"\n{title}\n{text}", file=sys.stderr)
 
 
 def _has_sources(folder: Path) -> bool:
@@ -91,6 +103,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
     from flows.incremental import NoFullBuildYet
     from olist.ingest import MissingSourceError, SchemaDriftError, SourceFormatError
     from olist.locking import WarehouseBusyError, warehouse_lock
+    from olist.prefect_api import start_ephemeral_api
     from olist.quality import CriticalQualityFailure
     from olist.quality_store import TrainingBlocked
 
@@ -110,6 +123,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                 generate(settings.source_dir, DEFAULT_SCALE, DEFAULT_SEED, progress=_say)
             from flows.platform import platform_flow
 
+            start_ephemeral_api(say=_say)
             result = platform_flow(settings, skip_train=args.skip_train)
             if result["up_to_date"]:
                 _say(
@@ -118,6 +132,8 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                 )
                 return 0
             _say("done.")
+            for warning in result.get("warnings", []):
+                _say(f"warning: {warning}")
             print(f"  warehouse : {settings.warehouse}")
             print(f"  reports   : {result['report']}")
             print(
@@ -132,6 +148,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         if name == "incremental":
             from flows.incremental import incremental_flow
 
+            start_ephemeral_api(say=_say)
             result = incremental_flow(settings)
             if result.get("skipped"):
                 _say(f"skipped: {result['skipped']}")
@@ -151,6 +168,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                     "Nothing to backfill.", f"--end {args.end} is before --start {args.start}."
                 )
                 return EXIT_QUALITY
+            start_ephemeral_api(say=_say)
             result = backfill_flow(
                 args.start, args.end, settings, restart=args.restart, max_days=args.max_days
             )
@@ -160,6 +178,19 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             else:
                 _say(f"published; report: {result['report']}")
             return 0
+        if (
+            name in NEEDS_WAREHOUSE
+            and settings.dbt_target == "duckdb"
+            and not settings.warehouse.is_file()
+        ):
+            _explain(
+                "No warehouse yet: nothing was done.",
+                f"`olist {name}` reads the warehouse an earlier run built, and "
+                f"{settings.warehouse} does not exist. Run the whole platform once "
+                "(`olist run`, or `make run`), or point --warehouse / OLIST_WAREHOUSE at an "
+                "existing DuckDB file.",
+            )
+            return EXIT_QUALITY
         options = {}
         if name == "transform":
             options = {"full_refresh": args.full_refresh, "run_date": args.run_date}
@@ -174,6 +205,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
                 update={k: v for k, v in updates.items() if v is not None}
             )
         with warehouse_lock(settings.warehouse, holder=f"olist {name}"):
+            start_ephemeral_api(say=_say)
             result = _stage_flows()[name](settings, **options)
         if name == "train":
             for decision in result.values():
@@ -216,6 +248,206 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             f"{settings.warehouse}; the report is under {settings.reports_dir}/quality.",
         )
         return EXIT_QUALITY
+    except ValueError as err:
+        nodes = dbt_failures(err)
+        if nodes is None:
+            raise
+        _explain(*_dbt_paragraph(name, nodes, settings))
+        return EXIT_QUALITY
+
+
+# prefect-dbt's message for nodes that failed: `Test x failed with message: "..."`
+_DBT_FAILURES = "Failures detected during invocation of dbt command"
+_DBT_NODE = re.compile(r'^(\w+) (\S+) (\w+?)(?:ed)? with message: "(.*)"\s*$', re.M)
+
+
+def dbt_failures(err: BaseException) -> list[tuple[str, str, str, str]] | None:
+    """(resource type, name, status, message) of every dbt node that failed, when ``err``
+    is prefect-dbt's "failures detected" error; None for any other error."""
+    text = str(err)
+    if _DBT_FAILURES not in text:
+        return None
+    return [
+        (kind.lower(), node, status, " ".join(message.split()))
+        for kind, node, status, message in _DBT_NODE.findall(text)
+    ]
+
+
+def _dbt_paragraph(
+    command: str, nodes: list[tuple[str, str, str, str]], settings: Settings
+) -> tuple[str, str]:
+    tests = [n for n in nodes if n[0] in ("test", "unit_test")]
+    models = [n for n in nodes if n not in tests]
+    listed = (
+        "; ".join(
+            f"{kind} {node} {'failed' if status == 'fail' else status + 'ed'}: {message[:200]}"
+            for kind, node, status, message in [*tests, *models][:6]
+        )
+        or "see the dbt log"
+    )
+    if len(nodes) > 6:
+        listed += f"; and {len(nodes) - 6} more"
+    why = []
+    if tests:
+        why.append("a failing dbt test is a critical check")
+    if models:
+        why.append(
+            "a model that errors usually meets a value it cannot cast or join (a conversion "
+            "error names the value): the row is in bronze, so fix the source file or "
+            "tighten its contract in contracts/"
+        )
+    kept = (
+        "The last good gold is unchanged (this run built into gold_audit)."
+        if command in ("platform", "incremental", "backfill")
+        else "gold may hold the models built before the failure: rerun `olist run` to "
+        "publish an audited build."
+    )
+    return (
+        "dbt refused the data: nothing was published.",
+        f"dbt build stopped on {len(nodes)} node(s): {listed}. {'; '.join(why).capitalize()}. "
+        f"{kept} The check results are in quality.check_results of {settings.warehouse} and "
+        f"the report under {settings.reports_dir / 'quality'}. Fix the data or the model "
+        "under dbt/models, then run the same command again.",
+    )
+
+
+def _os_error(err: BaseException) -> tuple[int, str | None] | None:
+    """(errno, file) of a disk-full or permission error anywhere in ``err``'s chain; DuckDB
+    and dbt report those as text, so their messages are read too."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in _DISK_ERRNOS:
+            return current.errno, current.filename
+        text = str(current)
+        quoted = re.search(r'"(/[^"]+)"|\'(/[^\']+)\'', text)
+        path = (quoted.group(1) or quoted.group(2)) if quoted else None
+        for code, phrase in _DISK_PHRASES:
+            # a bare "Permission denied" may be a cloud API's: only with a local path
+            if phrase in text and (path or code != errno.EACCES):
+                return code, path
+        current = current.__cause__ or current.__context__
+    return None
+
+
+_DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+_DISK_PHRASES = (
+    (errno.ENOSPC, "No space left on device"),
+    (errno.EDQUOT, "Disk quota exceeded"),
+    (errno.EROFS, "Read-only file system"),
+    (errno.EACCES, "Permission denied"),
+)
+
+
+def describe_crash(err: BaseException, settings: Settings | None) -> tuple[str, str]:
+    """A crash as (title, paragraph): what failed, which file or setting, what to do."""
+    warehouse = settings.warehouse if settings else Path("warehouse/olist.duckdb")
+    disk = _os_error(err)
+    if disk is not None:
+        code, file = disk
+        where = Path(file) if file else warehouse
+        folder = where if where.is_dir() else where.parent
+        if code in (errno.ENOSPC, errno.EDQUOT):
+            return (
+                "The disk is full: the run stopped.",
+                f"Writing {where} failed ({os.strerror(code)}). Publishing is all or nothing "
+                "(DuckDB rolls an unfinished write back), so gold holds the last good run "
+                "or, if this one got past publish, this one's. Free "
+                f"space on the disk that holds {folder} (`df -h {folder}`), or point "
+                "--warehouse / OLIST_WAREHOUSE and --reports at a larger disk, then run the "
+                "same command again.",
+            )
+        return (
+            "A folder is read-only or not writable: the run stopped.",
+            f"{where} cannot be written ({os.strerror(code)}). The platform writes the "
+            "warehouse file with its lock file and dbt's target folder beside it "
+            f"({warehouse.parent}), the reports under "
+            f"{settings.reports_dir if settings else 'reports/'}, and Prefect's state under "
+            f"PREFECT_HOME. Make {folder} writable for this user, or point --warehouse / "
+            "OLIST_WAREHOUSE (or --reports) at a writable one, then run again.",
+        )
+    text = str(err)
+    from olist.prefect_api import STARTUP_ADVICE, PrefectApiUnavailable
+
+    if isinstance(err, PrefectApiUnavailable):
+        return ("Prefect's local API did not start: nothing was run.", text)
+    if "ephemeral Prefect API server" in text:
+        timeout = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+        return (
+            "Prefect's local API did not start: nothing was run.",
+            STARTUP_ADVICE.format(timeout=timeout),
+        )
+    if "Failed to invoke dbt command" in text:
+        return (
+            "dbt could not run: nothing was published.",
+            f"{' '.join(text.split())[:400]}. This is dbt failing before it built anything "
+            "(a project, profile or connection problem), not the data: check dbt/ and "
+            "dbt/profiles.yml (OLIST_DBT_TARGET, OLIST_WAREHOUSE, OLIST_BQ_*), then run again.",
+        )
+    first = " ".join(text.split())[:300] or "(no message)"
+    return (
+        "The run crashed.",
+        f"{type(err).__name__}: {first}. This is an error of the platform or its "
+        "environment, not a refusal of the data. Publishing is all or nothing, so gold in "
+        f"{warehouse} holds the last good run (or this one, if it got past publish: see "
+        "ops.platform_runs and quality.runs). Run the same command again; if it fails the "
+        "same way, report it with the log file below.",
+    )
+
+
+def _log_dir(args: argparse.Namespace) -> Path:
+    reports = getattr(args, "reports", None) or os.environ.get("OLIST_REPORTS_DIR")
+    return (Path(reports) if reports else repo_root() / "reports") / "logs"
+
+
+class CrashLog:
+    """Where this command's tracebacks go: a file under the reports folder, created on the
+    first write, else in the temp folder (the reports folder may be the full or read-only
+    one)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.name = f"olist-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+        self.path = _log_dir(args) / self.name
+
+    def write(self, text: str) -> None:
+        import tempfile
+
+        for path in (self.path, Path(tempfile.gettempdir()) / self.name):
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as fh:
+                    fh.write(text.rstrip("\n") + "\n")
+                self.path = path
+                return
+            except OSError:
+                continue
+
+
+def _tracebacks_to(log: CrashLog) -> None:
+    """Keep tracebacks out of the console: Prefect logs a failed task or flow with its
+    traceback; the console shows the line, ``log`` the traceback. Patched on the handler
+    class, so consoles Prefect sets up later (a flow run's) behave the same."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    original = getattr(PrefectConsoleHandler, "_olist_format", PrefectConsoleHandler.format)
+
+    def format(self: logging.Handler, record: logging.LogRecord) -> str:  # noqa: A001
+        if not record.exc_info:
+            return original(self, record)
+        log.write(
+            f"{record.name}: {record.getMessage()}\n"
+            + "".join(traceback.format_exception(*record.exc_info))
+        )
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return original(self, record) + f" (traceback in {log.path})"
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+    PrefectConsoleHandler._olist_format = original  # type: ignore[attr-defined]
+    PrefectConsoleHandler.format = format  # type: ignore[method-assign]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -529,8 +761,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_runtime(prefect_home=repo_root() / ".prefect")
-    return int(args.func(args) or 0)
+    log = CrashLog(args)
+    try:
+        configure_runtime(prefect_home=repo_root() / ".prefect")
+        if args.func not in (cmd_calibrate, cmd_generate, cmd_generate_batch, cmd_report):
+            _tracebacks_to(log)  # the commands that run flows (and import Prefect)
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        _explain("Interrupted.", "The run was stopped; the next run repairs its bookkeeping.")
+        return 130
+    except Exception as err:  # a crash: a paragraph here, the traceback in the log
+        log.write("".join(traceback.format_exception(err)))
+        try:
+            settings: Settings | None = _settings(args)
+        except Exception:  # noqa: BLE001 - a bad setting may be the crash itself
+            settings = None
+        title, body = describe_crash(err, settings)
+        _explain(title, f"{body} The traceback is in {log.path}.")
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":

@@ -96,10 +96,38 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RUNS_DDL)
 
 
+# The contract stage's file-level gates (olist.cleaning.GATES): a table that does not
+# reconcile, or quarantines more than the threshold, stops the run.
+CONTRACT_GATES = ("records_reconcile", "quarantined_share_at_most_")
+# engines of the contract stage (pandera rules, parent-key and parse checks, duplicates)
+CONTRACT_ENGINES = ("pandera", "ingest", "duckdb")
+
+
+def quarantines_rows(result: CheckResult) -> bool:
+    """A contract check whose failing rows were quarantined rather than loaded: every
+    contract-stage check except the file-level gates."""
+    return result.check_engine in CONTRACT_ENGINES and not result.check_name.startswith(
+        CONTRACT_GATES
+    )
+
+
+def run_severity(result: CheckResult) -> str:
+    """What a failed check means for the run (DESIGN.md, "Data quality model").
+
+    A critical row-level contract rule quarantines the rows that break it: the rest of the
+    data is trusted and published, so for the run it is a ``warning``. Only a gate (the
+    quarantined share above its threshold, a reconciliation, a critical dbt or GX test)
+    stays ``critical`` and fails the run. The check's own severity is kept in
+    ``quality.check_results``."""
+    if result.severity == "critical" and quarantines_rows(result):
+        return "warning"
+    return result.severity
+
+
 def verdict(results: list[CheckResult], failed_run: bool = False) -> str:
-    """``fail`` with a critical failure (or a run that broke before its checks finished),
-    ``warn`` with a failed warning, else ``pass``."""
-    failed = {r.severity for r in results if not r.passed}
+    """``fail`` with a failed gate (or a run that broke before its checks finished),
+    ``warn`` with a failed warning or quarantined rows, else ``pass``."""
+    failed = {run_severity(r) for r in results if not r.passed}
     if failed_run or "critical" in failed:
         return "fail"
     return "warn" if "warning" in failed else "pass"
@@ -123,9 +151,9 @@ def record_run(
             run_id,
             flow_run_id,
             len(results),
-            sum(r.severity == "critical" for r in failed),
-            sum(r.severity == "warning" for r in failed),
-            sum(r.severity == "info" for r in failed),
+            sum(run_severity(r) == "critical" for r in failed),
+            sum(run_severity(r) == "warning" for r in failed),
+            sum(run_severity(r) == "info" for r in failed),
             outcome,
             published,
             message,
@@ -172,7 +200,8 @@ def write_results(con: duckdb.DuckDBPyConnection, results: list[CheckResult]) ->
 
 
 def critical_failures(results: list[CheckResult]) -> list[CheckResult]:
-    return [r for r in results if r.severity == "critical" and not r.passed]
+    """Failed checks that fail the run: gates, not rows a contract quarantined."""
+    return [r for r in results if run_severity(r) == "critical" and not r.passed]
 
 
 def summarize(results: list[CheckResult]) -> dict[str, dict[str, int]]:
@@ -200,15 +229,17 @@ class TrainingBlocked(RuntimeError):
 
 
 def training_blocker(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Why models must not train now: the latest platform run had a critical quality
-    failure (its data never reached gold). None when training may start."""
+    """Why models must not train now: the latest platform run published nothing (a gate
+    failed, or the run broke). A run that published is trusted, whatever it quarantined,
+    so its verdict alone does not block (runs recorded before severity was fixed say
+    ``fail`` for a quarantined row). None when training may start."""
     if not table_exists(con, "quality", "runs"):
         return None
     rows = con.execute(
         "select run_id, verdict, critical_failed, published from quality.runs "
         "order by recorded_at desc limit 1"
     ).fetchall()
-    if rows and (rows[0][1] == "fail" or not rows[0][3]):
+    if rows and not rows[0][3]:
         run_id, _, critical, _ = rows[0]
         return (
             f"the latest run {run_id} failed its quality gate ({critical} critical check(s)) "

@@ -21,6 +21,7 @@ from expectations import docs_pages
 from olist import warehouse
 from olist.publish import AUDIT_SCHEMA
 from olist.quality_store import CheckResult, summarize
+from olist.quality_store import verdict as quality_verdict
 from olist.settings import Settings
 
 TREND_RUNS = 20
@@ -223,11 +224,8 @@ def _check_row(r: CheckResult, with_rationale: bool = False) -> str:
 
 
 def _verdict(results: list[CheckResult], published: bool | None) -> str:
-    failed = {r.severity for r in results if not r.passed and r.check_engine != "pandera"}
-    # contract (pandera) critical row failures were quarantined, not published
-    if published is False or "critical" in failed:
-        return "fail"
-    return "warn" if {"warning"} & {r.severity for r in results if not r.passed} else "pass"
+    # the run's verdict, as in quality.runs: quarantined rows are warnings, gates critical
+    return quality_verdict(results, failed_run=published is False)
 
 
 def _scorecard(results: list[CheckResult]) -> str:

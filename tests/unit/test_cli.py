@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import subprocess
@@ -221,3 +222,173 @@ def test_run_with_a_missing_source_folder_answers_at_once_with_exit_2(tmp_path: 
     assert "exit 2 heavy []" in proc.stdout, proc.stdout + proc.stderr
     assert "nonexistent: no such folder" in proc.stderr
     assert not wh.exists()
+
+
+def test_train_without_a_warehouse_explains_instead_of_a_traceback(tmp_path: Path) -> None:
+    done = olist("train", "--warehouse", str(tmp_path / "none" / "wh.duckdb"))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "No warehouse yet" in done.stderr and "olist run" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / "none").exists()  # no folder, no lock file
+
+
+def test_a_read_only_warehouse_folder_gives_a_paragraph_exit_1_and_a_log(
+    tmp_path: Path, sample_dir: Path
+) -> None:
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    folder.chmod(0o555)
+    args = [
+        sys.executable, "-m", "olist", "ingest", "--source", str(sample_dir),
+        "--warehouse", str(folder / "wh.duckdb"), "--reports", str(tmp_path / "reports"),
+    ]  # fmt: skip
+    # root writes anywhere; in a user namespace without a mapping it is held to the mode
+    prefix = ["unshare", "-U"] if os.geteuid() == 0 else []
+    done = subprocess.run(
+        [*prefix, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")},
+    )
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "A folder is read-only" in done.stderr
+    assert f"Make {folder} writable" in " ".join(done.stderr.split())
+    assert str(folder) in done.stderr and "OLIST_WAREHOUSE" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    (log,) = (tmp_path / "reports" / "logs").glob("olist-*.log")
+    assert str(log) in " ".join(done.stderr.split())
+    assert "PermissionError" in log.read_text(encoding="utf-8")
+
+
+@pytest.fixture()
+def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """``olist.cli.main`` in this process with a stage flow a test replaces: no Prefect API,
+    no console-handler changes; returns a warehouse file that exists."""
+    import olist.cli
+    import olist.prefect_api
+
+    monkeypatch.setattr(olist.prefect_api, "start_ephemeral_api", lambda **_: None)
+    monkeypatch.setattr(olist.cli, "_tracebacks_to", lambda log: None)
+    warehouse = tmp_path / "wh.duckdb"
+    warehouse.touch()
+    return warehouse
+
+
+def _stage_raising(monkeypatch: pytest.MonkeyPatch, stage: str, err: Exception) -> None:
+    import olist.cli
+
+    def flow(*args: object, **kwargs: object) -> None:
+        raise err
+
+    monkeypatch.setattr(olist.cli, "_stage_flows", lambda: {stage: flow})
+
+
+DBT_FAILED = (
+    "Failures detected during invocation of dbt command 'build --target duckdb':\n"
+    'Test unique_stg_olist__products_product_id failed with message: "Got 1 result, '
+    'configured to fail if != 0"\n'
+    'Model fct_orders errored with message: "Conversion Error: Could not convert string '
+    "'12,5' to DECIMAL(18,2)\""
+)
+
+
+def test_dbt_test_failures_and_cast_errors_are_refusals_with_a_paragraph(
+    in_process: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from olist.cli import main
+
+    _stage_raising(monkeypatch, "transform", ValueError(DBT_FAILED))
+    code = main(["transform", "--warehouse", str(in_process), "--reports", str(in_process.parent)])
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2
+    assert "dbt refused the data" in err
+    assert "test unique_stg_olist__products_product_id failed" in err
+    assert "model fct_orders errored: Conversion Error: Could not convert string '12,5'" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        OSError(errno.ENOSPC, "No space left on device", "/data/warehouse/olist.duckdb"),
+        RuntimeError(
+            'IO Error: Could not write file "/data/warehouse/olist.duckdb": No space left on device'
+        ),  # fmt: skip  (DuckDB's wording)
+    ],
+    ids=["oserror", "duckdb"],
+)
+def test_a_full_disk_is_a_crash_with_a_paragraph_naming_the_file(
+    in_process: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    err: Exception,
+) -> None:
+    from olist.cli import main
+
+    _stage_raising(monkeypatch, "quality", err)
+    reports = in_process.parent / "reports"
+    code = main(["quality", "--warehouse", str(in_process), "--reports", str(reports)])
+    text = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert "The disk is full" in text and "/data/warehouse/olist.duckdb" in text
+    assert "df -h /data/warehouse" in text
+    assert "Traceback" not in text
+    (log,) = (reports / "logs").glob("olist-*.log")
+    assert "Traceback" in log.read_text(encoding="utf-8") and str(log) in text
+
+
+def test_an_unexpected_error_is_a_crash_with_a_paragraph_and_the_traceback_in_a_log(
+    in_process: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from olist.cli import main
+
+    _stage_raising(monkeypatch, "score", KeyError("customer_unique_id"))
+    reports = in_process.parent / "reports"
+    code = main(["score", "--warehouse", str(in_process), "--reports", str(reports)])
+    text = " ".join(capsys.readouterr().err.split())
+    assert code == 1
+    assert "The run crashed" in text and "KeyError: 'customer_unique_id'" in text
+    assert "Traceback" not in text
+    (log,) = (reports / "logs").glob("olist-*.log")
+    assert "KeyError" in log.read_text(encoding="utf-8")
+
+
+def test_a_failing_flow_logs_its_traceback_to_a_file_not_the_console(tmp_path: Path) -> None:
+    import duckdb
+
+    warehouse = tmp_path / "wh.duckdb"
+    duckdb.connect(str(warehouse)).close()  # a warehouse nothing was built in
+    done = olist(
+        "quality", "--warehouse", str(warehouse), "--reports", str(tmp_path / "reports"),
+        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "Critical data-quality failure" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    (log,) = (tmp_path / "reports" / "logs").glob("olist-*.log")
+    assert f"traceback in {log}" in done.stderr
+    assert "Traceback" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("err", "title"),
+    [
+        (
+            RuntimeError('IO Error: Cannot open file "/srv/wh/olist.duckdb": Permission denied'),
+            "A folder is read-only",
+        ),  # fmt: skip  (DuckDB's wording)
+        (
+            OSError(errno.EROFS, "Read-only file system", "/srv/wh/olist.duckdb"),
+            "A folder is read-only",
+        ),  # fmt: skip
+        (RuntimeError("403 Permission denied on resource project olist"), "The run crashed"),
+    ],
+    ids=["duckdb-eacces", "erofs", "cloud-403"],
+)
+def test_only_a_local_permission_error_is_called_a_read_only_folder(
+    err: Exception, title: str
+) -> None:
+    from olist.cli import describe_crash
+
+    assert describe_crash(err, None)[0].startswith(title)

@@ -1,0 +1,135 @@
+"""The local Prefect API of a plain ``olist`` command (no ``PREFECT_API_URL``).
+
+Prefect starts an ephemeral API server in a subprocess on first use. On a fresh
+``PREFECT_HOME`` it first migrates its database, which on a loaded machine can outlast the
+start-up timeout (../shared/STACK_NOTES.md). Starting it here, before any flow, lets the
+command wait once more (longer) instead of failing with Prefect's 40-line traceback, say
+why when it still fails, and tie the server's life to this process: a run killed with
+``kill -9`` no longer leaves an orphaned server behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+STARTUP_ADVICE = (
+    "Prefect's local API server did not answer in time. On a fresh PREFECT_HOME it first "
+    "migrates its database, which takes longer on a busy machine. Migrate it ahead of the "
+    "run with `make setup` (or `PREFECT_HOME=<the same home> prefect server database "
+    "upgrade -y`), raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now {timeout} s), "
+    "or point PREFECT_API_URL at a running server (`make server`), then run again. Nothing "
+    "was changed."
+)
+# the retry waits this many times the first timeout, at least RETRY_FLOOR seconds
+RETRY_FACTOR = 3
+RETRY_FLOOR = 300.0
+
+
+class PrefectApiUnavailable(RuntimeError):
+    """The ephemeral Prefect API did not start, even after a longer second wait."""
+
+
+def uses_ephemeral_api() -> bool:
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    return not PREFECT_API_URL.value() and bool(PREFECT_SERVER_EPHEMERAL_ENABLED.value())
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, before exec
+    """In the server's process: get SIGTERM when the process that started it dies."""
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+@contextmanager
+def _children_die_with_us() -> Iterator[None]:
+    """Processes started meanwhile (Prefect's server) end when this process ends, even
+    when it is killed (Linux ``PR_SET_PDEATHSIG``; elsewhere Prefect's atexit stop)."""
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    original = subprocess.Popen
+
+    class Popen(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("preexec_fn", _die_with_parent)
+            super().__init__(*args, **kwargs)
+
+    subprocess.Popen = Popen  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        subprocess.Popen = original  # type: ignore[misc]
+
+
+def _healthy(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{url}/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def start_ephemeral_api(
+    timeout: float | None = None,
+    retry_timeout: float | None = None,
+    say: Callable[[str], None] = print,
+) -> str | None:
+    """Start Prefect's ephemeral API server (the flows then reuse it) and return its URL;
+    None when a server is configured (``PREFECT_API_URL``). A start that times out is
+    given one longer wait (the same process, if it is still migrating; else a new one);
+    a second failure raises ``PrefectApiUnavailable`` with what to do."""
+    if not uses_ephemeral_api():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    first = float(timeout or PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
+    second = float(retry_timeout or max(RETRY_FACTOR * first, RETRY_FLOOR))
+    server = SubprocessASGIServer()
+    try:
+        with _children_die_with_us():
+            server.start(timeout=max(1, round(first)))
+        return server.api_url
+    except RuntimeError as err:
+        if "ephemeral Prefect API server" not in str(err):
+            raise
+        first_error = err
+    say(
+        f"Prefect's local API did not start within {first:.0f} s (a fresh PREFECT_HOME "
+        f"migrates its database first, slower on a busy machine): waiting once more, up to "
+        f"{second:.0f} s"
+    )
+    process = server.server_process
+    deadline = time.monotonic() + second
+    if process is not None and process.poll() is None:  # still starting: keep waiting
+        while time.monotonic() < deadline and process.poll() is None:
+            if _healthy(server.api_url):
+                server.running = True
+                return server.api_url
+            time.sleep(0.5)
+    server.stop()  # never leave a half-started server behind
+    server = SubprocessASGIServer()
+    remaining = deadline - time.monotonic()
+    try:
+        if remaining < 1:
+            raise RuntimeError(
+                "Timed out while attempting to connect to ephemeral Prefect API server."
+            )
+        with _children_die_with_us():
+            server.start(timeout=round(remaining))
+        return server.api_url
+    except RuntimeError as err:
+        server.stop()
+        raise PrefectApiUnavailable(
+            STARTUP_ADVICE.format(timeout=f"{first:.0f}")
+            + f" (Prefect said: {' '.join(str(first_error).split())[:300]})"
+        ) from err
