@@ -517,10 +517,12 @@ the default synthetic data set."""
 
 RUN_EPILOG = """exit codes:
   0  published (or nothing new to do)
-  2  refused: a critical quality gate failed, a source is missing or has drifted from its
-     contract, or the warehouse is busy; nothing was published and the last good
+  2  refused: a critical quality gate failed (rows a contract quarantines are only
+     warnings), a dbt model or test failed on the data, a source is missing or has drifted
+     from its contract, or the warehouse is busy; nothing was published and the last good
      publication stays (the message says which and what to do)
-  1  crash: an unexpected error (a traceback follows)"""
+  1  crash: disk full, a read-only folder, Prefect's API not starting, a bug; a paragraph
+     names the file or setting, the traceback goes to a log file under reports/logs/"""
 
 STAGES = [
     # name, help, the options it reads
