@@ -97,8 +97,14 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # The contract stage's file-level gates (olist.cleaning.GATES): a table that does not
-# reconcile, or quarantines more than the threshold, stops the run.
-CONTRACT_GATES = ("records_reconcile", "quarantined_share_at_most_")
+# reconcile, quarantines more than the threshold, shrinks sharply against the version it
+# replaces, or lacks keys bronze rows refer to, stops the run.
+CONTRACT_GATES = (
+    "records_reconcile",
+    "quarantined_share_at_most_",
+    "row_count_drop_at_most_",
+    "referenced_by_",
+)
 # engines of the contract stage (pandera rules, parent-key and parse checks, duplicates)
 CONTRACT_ENGINES = ("pandera", "ingest", "duckdb")
 

@@ -10,9 +10,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _setup_plan(env: dict[str, str]) -> str:
+def _setup_plan(env: dict[str, str], always: bool = False) -> str:
+    """What ``make setup`` would run; ``always``: as if nothing were done yet (``make test``
+    has already set this checkout up by the time the tests run)."""
     done = subprocess.run(
-        ["make", "-n", "setup"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        ["make", "-n", *(["-B"] if always else []), "setup"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -20,7 +22,7 @@ def _setup_plan(env: dict[str, str]) -> str:
 
 def test_setup_migrates_the_prefect_database_of_the_home_olist_uses(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_HOME"}
-    plan = _setup_plan(env)
+    plan = _setup_plan(env, always=True)
     assert f'PREFECT_HOME="{REPO / ".prefect"}"' in plan  # configure_runtime's default
     assert "prefect server database upgrade -y" in plan
 
