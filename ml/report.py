@@ -24,13 +24,14 @@ from ml.evaluation import CHURN, LTV, PRIMARY, CandidateEvaluation, primary_scor
 TASKS = (CHURN, LTV)
 TITLES = {CHURN: "Churn (classification)", LTV: "Lifetime value (regression)"}
 METRICS = {
-    CHURN: ("rows", "prevalence", "brier", "ece", "threshold", "f1", "roc_auc", "pr_auc"),
+    CHURN: ("rows", "prevalence", "brier", "ece", "roc_auc", "pr_auc", "returner_pr_auc"),
     LTV: ("rows", "mean_actual", "buyers_share", "rmse", "mae", "spearman", "top_decile_capture"),
 }
 # why a metric can be undefined, shown as the tooltip of its "n/a" cell
 NA_REASONS = {
     "roc_auc": "undefined: the holdout has only one class",
     "pr_auc": "undefined: the holdout has only one class",
+    "returner_pr_auc": "undefined: the holdout has only one class",
     "spearman": "undefined: constant predictions or actuals, or fewer than 3 rows",
     "top_decile_capture": "undefined: the holdout has no revenue",
 }

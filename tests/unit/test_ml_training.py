@@ -95,13 +95,16 @@ def _trained(dataset, task: str, budget: Budget, seed: int = 7):
 
 def _gate(outcome):
     return registry.gate(
-        outcome, lambda model: training.holdout_score(outcome.task, model, outcome.holdout)
+        outcome, lambda model: training.holdout_predictions(outcome.task, model, outcome.holdout)
     )
 
 
 def test_the_gate_promotes_only_a_model_that_beats_the_champion(dataset, tracking) -> None:
     first = _gate(_trained(dataset, CHURN, BUDGET))
     assert first.registered and first.champion and first.version == "1"
+    version = tracking.get_model_version("olist_churn", "1")
+    assert version.tags["horizon_days"] == "180"
+    assert version.tags["labels_end"] == dataset.cutoffs.holdout.isoformat()
     # every candidate and trial is a run of the task's experiment
     experiment = tracking.get_experiment_by_name(registry.experiment_name(CHURN))
     runs = tracking.search_runs([experiment.experiment_id], max_results=100)
@@ -124,8 +127,14 @@ def test_the_gate_promotes_only_a_model_that_beats_the_champion(dataset, trackin
     second = _gate(weaker)
     assert second.registered and not second.champion
     assert second.champion_version == "1" and "stays a challenger" in second.reason
+    assert second.code == "not_better"
     assert str(tracking.get_model_version_by_alias("olist_churn", "champion").version) == "1"
     assert str(tracking.get_model_version_by_alias("olist_churn", "challenger").version) == "2"
+
+    # the same challenger claiming another horizon is refused before any comparison
+    weaker.horizon_days = 90
+    third = _gate(weaker)
+    assert not third.champion and third.code == "champion_other_horizon"
 
 
 def test_a_model_that_does_not_beat_its_baseline_is_not_registered(dataset, tracking) -> None:
@@ -146,9 +155,17 @@ def test_scoring_writes_one_row_per_customer(history, churn, ltv) -> None:
     assert scores["churn_probability"].between(0, 1).all()
     assert (scores["predicted_ltv"] >= 0).all()
     assert set(scores["churn_model_version"]) == {"3"}
-    risk = scoring.churn_risk(scores, features, threshold=0.5, top=50)
-    assert len(risk) <= 50 and risk["value_at_risk"].is_monotonic_decreasing
-    assert (risk["churn_probability"] >= 0.5).all()
+
+
+def test_the_churn_risk_list_holds_likely_churners_with_real_value(history, churn, ltv) -> None:
+    features = build_features(history, score_cutoff(history))
+    scores = scoring.score_customers(
+        history, (churn.models["xgboost"], "3"), (ltv.models["xgboost"], "2"), features
+    )
+    risk = scoring.churn_risk(scores, features, top=50, horizon_days=180)
+    assert len(risk) == 50 and risk["value_at_risk"].is_monotonic_decreasing
+    assert risk["churn_probability"].mean() >= scores["churn_probability"].mean()
+    assert risk["monetary"].min() > features["monetary"].median()
 
 
 def test_scoring_without_champions_leaves_the_columns_empty(history) -> None:

@@ -22,7 +22,7 @@ def churn(
         CHURN,
         name,
         kind,
-        churn_metrics(y, proba, 0.5),
+        churn_metrics(y, proba),
         y,
         proba,
         **kw,  # type: ignore[arg-type]
