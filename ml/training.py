@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from ml import candidates, gate
+from ml import btyd, candidates, gate
 from ml.evaluation import (
     CHURN,
     LTV,
@@ -129,18 +129,39 @@ def _too_rare(task: str, dataset: Dataset) -> str | None:
 
 
 def _builders(task: str, horizon_days: int) -> dict[str, tuple[str, Callable[[int], Any]]]:
+    """Every candidate of a task. The BTYD pair is the yardstick a CLV analyst would bring:
+    the label-free MBG/NBD is a baseline (it runs even when labels are too rare to learn),
+    the covariate MBG/NBD a structural model competing with XGBoost."""
     if task == CHURN:
         return {
             "prevalence_baseline": ("baseline", lambda seed: candidates.PrevalenceBaseline()),
             "rfm_rule_baseline": ("baseline", lambda seed: candidates.RfmRuleBaseline()),
+            "mbgnbd_baseline": (
+                "baseline",
+                lambda seed: btyd.BetaGeoChurn(horizon_days, seed=seed),
+            ),
             "logistic_regression": ("model", candidates.logistic_regression),
+            "mbgnbd_covariates": (
+                "model",
+                lambda seed: btyd.BetaGeoChurn(horizon_days, covariates=btyd.COVARIATES, seed=seed),
+            ),
         }
     return {
         "historical_average_baseline": (
             "baseline",
             lambda seed: candidates.HistoricalAverageBaseline(horizon_days),
         ),
+        "mbgnbd_gamma_gamma_baseline": (
+            "baseline",
+            lambda seed: btyd.BetaGeoGammaGammaLtv(horizon_days, seed=seed),
+        ),
         "linear_regression": ("model", candidates.linear_ltv),
+        "mbgnbd_gamma_gamma_covariates": (
+            "model",
+            lambda seed: btyd.BetaGeoGammaGammaLtv(
+                horizon_days, covariates=btyd.COVARIATES, seed=seed
+            ),
+        ),
     }
 
 
@@ -169,10 +190,25 @@ def _evaluate(
         y_true=y_true,
         y_pred=y_pred,
         feature_importance=candidates.feature_importance(final),
-        params=_params(final),
+        params={**_params(final), **_fitted(final)},
         validation_metrics=validation,
     )
     return evaluation, final
+
+
+def _fitted(estimator: Any) -> dict[str, object]:
+    """The estimated priors of a BTYD candidate, so MLflow shows what it learned."""
+    if isinstance(estimator, btyd.BetaGeoGammaGammaLtv):
+        spend = estimator.spend_
+        return {
+            **estimator.purchases_.get_fitted_params(),
+            "gg_p": spend.p,
+            "gg_q": spend.q,
+            "gg_gamma": spend.gamma,
+        }
+    if isinstance(estimator, btyd.BetaGeoChurn):
+        return dict(estimator.get_fitted_params())
+    return {}
 
 
 def _params(estimator: Any) -> dict[str, object]:
