@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml import candidates
+from ml import btyd, candidates
 from ml.evaluation import CHURN, LTV
 from ml.features import History, build_features, score_cutoff
 
@@ -52,15 +52,17 @@ def score_customers(
 
 
 def value_if_retained(features: pd.DataFrame, horizon_days: int) -> pd.Series:
-    """What a customer would spend over the horizon if they stay: spend per order × the
-    orders their own history says they place per horizon (placed orders over the tenure,
-    the tenure counted as at least one horizon so a first order last week is not a rate).
-    Deliberately free of P(return): multiplying P(churn) by a predicted LTV, which already
-    holds P(return), ranks the customers most likely to come back first."""
-    per_order = features["avg_order_value"].astype(float)
-    tenure = np.maximum(features["tenure_days"].to_numpy(dtype=float), horizon_days)
-    orders = features["frequency"].to_numpy(dtype=float) / tenure * horizon_days
-    return pd.Series(per_order.to_numpy() * orders, index=features.index)
+    """What a customer would spend over the horizon if they stay: Gamma-Gamma spend per
+    order × the MBG/NBD's expected orders *if alive*, both fitted label-free on these
+    features. Deliberately free of P(return): multiplying P(churn) by a predicted LTV,
+    which already holds P(return), ranks the customers most likely to come back first."""
+    model = btyd.BetaGeoGammaGammaLtv(horizon_days).fit(features)
+    spend = model.spend_.expected_spend(
+        features["frequency"].to_numpy(dtype=float),
+        features["avg_order_value"].to_numpy(dtype=float),
+    )
+    orders = model.purchases_.expected_orders_if_alive(features)
+    return pd.Series(np.nan_to_num(spend * orders), index=features.index)
 
 
 def churn_risk(

@@ -131,3 +131,18 @@ def test_the_estimator_fits_on_the_latest_cutoff_only() -> None:
     both = btyd.BetaGeoChurn().fit(stacked).fit_
     latest = btyd.BetaGeoChurn().fit(_features(new, "2018-01-01")).fit_
     assert (both.r, both.alpha, both.a, both.b) == (latest.r, latest.alpha, latest.a, latest.b)
+
+
+def test_a_large_frame_is_fitted_on_all_repeat_buyers_and_reweighted_one_timers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data, _ = _simulate(8_000, r=0.8, alpha=12.0, a=0.6, b=2.5, seed=8, future=1)
+    frame = _features(data, "2018-01-01")
+    full = btyd.BetaGeoChurn().fit(frame).fit_
+    monkeypatch.setattr(btyd, "MAX_FIT_ROWS", 6_000)  # room for 1,304 of 3,304 one-timers
+    rows, weights = btyd._fitting_rows(frame, seed=1)
+    assert len(rows) == 6_000 and weights.sum() == pytest.approx(len(frame))
+    assert (rows["frequency"] > 1).sum() == (frame["frequency"] > 1).sum()
+    sampled = btyd.BetaGeoChurn().fit(frame).fit_
+    assert sampled.a / (sampled.a + sampled.b) == pytest.approx(full.a / (full.a + full.b), rel=0.1)
+    assert sampled.r / sampled.alpha == pytest.approx(full.r / full.alpha, rel=0.1)
