@@ -101,6 +101,10 @@ class MlflowTracker:
                 {**self.context, **{k: str(v)[:500] for k, v in evaluation.params.items()}}
             )
             mlflow.log_metrics({f"holdout_{k}": v for k, v in finite(evaluation.metrics).items()})
+            # what the candidate was chosen on, beside what it is judged on
+            mlflow.log_metrics(
+                {f"validation_{k}": v for k, v in finite(evaluation.validation_metrics).items()}
+            )
             mlflow.log_dict(
                 {
                     "y_true": evaluation.y_true[:5000].tolist(),

@@ -126,6 +126,9 @@ def test_the_gate_promotes_only_a_model_that_beats_the_champion(dataset, trackin
     experiment = tracking.get_experiment_by_name(registry.experiment_name(CHURN))
     runs = tracking.search_runs([experiment.experiment_id], max_results=100)
     assert len(runs) == 6 + BUDGET.trials
+    btyd_run = next(r for r in runs if r.data.tags.get("candidate") == "mbgnbd_baseline")
+    assert {"holdout_roc_auc", "validation_roc_auc"} <= set(btyd_run.data.metrics)
+    assert float(btyd_run.data.params["r"]) > 0  # the fitted priors are logged
 
     # a deliberately weaker configuration: one trial, fitted on shuffled training labels,
     # judged on the same holdout as the champion
