@@ -70,6 +70,7 @@ FEATURES = [
     "canceled_share",
     *[f"region_{r}" for r in REGIONS],
     "holiday_share",
+    "category_repeat_rate",
     "last_purchase_month_sin",
     "last_purchase_month_cos",
 ]
@@ -140,6 +141,13 @@ def build_features(history: History, cutoff: datetime) -> pd.DataFrame:
 
     items = history.items[history.items["purchased_at"] < cutoff]
     categories = items.groupby("customer_unique_id")["category"].nunique()
+    # how often buyers of the customer's categories bought again, as known at the cutoff:
+    # some categories (consumables) bring people back, and a one-time buyer's only clue
+    # to that is what they bought
+    bought = items[["customer_unique_id", "category"]].dropna().drop_duplicates()
+    repeated = bought["customer_unique_id"].map(frequency >= 2).astype(float)
+    category_rate = bought["category"].map(repeated.groupby(bought["category"]).mean())
+    category_repeat_rate = category_rate.groupby(bought["customer_unique_id"]).mean()
 
     out = pd.DataFrame(
         {
@@ -182,6 +190,7 @@ def build_features(history: History, cutoff: datetime) -> pd.DataFrame:
                 for region, states in REGIONS.items()
             },
             "holiday_share": _share(past["purchased_at"].dt.month.isin([11, 12]), who),
+            "category_repeat_rate": category_repeat_rate,
             "last_purchase_month_sin": np.sin(2 * np.pi * last_month / 12),
             "last_purchase_month_cos": np.cos(2 * np.pi * last_month / 12),
         }

@@ -194,3 +194,43 @@ def test_too_short_history_is_a_clear_error(history: History) -> None:
     recent = history.orders[history.orders["purchased_at"] >= datetime(2018, 1, 1)]
     with pytest.raises(ValueError, match="too short"):
         forward_cutoffs(History(recent, history.items), 180)
+
+
+def test_category_repeat_rate_is_the_share_of_the_categorys_buyers_who_came_back() -> None:
+    def order(who: str, when: str) -> dict:
+        t = pd.Timestamp(when)
+        return {
+            "customer_unique_id": who,
+            "order_id": f"{who}{when}",
+            "order_status": "delivered",
+            "purchased_at": t,
+            "delivered_to_customer_at": t + timedelta(days=5),
+            "order_value": 50.0,
+            "items_count": 1,
+            "freight_value": 5.0,
+            "review_score": 5,
+            "review_has_comment": False,
+            "review_answered_at": t + timedelta(days=7),
+            "is_late": False,
+            "delivery_days": 5,
+            "delay_days": -3,
+            "main_payment_type": "credit_card",
+            "used_voucher": False,
+            "max_installments": 1,
+            "customer_state": "SP",
+        }
+
+    bought = [
+        ("u1", "2017-03-01", "pet_shop"),
+        ("u1", "2017-05-01", "pet_shop"),  # u1 came back
+        ("u2", "2017-04-01", "pet_shop"),
+        ("u2", "2017-04-01", "toys"),
+        ("u3", "2017-06-01", "toys"),
+        ("u3", "2018-02-01", "toys"),  # after the cutoff: not known yet
+    ]
+    orders = pd.DataFrame([order(w, d) for w, d, _ in bought]).drop_duplicates("order_id")
+    items = pd.DataFrame(bought, columns=["customer_unique_id", "purchased_at", "category"])
+    items["purchased_at"] = pd.to_datetime(items["purchased_at"])
+    f = build_features(History(orders, items), datetime(2018, 1, 1)).set_index("customer_unique_id")
+    # pet_shop: u1 of {u1, u2} came back (1/2); toys: none of {u2, u3} (0)
+    assert f["category_repeat_rate"].to_dict() == {"u1": 0.5, "u2": 0.25, "u3": 0.0}
