@@ -187,6 +187,9 @@ def fit_beta_geo(
         return value if np.isfinite(value) else 1e10
 
     start = np.r_[np.log([0.5, max(float(np.mean(data.T)), 1.0), 1.0, 1.0]), np.zeros(3 * k)]
+    if k:  # from the plain fit, so the covariates can only add likelihood, not lose the mode
+        plain = fit_beta_geo(data, modified, None, weights)
+        start[:4] = np.log([plain.r, plain.alpha, plain.a, plain.b])
     # bounded, so a history with almost no repeat buyers (the real sample: 6 in 1,223)
     # ends at a finite, if extreme, prior instead of overflowing
     bounds = [(-9.0, 9.0)] * 4 + [(-5.0, 5.0)] * (3 * k)
