@@ -164,9 +164,14 @@ class BetaGeoFit:
 
 
 def fit_beta_geo(
-    data: Rfm, modified: bool = True, Z: np.ndarray | None = None, weights: np.ndarray | None = None
+    data: Rfm,
+    modified: bool = True,
+    Z: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    on_rate: bool = True,
 ) -> BetaGeoFit:
-    """Maximum likelihood (L-BFGS on log-parameters; coefficients unconstrained)."""
+    """Maximum likelihood (L-BFGS on bounded log-parameters and coefficients). With
+    ``on_rate=False`` the covariates move the dropout (a, b) only."""
     k = 0 if Z is None else Z.shape[1]
     Z = np.zeros((len(data.x), 0)) if Z is None else Z
     w = np.ones(len(data.x)) if weights is None else weights
@@ -178,6 +183,8 @@ def fit_beta_geo(
     def negative(theta: np.ndarray) -> float:
         r, alpha, a, b = unpack(theta)
         g = theta[4:].reshape(3, k) if k else np.zeros((3, 0))
+        if not on_rate:
+            g = np.vstack([np.zeros((1, k)), g[1:]])
         with np.errstate(all="ignore"):  # a trial step off the edge is just a bad value
             ll = bgnbd_log_likelihood(
                 r, alpha * np.exp(Z @ g[0]), a * np.exp(Z @ g[1]), b * np.exp(Z @ g[2]), data,
@@ -196,6 +203,8 @@ def fit_beta_geo(
     result = minimize(negative, start, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500})
     r, alpha, a, b = unpack(result.x)
     g = result.x[4:].reshape(3, k) if k else np.zeros((3, 0))
+    if not on_rate:
+        g = np.vstack([np.zeros((1, k)), g[1:]])
     return BetaGeoFit(
         r, alpha, a, b, modified, g[0], g[1], g[2], -result.fun * w.sum(), bool(result.success)
     )
@@ -305,7 +314,12 @@ def _fitting_rows(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, np.ndar
 
 class BetaGeoChurn(ClassifierMixin, BaseEstimator):
     """P(churn) = P(no order in the horizon) from (M)BG/NBD; ``y`` is ignored (no labels).
-    With ``covariates`` it is the structural candidate, else the label-free baseline."""
+    With ``covariates`` it is the structural candidate, else the label-free baseline.
+
+    ``rate_covariates`` lets the covariates move the purchase rate too. Off by default:
+    on the unit tests' simulated history it raised the likelihood but cut the holdout
+    ROC-AUC from 0.860 to 0.743 (dropout only) - the experiences a customer has drive
+    whether they come back, as in the generator, not how often they buy."""
 
     def __init__(
         self,
@@ -313,18 +327,22 @@ class BetaGeoChurn(ClassifierMixin, BaseEstimator):
         modified: bool = True,
         covariates: tuple[str, ...] = (),
         seed: int = 7,
+        rate_covariates: bool = False,
     ) -> None:
         self.horizon_days = horizon_days
         self.modified = modified
         self.covariates = covariates
         self.seed = seed
+        self.rate_covariates = rate_covariates
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> BetaGeoChurn:
         self.classes_ = np.array([0, 1])
         frame, weights = _fitting_rows(_latest(X), self.seed)
         self.scaler_ = _Covariates(tuple(self.covariates)).fit(frame)
         Z = self.scaler_.transform(frame) if self.covariates else None
-        self.fit_ = fit_beta_geo(rfm_from_features(frame), self.modified, Z, weights)
+        self.fit_ = fit_beta_geo(
+            rfm_from_features(frame), self.modified, Z, weights, on_rate=self.rate_covariates
+        )
         return self
 
     def _priors(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -376,15 +394,17 @@ class BetaGeoGammaGammaLtv(RegressorMixin, BaseEstimator):
         modified: bool = True,
         covariates: tuple[str, ...] = (),
         seed: int = 7,
+        rate_covariates: bool = False,
     ) -> None:
         self.horizon_days = horizon_days
         self.modified = modified
         self.covariates = covariates
         self.seed = seed
+        self.rate_covariates = rate_covariates
 
     def fit(self, X: pd.DataFrame, y: np.ndarray | None = None) -> BetaGeoGammaGammaLtv:
         self.purchases_ = BetaGeoChurn(
-            self.horizon_days, self.modified, self.covariates, self.seed
+            self.horizon_days, self.modified, self.covariates, self.seed, self.rate_covariates
         ).fit(X)
         frame = _latest(X)
         self.spend_ = fit_gamma_gamma(

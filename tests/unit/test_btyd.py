@@ -98,6 +98,9 @@ def test_the_covariate_model_finds_a_covariate_that_drives_dropout() -> None:
     fit = btyd.fit_beta_geo(data, modified=True, Z=z[:, None])
     assert fit.gamma_a[0] == pytest.approx(0.8, abs=0.25)
     assert fit.log_likelihood > plain.log_likelihood + 10
+    dropout_only = btyd.fit_beta_geo(data, modified=True, Z=z[:, None], on_rate=False)
+    assert dropout_only.gamma_alpha[0] == 0.0
+    assert dropout_only.gamma_a[0] == pytest.approx(0.8, abs=0.25)
 
 
 def _features(data: btyd.Rfm, cutoff: str) -> pd.DataFrame:
