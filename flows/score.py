@@ -27,7 +27,7 @@ RISK_LIST_SIZE = 500
 
 
 @task(name="score-customers", timeout_seconds=1800, cache_policy=NO_CACHE, **TRANSIENT_RETRIES)
-def score_customers(settings: Settings) -> dict[str, int]:
+def score_customers(settings: Settings, risk_list_size: int = RISK_LIST_SIZE) -> dict[str, int]:
     logger = get_run_logger()
     registry.use_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
     history = gold.read_history(settings)
@@ -45,14 +45,15 @@ def score_customers(settings: Settings) -> dict[str, int]:
     tables = {"customer_scores": scores}
     if champions["churn"] is not None:
         version = champions["churn"][1]
-        threshold = registry.churn_threshold(version)
-        risk = scoring.churn_risk(scores, features, threshold, top=RISK_LIST_SIZE)
+        risk = scoring.churn_risk(
+            scores, features, top=risk_list_size, horizon_days=settings.churn_horizon_days
+        )
         tables["rpt_customer_churn_risk"] = risk
         create_table_artifact(
             key="churn-risk",
             table=risk.head(20).round(4).astype({"customer_unique_id": str}).to_dict("records"),
-            description=f"Top 20 of {len(risk)} customers by value at risk "
-            f"(P(churn) ≥ {threshold:.3f}, olist_churn v{version})",
+            description=f"Top 20 of {len(risk)} customers by value at risk, P(churn) × value "
+            f"if retained (olist_churn v{version})",
         )
 
     result = segmentation.segment_customers(features, SEGMENT_FEATURES, seed=settings.ml_seed)
@@ -74,6 +75,10 @@ def score_customers(settings: Settings) -> dict[str, int]:
 
 
 @flow(name="score", log_prints=True, timeout_seconds=3600)
-def score_flow(settings: Settings | None = None) -> dict[str, int]:
+def score_flow(
+    settings: Settings | None = None, risk_list_size: int = RISK_LIST_SIZE
+) -> dict[str, int]:
+    """``risk_list_size``: how many customers the churn-risk list holds (a deployment
+    parameter, default 500)."""
     settings = settings or load_settings()
-    return score_customers(settings)
+    return score_customers(settings, risk_list_size)

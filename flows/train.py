@@ -101,7 +101,7 @@ def train_and_compare(
 def registry_gate(outcome: training.TaskOutcome, settings: Settings) -> registry.GateDecision:
     registry.use_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
     decision = registry.gate(
-        outcome, lambda model: training.holdout_score(outcome.task, model, outcome.holdout)
+        outcome, lambda model: training.holdout_predictions(outcome.task, model, outcome.holdout)
     )
     get_run_logger().info("%s: %s", decision.model_name, decision.reason)
     return decision

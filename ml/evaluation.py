@@ -13,9 +13,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
-    f1_score,
     mean_absolute_error,
-    precision_recall_curve,
     roc_auc_score,
 )
 
@@ -30,13 +28,16 @@ class CandidateEvaluation:
     task: str  # CHURN or LTV
     name: str  # e.g. "prevalence_baseline", "logistic_regression", "xgboost"
     kind: str  # "baseline" or "model"
-    metrics: dict[str, float]
+    metrics: dict[str, float]  # on the holdout, by the refit on train + validation
     y_true: np.ndarray
     y_pred: np.ndarray  # churn: P(churn); ltv: predicted revenue in the horizon
     feature_importance: dict[str, float] = field(default_factory=dict)
     params: dict[str, object] = field(default_factory=dict)
     mlflow_run_id: str | None = None
     model_uri: str | None = None  # the logged model (models:/m-...), set by the tracker
+    # the train-only fit on the validation cutoff: what the model is *chosen* on, so the
+    # holdout judges the chosen model once instead of choosing it
+    validation_metrics: dict[str, float] = field(default_factory=dict)
 
 
 # the metric each task is ranked and gated on, and whether higher is better.
@@ -46,30 +47,6 @@ class CandidateEvaluation:
 # spenders and barely separates candidates; the score is used to rank whom to keep, so
 # the share of future revenue held by the top decile is what the gate compares.
 PRIMARY = {CHURN: ("roc_auc", True), LTV: ("top_decile_capture", True)}
-# how much better a candidate must be, in absolute points of the primary metric
-MARGIN = {CHURN: 0.005, LTV: 0.01}
-
-
-def improvement(task: str, new: dict[str, float], old: dict[str, float]) -> tuple[bool, str]:
-    """Whether ``new`` beats ``old`` on the task's primary metric by the stated margin."""
-    metric, higher = PRIMARY[task]
-    a, b = new.get(metric, float("nan")), old.get(metric, float("nan"))
-    if a != a:  # NaN: cannot be judged better
-        return False, f"{metric} is undefined on this holdout"
-    if b != b:
-        return True, f"{metric} {a:.4f} against an undefined {metric}"
-    needed = b + MARGIN[task] if higher else b - MARGIN[task]
-    wins = a > needed if higher else a < needed
-    return wins, f"{metric} {a:.4f} vs {b:.4f} (needs {'>' if higher else '<'} {needed:.4f})"
-
-
-def best_f1_threshold(y_true: np.ndarray, proba: np.ndarray) -> float:
-    """The probability cut that maximises F1 (chosen on validation, applied to holdout)."""
-    if len(np.unique(y_true)) < 2:
-        return 0.5
-    precision, recall, thresholds = precision_recall_curve(y_true, proba)
-    f1 = 2 * precision * recall / np.clip(precision + recall, 1e-12, None)
-    return float(thresholds[int(np.argmax(f1[:-1]))]) if len(thresholds) else 0.5
 
 
 def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int = 10) -> float:
@@ -84,7 +61,10 @@ def expected_calibration_error(y_true: np.ndarray, proba: np.ndarray, bins: int 
     return float(error)
 
 
-def churn_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> dict[str, float]:
+def churn_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    """Ranking and calibration only: with ~99% churn any probability cut flags nearly
+    everybody (the max-F1 cut flagged 99.996%), so no thresholded metric is reported; who to
+    contact is the churn-risk list's top N (``ml.scoring.churn_risk``)."""
     y_true = np.asarray(y_true, dtype=int)
     proba = np.clip(np.asarray(proba, dtype=float), 0.0, 1.0)
     metrics = {
@@ -92,14 +72,13 @@ def churn_metrics(y_true: np.ndarray, proba: np.ndarray, threshold: float) -> di
         "prevalence": float(y_true.mean()) if len(y_true) else float("nan"),
         "brier": float(brier_score_loss(y_true, proba)) if len(y_true) else float("nan"),
         "ece": expected_calibration_error(y_true, proba),
-        "threshold": float(threshold),
-        "f1": float(f1_score(y_true, proba >= threshold, zero_division=0)),
     }
     metrics["roc_auc"] = _roc_auc(y_true, proba)
-    metrics["pr_auc"] = (  # one class only: ranking metrics are undefined (the report says so)
-        float(average_precision_score(y_true, proba))
-        if len(np.unique(y_true)) == 2
-        else float("nan")
+    two_classes = len(np.unique(y_true)) == 2  # one class only: ranking metrics are undefined
+    metrics["pr_auc"] = float(average_precision_score(y_true, proba)) if two_classes else np.nan
+    # the minority class is the one a retention team looks for: returners, ranked by 1 - p
+    metrics["returner_pr_auc"] = (
+        float(average_precision_score(1 - y_true, 1 - proba)) if two_classes else np.nan
     )
     return metrics
 
@@ -151,10 +130,12 @@ def primary_metric(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return _PRIMARY_FUNCTIONS[PRIMARY[task][0]](np.asarray(y_true), np.asarray(y_pred, dtype=float))
 
 
-def primary_score(evaluation: CandidateEvaluation) -> float:
-    """The ranking metric oriented so that higher is better (NaN ranks last)."""
+def primary_score(evaluation: CandidateEvaluation, split: str = "holdout") -> float:
+    """The ranking metric oriented so that higher is better (NaN ranks last); training
+    selects on ``split="validation"``, the report shows the holdout."""
     metric, higher = PRIMARY[evaluation.task]
-    value = evaluation.metrics.get(metric, float("nan"))
+    source = evaluation.validation_metrics if split == "validation" else evaluation.metrics
+    value = source.get(metric, float("nan"))
     if value != value:  # NaN
         return float("-inf")
     return value if higher else -value

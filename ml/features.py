@@ -2,7 +2,8 @@
 
 Grain: ``customer_unique_id``. For a cutoff, a feature may only use what was known before
 it: orders purchased before the cutoff, delivery outcomes of orders delivered before it,
-and review scores answered before it. Labels use the window ``[cutoff, cutoff + H)``:
+review scores answered before it, and the status of orders whose fate was settled by it.
+Labels use the window ``[cutoff, cutoff + H)``:
 churn = no placed order in it; LTV = the revenue of the placed orders in it.
 ``tests/unit/test_features.py`` proves it by scrambling everything at or after a cutoff.
 """
@@ -69,6 +70,7 @@ FEATURES = [
     "canceled_share",
     *[f"region_{r}" for r in REGIONS],
     "holiday_share",
+    "category_repeat_rate",
     "last_purchase_month_sin",
     "last_purchase_month_cos",
 ]
@@ -95,6 +97,15 @@ class History:
         return pd.Timestamp(self.orders["purchased_at"].max()).to_pydatetime()
 
 
+def settle_window(past: pd.DataFrame, cutoff: datetime) -> pd.Timedelta:
+    """How long after purchase an order's fate is known: the 95th percentile of purchase
+    to delivery among orders delivered before the cutoff (read from the data at the
+    cutoff, so it is itself point-in-time)."""
+    delivered = past["delivered_to_customer_at"] < cutoff
+    took = (past["delivered_to_customer_at"] - past["purchased_at"])[delivered]
+    return pd.Timedelta(took.quantile(0.95)) if len(took) else pd.Timedelta(0)
+
+
 def _share(mask: pd.Series, by: pd.Series) -> pd.Series:
     return mask.astype(float).groupby(by).mean()
 
@@ -106,7 +117,13 @@ def build_features(history: History, cutoff: datetime) -> pd.DataFrame:
     if past.empty:
         return pd.DataFrame(columns=["customer_unique_id", *FEATURES])
     who = past["customer_unique_id"]
-    placed = ~past["order_status"].isin(NOT_PLACED)
+    # the export holds each order's *final* status: an order bought shortly before the
+    # cutoff and not yet delivered may be cancelled later, so until it is delivered or
+    # older than the settle window it counts as what it was when bought, a placed order
+    settled = (past["delivered_to_customer_at"] < cutoff) | (
+        past["purchased_at"] <= pd.Timestamp(cutoff) - settle_window(past, cutoff)
+    )
+    placed = ~past["order_status"].isin(NOT_PLACED) | ~settled
     value = past["order_value"].astype(float).where(placed, 0.0)
     # outcomes count only once they happened before the cutoff
     delivered = past["delivered_to_customer_at"] < cutoff
@@ -124,6 +141,13 @@ def build_features(history: History, cutoff: datetime) -> pd.DataFrame:
 
     items = history.items[history.items["purchased_at"] < cutoff]
     categories = items.groupby("customer_unique_id")["category"].nunique()
+    # how often buyers of the customer's categories bought again, as known at the cutoff:
+    # some categories (consumables) bring people back, and a one-time buyer's only clue
+    # to that is what they bought
+    bought = items[["customer_unique_id", "category"]].dropna().drop_duplicates()
+    repeated = bought["customer_unique_id"].map(frequency >= 2).astype(float)
+    category_rate = bought["category"].map(repeated.groupby(bought["category"]).mean())
+    category_repeat_rate = category_rate.groupby(bought["customer_unique_id"]).mean()
 
     out = pd.DataFrame(
         {
@@ -166,6 +190,7 @@ def build_features(history: History, cutoff: datetime) -> pd.DataFrame:
                 for region, states in REGIONS.items()
             },
             "holiday_share": _share(past["purchased_at"].dt.month.isin([11, 12]), who),
+            "category_repeat_rate": category_repeat_rate,
             "last_purchase_month_sin": np.sin(2 * np.pi * last_month / 12),
             "last_purchase_month_cos": np.cos(2 * np.pi * last_month / 12),
         }

@@ -1,9 +1,10 @@
 """MLflow: one experiment per task, a run per candidate and per trial, and the champion gate.
 
-A task's best candidate is registered only when it beats the best baseline; it becomes
-alias ``champion`` only when it also beats the current champion on this run's holdout by
-the margin in ``ml.evaluation.MARGIN``. Otherwise it is alias ``challenger`` and the
-decision says why.
+A task's chosen candidate is registered only when it beats the best baseline; it becomes
+alias ``champion`` only when the champion is comparable (same horizon, labels ending before
+this holdout) and the paired bootstrap interval of challenger − champion on this run's
+holdout lies above zero (``ml.gate``). Otherwise it is alias ``challenger`` and the decision
+names the reason. Each version records its horizon and label end so later runs can check.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,8 @@ import mlflow.sklearn as mlflow_sklearn  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
 from mlflow.exceptions import MlflowException  # noqa: E402
 
-from ml.evaluation import PRIMARY, CandidateEvaluation, improvement  # noqa: E402
+from ml import gate as promotion  # noqa: E402
+from ml.evaluation import PRIMARY, CandidateEvaluation  # noqa: E402
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -97,6 +101,10 @@ class MlflowTracker:
                 {**self.context, **{k: str(v)[:500] for k, v in evaluation.params.items()}}
             )
             mlflow.log_metrics({f"holdout_{k}": v for k, v in finite(evaluation.metrics).items()})
+            # what the candidate was chosen on, beside what it is judged on
+            mlflow.log_metrics(
+                {f"validation_{k}": v for k, v in finite(evaluation.validation_metrics).items()}
+            )
             mlflow.log_dict(
                 {
                     "y_true": evaluation.y_true[:5000].tolist(),
@@ -136,12 +144,6 @@ def attach_report(page: Path, run_ids: list[str | None]) -> None:
         client.log_artifact(run_id, str(page), artifact_path="report")
 
 
-def churn_threshold(version: str) -> float:
-    """The F1-optimal cut the gate stored with a churn version (0.5 if it has none)."""
-    tags = MlflowClient().get_model_version(MODEL_NAMES["churn"], version).tags
-    return float(tags.get("threshold", 0.5))
-
-
 def log_segmentation(result: Any, features: list[str]) -> None:
     """One run of experiment ``olist_segments``: k, the cluster-quality metrics and the
     publish decision (``result`` is an ``ml.segmentation.SegmentationResult``)."""
@@ -172,6 +174,7 @@ class GateDecision:
     champion: bool
     reason: str
     champion_version: str | None  # the champion after the decision
+    code: str = ""  # ml.gate's named outcome ("promote", "not_better", ...); "" if unregistered
 
 
 def champion_version(model_name: str) -> str | None:
@@ -189,9 +192,19 @@ def load_champion(model_name: str) -> tuple[Any, str] | None:
     return mlflow_sklearn.load_model(f"models:/{model_name}@{CHAMPION}"), version
 
 
-def gate(outcome: Any, score_champion: Any) -> GateDecision:
-    """Register the task's best model if it beats its baseline; promote it if it beats the
-    champion. ``score_champion(model)`` returns the champion's metrics on this holdout."""
+def lineage(model_name: str, version: str) -> promotion.Lineage:
+    """The horizon and label end a version was registered with (None where untagged)."""
+    tags = MlflowClient().get_model_version(model_name, version).tags
+    horizon, end = tags.get("horizon_days"), tags.get("labels_end")
+    return promotion.Lineage(
+        int(horizon) if horizon else None, datetime.fromisoformat(end) if end else None
+    )
+
+
+def gate(outcome: Any, predict_champion: Callable[[Any], Any]) -> GateDecision:
+    """Register the task's chosen model if it beats its baseline; promote it if the gate
+    says so. ``predict_champion(model)`` returns the champion's predictions on this run's
+    holdout (the same rows, in the same order, as the challenger's)."""
     task, name = outcome.task, MODEL_NAMES[outcome.task]
     current = champion_version(name)
     if not outcome.beats_baseline or outcome.best is None:
@@ -204,23 +217,30 @@ def gate(outcome: Any, score_champion: Any) -> GateDecision:
     metric, _ = PRIMARY[task]
     client.set_model_version_tag(name, version, "candidate", best.name)
     client.set_model_version_tag(name, version, f"holdout_{metric}", f"{best.metrics[metric]:.6f}")
-    if task == "churn":
-        client.set_model_version_tag(name, version, "threshold", f"{best.metrics['threshold']:.6f}")
+    client.set_model_version_tag(name, version, "horizon_days", str(outcome.horizon_days))
+    client.set_model_version_tag(name, version, "labels_end", outcome.labels_end.isoformat())
     client.set_model_version_tag(name, version, "metrics", json.dumps(finite(best.metrics)))
     if current is None:
         client.set_registered_model_alias(name, CHAMPION, version)
         reason = f"v{version} ({best.name}) is the first champion: {outcome.reason}"
-        return GateDecision(task, name, True, version, True, reason, version)
-    loaded = load_champion(name)
-    champion_metrics = score_champion(loaded[0]) if loaded else {}
-    wins, detail = improvement(task, best.metrics, champion_metrics)
-    if wins:
+        return GateDecision(task, name, True, version, True, reason, version, promotion.PROMOTE)
+    verdict = promotion.comparable(
+        lineage(name, current), outcome.horizon_days, outcome.holdout_cutoff
+    )
+    if verdict is None:
+        loaded = load_champion(name)
+        champion_pred = predict_champion(loaded[0]) if loaded else best.y_pred * float("nan")
+        verdict = promotion.decide(
+            promotion.paired_bootstrap(task, best.y_true, best.y_pred, champion_pred)
+        )
+    client.set_model_version_tag(name, version, "gate", verdict.code)
+    if verdict.promote:
         client.set_registered_model_alias(name, CHAMPION, version)
-        reason = f"v{version} ({best.name}) replaces champion v{current}: {detail}"
-        return GateDecision(task, name, True, version, True, reason, version)
+        reason = f"v{version} ({best.name}) replaces champion v{current}: {verdict.detail}"
+        return GateDecision(task, name, True, version, True, reason, version, verdict.code)
     client.set_registered_model_alias(name, CHALLENGER, version)
     reason = (
-        f"v{version} ({best.name}) stays a challenger; champion v{current} is kept: {detail} "
-        "on the same holdout"
+        f"v{version} ({best.name}) stays a challenger; champion v{current} is kept "
+        f"[{verdict.code}]: {verdict.detail}"
     )
-    return GateDecision(task, name, True, version, False, reason, current)
+    return GateDecision(task, name, True, version, False, reason, current, verdict.code)

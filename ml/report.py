@@ -24,13 +24,14 @@ from ml.evaluation import CHURN, LTV, PRIMARY, CandidateEvaluation, primary_scor
 TASKS = (CHURN, LTV)
 TITLES = {CHURN: "Churn (classification)", LTV: "Lifetime value (regression)"}
 METRICS = {
-    CHURN: ("rows", "prevalence", "brier", "ece", "threshold", "f1", "roc_auc", "pr_auc"),
+    CHURN: ("rows", "prevalence", "brier", "ece", "roc_auc", "pr_auc", "returner_pr_auc"),
     LTV: ("rows", "mean_actual", "buyers_share", "rmse", "mae", "spearman", "top_decile_capture"),
 }
 # why a metric can be undefined, shown as the tooltip of its "n/a" cell
 NA_REASONS = {
     "roc_auc": "undefined: the holdout has only one class",
     "pr_auc": "undefined: the holdout has only one class",
+    "returner_pr_auc": "undefined: the holdout has only one class",
     "spearman": "undefined: constant predictions or actuals, or fewer than 3 rows",
     "top_decile_capture": "undefined: the holdout has no revenue",
 }
@@ -363,7 +364,10 @@ def _churn_charts(evaluations: list[CandidateEvaluation], colors: dict[str, str]
         return _note("charts-churn-note", "No holdout rows: no charts to draw.")
     figures = []
 
-    two_class = [(e, t, p) for e, t, p in data if len(np.unique(t)) == 2]
+    # ~99% of customers churn, so curves of the churn class sit at the top for every
+    # candidate; the minority a retention team looks for, the returners, separates them
+    returners = [(e, 1 - t, 1 - p) for e, t, p in data]
+    two_class = [(e, t, p) for e, t, p in returners if len(np.unique(t)) == 2]
     if two_class:
         series = []
         for e, t, p in two_class:
@@ -371,13 +375,16 @@ def _churn_charts(evaluations: list[CandidateEvaluation], colors: dict[str, str]
             series.append(_Series(e.name, colors[e.name], recall, precision, step=True))
         prevalence = float(two_class[0][1].mean())
         series.append(
-            _Series("no skill (prevalence)", REFERENCE, [0, 1], [prevalence] * 2, dash="2 3")
+            _Series("no skill (returner share)", REFERENCE, [0, 1], [prevalence] * 2, dash="2 3")
         )
         figures.append(
             _figure(
-                _line_chart("pr-curves", "Precision-recall", "recall", "precision", series, 1, 1),
-                "Precision among the customers flagged at each recall; the area under a curve "
-                "is its pr_auc column, the dotted line what random flagging achieves.",
+                _line_chart(
+                    "pr-curves", "Precision-recall for returners", "recall", "precision", series
+                ),
+                "Precision among the customers ranked most likely to return, at each share of "
+                "the returners found; the area under a curve is its returner_pr_auc column, "
+                "the dotted line what random ranking achieves.",
             )
         )
     else:
@@ -417,19 +424,20 @@ def _churn_charts(evaluations: list[CandidateEvaluation], colors: dict[str, str]
 
     figures.append(
         _gains_figure(
-            data,
+            returners,
             colors,
             10,
             "lift-churn",
-            "No gains chart: the holdout has no churners.",
-            "Cumulative gains by decile of predicted risk",
-            ("customers targeted, highest risk first", "share of churners reached"),
+            "No gains chart: the holdout has no returners.",
+            "Cumulative gains for returners by decile of P(return)",
+            ("customers targeted, most likely to return first", "share of returners reached"),
             lambda name, s, c: (
-                f"{name}: top {s:.0%} by predicted risk holds {c:.1%} of churners"
+                f"{name}: top {s:.0%} by P(return) holds {c:.1%} of returners"
                 + (f" (lift {c / s:.2f})" if s else "")
             ),
-            "How many of the churners a retention campaign reaches if it contacts the "
-            "top k% of customers; lift is the ratio to random targeting.",
+            "How many of the customers who did come back sit in the top k% of each "
+            "ranking; lift is the ratio to random targeting. A flat line at the diagonal "
+            "is a model that cannot tell returners apart.",
         )
     )
     return f"<div class='charts'>{''.join(figures)}</div>"

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml import candidates
+from ml import btyd, candidates
 from ml.evaluation import CHURN, LTV
 from ml.features import History, build_features, score_cutoff
 
@@ -51,29 +51,55 @@ def score_customers(
     return out[SCORE_COLUMNS]
 
 
+def value_if_retained(features: pd.DataFrame, horizon_days: int) -> pd.Series:
+    """What a customer would spend over the horizon if they stay: Gamma-Gamma spend per
+    order × the MBG/NBD's expected orders *if alive*, both fitted label-free on these
+    features. Deliberately free of P(return): multiplying P(churn) by a predicted LTV,
+    which already holds P(return), ranks the customers most likely to come back first."""
+    model = btyd.BetaGeoGammaGammaLtv(horizon_days).fit(features)
+    spend = model.spend_.expected_spend(
+        features["frequency"].to_numpy(dtype=float),
+        features["avg_order_value"].to_numpy(dtype=float),
+    )
+    orders = model.purchases_.expected_orders_if_alive(features)
+    return pd.Series(np.nan_to_num(spend * orders), index=features.index)
+
+
 def churn_risk(
-    scores: pd.DataFrame, features: pd.DataFrame, threshold: float, top: int = 500
+    scores: pd.DataFrame, features: pd.DataFrame, top: int = 500, horizon_days: int = 180
 ) -> pd.DataFrame:
-    """Customers above the churn threshold, most value at risk first: P(churn) × their
-    predicted LTV (or their past spend when there is no LTV champion)."""
+    """The ``top`` customers with the most value at risk, P(churn) × value if retained,
+    among those more likely to leave than the average customer.
+
+    Value if retained favours frequent buyers, who are also the likeliest to come back; a
+    big spender at 40% churn risk is one to nurture, not one slipping away, so only
+    customers at or above the population's mean P(churn) (a cut read from the scores, not
+    a tuned threshold) are ranked. N is the score flow's setting."""
     frame = scores.merge(
         features[["customer_unique_id", "recency_days", "frequency", "monetary"]],
         on="customer_unique_id",
     )
-    at_risk = frame[frame["churn_probability"] >= threshold].copy()
-    value = at_risk["predicted_ltv"].fillna(at_risk["monetary"])
-    at_risk["value_at_risk"] = at_risk["churn_probability"] * value
-    at_risk = at_risk.sort_values(
-        ["value_at_risk", "customer_unique_id"], ascending=[False, True]
-    ).head(top)
+    retained_value = value_if_retained(
+        features.set_index("customer_unique_id"), horizon_days
+    ).reindex(frame["customer_unique_id"])
+    frame["value_if_retained"] = retained_value.to_numpy()
+    frame["value_at_risk"] = frame["churn_probability"] * frame["value_if_retained"]
+    leaving = frame["churn_probability"] >= frame["churn_probability"].mean()
+    at_risk = (
+        frame[leaving & frame["value_at_risk"].notna()]
+        .sort_values(["value_at_risk", "customer_unique_id"], ascending=[False, True])
+        .head(top)
+        .copy()
+    )
     at_risk.insert(0, "risk_rank", np.arange(1, len(at_risk) + 1))
     return at_risk[
         [
             "risk_rank",
             "customer_unique_id",
             "churn_probability",
-            "predicted_ltv",
+            "value_if_retained",
             "value_at_risk",
+            "predicted_ltv",
             "recency_days",
             "frequency",
             "monetary",

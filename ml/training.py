@@ -1,28 +1,28 @@
 """Train and compare the candidates of one task, forward in time.
 
 Every candidate is fitted on the training cutoffs and scored on the validation cutoff
-(where XGBoost is tuned and the churn threshold is chosen), then refitted on training +
-validation and scored on the holdout, the last fully observed cutoff. Nothing is split at
-random. MLflow logging goes through ``tracker`` so the logic runs without a server.
+(where XGBoost is tuned and the best candidate is chosen), then refitted on training +
+validation and scored once on the holdout, the last fully observed cutoff, where the chosen
+model is judged against the chosen baseline by a paired bootstrap (``ml.gate``). Nothing is
+split at random. MLflow logging goes through ``tracker`` so the logic runs without a server.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from ml import candidates
+from ml import btyd, candidates, gate
 from ml.evaluation import (
     CHURN,
     LTV,
     CandidateEvaluation,
-    best_f1_threshold,
     churn_metrics,
-    improvement,
     ltv_metrics,
     primary_score,
 )
@@ -45,6 +45,12 @@ class Dataset:
     @property
     def refit(self) -> pd.DataFrame:
         return pd.concat([self.train, self.validation], ignore_index=True)
+
+    @property
+    def labels_end(self) -> datetime:
+        """Where the refit's last label window ends: the gate refuses a champion whose
+        labels run past the holdout cutoff, and records this with every version."""
+        return self.cutoffs.validation + timedelta(days=self.horizon_days)
 
 
 def make_dataset(
@@ -92,6 +98,9 @@ class TaskOutcome:
     beats_baseline: bool
     reason: str
     holdout: pd.DataFrame  # features + labels of the holdout, for the champion comparison
+    horizon_days: int = 0
+    holdout_cutoff: datetime | None = None
+    labels_end: datetime | None = None  # of the refit: recorded as the version's lineage
     tuning: TuningResult | None = None
     balance: dict[str, float] = field(default_factory=dict)
 
@@ -120,19 +129,44 @@ def _too_rare(task: str, dataset: Dataset) -> str | None:
 
 
 def _builders(task: str, horizon_days: int) -> dict[str, tuple[str, Callable[[int], Any]]]:
+    """Every candidate of a task. The BTYD pair is the yardstick a CLV analyst would bring:
+    the label-free MBG/NBD is a baseline (it runs even when labels are too rare to learn),
+    the covariate MBG/NBD a structural model competing with XGBoost."""
     if task == CHURN:
         return {
             "prevalence_baseline": ("baseline", lambda seed: candidates.PrevalenceBaseline()),
             "rfm_rule_baseline": ("baseline", lambda seed: candidates.RfmRuleBaseline()),
+            "mbgnbd_baseline": (
+                "baseline",
+                lambda seed: btyd.BetaGeoChurn(horizon_days, seed=seed),
+            ),
             "logistic_regression": ("model", candidates.logistic_regression),
+            "mbgnbd_covariates": (
+                "model",
+                lambda seed: btyd.BetaGeoChurn(horizon_days, covariates=btyd.COVARIATES, seed=seed),
+            ),
         }
     return {
         "historical_average_baseline": (
             "baseline",
             lambda seed: candidates.HistoricalAverageBaseline(horizon_days),
         ),
+        "mbgnbd_gamma_gamma_baseline": (
+            "baseline",
+            lambda seed: btyd.BetaGeoGammaGammaLtv(horizon_days, seed=seed),
+        ),
         "linear_regression": ("model", candidates.linear_ltv),
+        "mbgnbd_gamma_gamma_covariates": (
+            "model",
+            lambda seed: btyd.BetaGeoGammaGammaLtv(
+                horizon_days, covariates=btyd.COVARIATES, seed=seed
+            ),
+        ),
     }
+
+
+def _metrics(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    return churn_metrics(y_true, y_pred) if task == CHURN else ltv_metrics(y_true, y_pred)
 
 
 def _evaluate(
@@ -140,27 +174,41 @@ def _evaluate(
 ) -> tuple[CandidateEvaluation, Any]:
     target = TARGET[task]
     model = build().fit(dataset.train, dataset.train[target].to_numpy())
-    threshold = 0.5
-    if task == CHURN:  # the F1-optimal cut on validation, applied unchanged to the holdout
-        validation_proba = candidates.predict(task, model, dataset.validation)
-        threshold = best_f1_threshold(dataset.validation[target].to_numpy(), validation_proba)
+    validation = _metrics(
+        task,
+        dataset.validation[target].to_numpy(),
+        candidates.predict(task, model, dataset.validation),
+    )
     final = build().fit(dataset.refit, dataset.refit[target].to_numpy())
     y_true = dataset.holdout[target].to_numpy()
     y_pred = candidates.predict(task, final, dataset.holdout)
-    metrics = (
-        churn_metrics(y_true, y_pred, threshold) if task == CHURN else ltv_metrics(y_true, y_pred)
-    )
     evaluation = CandidateEvaluation(
         task=task,
         name=name,
         kind=kind,
-        metrics=metrics,
+        metrics=_metrics(task, y_true, y_pred),
         y_true=y_true,
         y_pred=y_pred,
         feature_importance=candidates.feature_importance(final),
-        params=_params(final),
+        params={**_params(final), **_fitted(final)},
+        validation_metrics=validation,
     )
     return evaluation, final
+
+
+def _fitted(estimator: Any) -> dict[str, object]:
+    """The estimated priors of a BTYD candidate, so MLflow shows what it learned."""
+    if isinstance(estimator, btyd.BetaGeoGammaGammaLtv):
+        spend = estimator.spend_
+        return {
+            **estimator.purchases_.get_fitted_params(),
+            "gg_p": spend.p,
+            "gg_q": spend.q,
+            "gg_gamma": spend.gamma,
+        }
+    if isinstance(estimator, btyd.BetaGeoChurn):
+        return dict(estimator.get_fitted_params())
+    return {}
 
 
 def _params(estimator: Any) -> dict[str, object]:
@@ -177,8 +225,9 @@ def train_task(
     tracker: Tracker | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> TaskOutcome:
-    """Fit, tune and compare every candidate of ``task``; pick the best by the primary
-    metric on the holdout, and say whether it beats the best baseline by the margin."""
+    """Fit, tune and compare every candidate of ``task``; choose the best model and the
+    best baseline on validation, then judge the chosen model once on the holdout: it beats
+    the baseline only if the paired bootstrap interval of its gain lies above zero."""
     target = TARGET[task]
     rare = _too_rare(task, dataset)
     evaluations: list[CandidateEvaluation] = []
@@ -218,7 +267,7 @@ def train_task(
         for evaluation in evaluations:
             evaluation.mlflow_run_id = tracker.candidate(evaluation, models[evaluation.name])
 
-    ranked = sorted(evaluations, key=primary_score, reverse=True)
+    ranked = sorted(evaluations, key=lambda e: primary_score(e, "validation"), reverse=True)
     baselines = [e for e in ranked if e.kind == "baseline"]
     trained = [e for e in ranked if e.kind == "model"]
     best, best_baseline = (trained[0] if trained else None), (baselines[0] if baselines else None)
@@ -227,10 +276,15 @@ def train_task(
     elif best is None or best_baseline is None:
         beats, reason = False, "no model or no baseline to compare"
     else:
-        beats, detail = improvement(task, best.metrics, best_baseline.metrics)
+        # one comparison, not a sequence of retrains: the plain 95% interval
+        comparison = gate.paired_bootstrap(
+            task, best.y_true, best.y_pred, best_baseline.y_pred, confidence=0.95, seed=seed
+        )
+        verdict = gate.decide(comparison)
+        beats = verdict.promote
         reason = (
-            f"{best.name} {'beats' if beats else 'does not beat'} the best baseline "
-            f"{best_baseline.name} on the holdout: {detail}"
+            f"{best.name} (chosen on validation) {'beats' if beats else 'does not beat'} the "
+            f"best baseline {best_baseline.name} on the holdout: {verdict.detail}"
         )
     return TaskOutcome(
         task=task,
@@ -241,15 +295,15 @@ def train_task(
         beats_baseline=beats,
         reason=reason,
         holdout=dataset.holdout,
+        horizon_days=dataset.horizon_days,
+        holdout_cutoff=dataset.cutoffs.holdout,
+        labels_end=dataset.labels_end,
         tuning=tuning,
         balance=class_balance(dataset),
     )
 
 
-def holdout_score(task: str, model: Any, holdout: pd.DataFrame) -> dict[str, float]:
-    """Metrics of an already-registered model (the champion) on this run's holdout."""
-    y_true = holdout[TARGET[task]].to_numpy()
-    y_pred = candidates.predict(task, model, holdout)
-    if task == CHURN:
-        return churn_metrics(y_true, y_pred, 0.5)
-    return ltv_metrics(y_true, np.asarray(y_pred))
+def holdout_predictions(task: str, model: Any, holdout: pd.DataFrame) -> np.ndarray:
+    """An already-registered model's (the champion's) predictions on this run's holdout,
+    for the gate's paired comparison on the same customers."""
+    return np.asarray(candidates.predict(task, model, holdout), dtype=float)

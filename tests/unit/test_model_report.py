@@ -22,7 +22,7 @@ def churn(
         CHURN,
         name,
         kind,
-        churn_metrics(y, proba, 0.5),
+        churn_metrics(y, proba),
         y,
         proba,
         **kw,  # type: ignore[arg-type]
@@ -205,3 +205,18 @@ def test_empty_holdout_does_not_crash(tmp_path: Path, task: str) -> None:
     page = write(tmp_path, [evaluation])
     assert f"id='charts-{task}-note'" in page
     assert cells(page, task, "model")["rows"] == "0"
+
+
+def test_churn_curves_follow_the_returners_not_the_majority_churners(tmp_path: Path) -> None:
+    """With 95% churn, the churn-class gains curve of any ranking hugs the diagonal; the
+    returners' curve shows which model finds the customers who come back."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    propensity = rng.normal(size=n)
+    y = (rng.uniform(size=n) >= 1 / (1 + np.exp(-(propensity - 3.5)))).astype(int)  # 1 churned
+    sharp = churn("sharp", "model", y, 1 / (1 + np.exp(propensity - 3.5)))
+    page = write_model_report(tmp_path, "returners", [sharp], DECISIONS).read_text()
+    assert "Precision-recall for returners" in page and "share of returners reached" in page
+    assert sharp.metrics["returner_pr_auc"] > 1 - y.mean()  # above the returner share
+    gains = re.search(r"sharp: top 10% by P\(return\) holds ([0-9.]+)% of returners", page)
+    assert gains and float(gains.group(1)) > 30  # lift > 3 among the top decile
