@@ -14,7 +14,12 @@ def _setup_plan(env: dict[str, str], always: bool = False) -> str:
     """What ``make setup`` would run; ``always``: as if nothing were done yet (``make test``
     has already set this checkout up by the time the tests run)."""
     done = subprocess.run(
-        ["make", "-n", *(["-B"] if always else []), "setup"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+        ["make", "-n", *(["-B"] if always else []), "setup"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
