@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, median, runtime_env
-from tests.support.dbt_cli import dbt_paths
+from olist.dbt_cli import dbt_paths
 
 MARK = "BENCH_JSON "
 

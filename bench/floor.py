@@ -45,7 +45,7 @@ import duckdb
 from bench.common import ROOT, load_json, median, newest_result, scale_data
 from contracts.sources import SOURCES
 from olist.batches import BATCH_TABLES  # bronze.batch_<table> → its CSV source
-from tests.support.dbt_cli import dbt_command
+from olist.dbt_cli import dbt_command
 
 FLOOR_DB = "floor"  # the floor file's stem = the database name in the compiled SQL
 

@@ -25,7 +25,7 @@ import duckdb
 
 from bench.common import ROOT, scale_data
 from olist import batches, cleaning, ingest, warehouse
-from tests.support.dbt_cli import dbt_command
+from olist.dbt_cli import dbt_command
 
 QUERIES: dict[str, dict[str, str]] = {
     "payment mix of multi-item orders": {

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from olist import batches, cleaning, ingest, warehouse
-from tests.support.dbt_cli import dbt_command
+from olist.dbt_cli import dbt_command
 
 REPO = Path(__file__).resolve().parents[1]
 

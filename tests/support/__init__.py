@@ -1,1 +1,2 @@
-"""Test and development support: emulators, the dbt CLI helper. The product never imports it."""
+"""Test and development support: the BigQuery emulator process and crucible's patch.
+The product never imports it."""

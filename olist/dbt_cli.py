@@ -1,8 +1,8 @@
 """The dbt CLI in a folder of its own: the command, and the paths that keep a run's parse
 cache, artifacts and logs out of ``dbt/target`` (which the flows read back after a build).
 
-Tests, benchmarks and the emulator builds call dbt directly (no Prefect); each gives a
-``work`` folder, so runs sharing one reuse its partial parse and runs in other folders
+``make docs`` (``olist.dbt_docs``), tests, benchmarks and the emulator builds call dbt
+directly (no Prefect); each gives a ``work`` folder, so runs sharing one reuse its partial parse and runs in other folders
 cannot rewrite each other's ``run_results.json`` or ``manifest.json``.
 """
 
