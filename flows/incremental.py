@@ -136,6 +136,8 @@ def _incremental(settings: Settings, run_id: str) -> dict:
             suites=INCREMENTAL_SUITES,
             publish_only=list(INCREMENTAL_PUBLISH),
         )
+        with warehouse.connect(settings.warehouse) as con:
+            publish.record_partial_publication(con, run_id, INCREMENTAL_PUBLISH)
         report = report_run(settings, run_id, results, stages)
     logger.info(
         "%s batch(es) published to %s: %s",

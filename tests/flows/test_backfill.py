@@ -19,6 +19,7 @@ from flows.platform import platform_flow
 from olist.locking import warehouse_lock
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
+from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import END, START
 from tests.warehouse_query import value
 
@@ -154,6 +155,22 @@ def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
     again = incremental_flow(settings)
     assert again["batches"] == [] and again["published"] == []
     assert value(wh, "select count(*) from gold.fct_orders") == 74 + 30
+
+
+def test_a_daily_run_after_an_incremental_batch_rebuilds_every_revenue_mart(
+    window: Path, full_run: Settings, tmp_path: Path
+) -> None:
+    settings = _incremental_settings(window, tmp_path, copy_of=full_run)
+    generate_batch(window, settings.batches_dir, n_orders=20, seed=7)
+    assert incremental_flow(settings)["published"]
+
+    # the daily deployment, with no CSV changed since the last full run
+    daily = platform_flow(settings, skip_train=True, score=False)
+
+    assert daily["up_to_date"] is False
+    assert value(settings.warehouse, "select count(*) from gold.fct_orders") == 74 + 20
+    assert revenue_mismatches(settings.warehouse) == []
+    assert platform_flow(settings, skip_train=True, score=False)["up_to_date"] is True
 
 
 def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(
