@@ -10,7 +10,8 @@
             inner join ' ~ ref('stg_olist__orders') ~ ' as orders
                 on items.order_id = orders.order_id
             inner join ' ~ ref('stg_olist__customers') ~ ' as customers
-                on orders.customer_id = customers.customer_id') }}",
+                on orders.customer_id = customers.customer_id
+            where ' ~ not_future_dated('orders.is_future_dated')) }}",
     )
 }}
 
@@ -27,6 +28,7 @@ order_items as (
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
+    where {{ not_future_dated() }}
 
 ),
 

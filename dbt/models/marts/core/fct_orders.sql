@@ -8,7 +8,8 @@
             select orders.order_id
             from ' ~ ref('stg_olist__orders') ~ ' as orders
             inner join ' ~ ref('stg_olist__customers') ~ ' as customers
-                on orders.customer_id = customers.customer_id') }}",
+                on orders.customer_id = customers.customer_id
+            where ' ~ not_future_dated('orders.is_future_dated')) }}",
     )
 }}
 
@@ -20,6 +21,7 @@ with
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
+    where {{ not_future_dated() }}
 
 ),
 
