@@ -135,3 +135,39 @@ def test_a_corrected_export_without_100_orders_reaches_every_mart(
         assert _differences(con, tables) == []
     finally:
         con.close()
+
+
+def test_a_shrunken_reviews_file_clears_the_removed_reviews_from_gold(
+    window: Path, tmp_path: Path
+) -> None:
+    """Only the reviews file changes: no order, item or payment is delivered again, so the
+    orders that lost their review are found by their changed row, not by a load time."""
+    wh = tmp_path / "olist.duckdb"
+    load_bronze(window, wh)
+    dbt(wh, tmp_path, "build")
+
+    shutil.copytree(window, tmp_path / "corrected")
+    header, reviews = _rows(window / REVIEWS)
+    key = header.index("order_id")
+    lost = sorted({r[key] for r in reviews})[:10]
+    _write(tmp_path / "corrected" / REVIEWS, header, [r for r in reviews if r[key] not in lost])
+    load_bronze(tmp_path / "corrected", wh, batch_id="b2")
+    dbt(wh, tmp_path, "build")
+
+    con = duckdb.connect(str(wh))
+    try:
+        marks = ", ".join("?" for _ in lost)
+        scores = con.execute(
+            f"select count(review_score) from gold.fct_orders where order_id in ({marks})", lost
+        ).fetchone()
+        tables = _snapshot(con)
+    finally:
+        con.close()
+    assert scores == (0,)
+
+    dbt(wh, tmp_path, "build", "--full-refresh")
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert _differences(con, tables) == []
+    finally:
+        con.close()
