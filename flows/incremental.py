@@ -1,12 +1,14 @@
 """Incremental: new JSON order batches → contracts → the incremental facts → checks → publish.
 
 Meant to run every 15 minutes. It lands only order batches (the 9 CSVs are the daily
-build's), merges the rows loaded since the last build into the incremental marts
-(``fct_orders``, ``fct_order_items``, ``agg_hourly_metrics``), rebuilds ``dim_customers``
-(new orders bring new customers, and the facts' keys must resolve), audits them with their
-GX suites and dbt tests, and publishes those four; the other marts follow at the next
-``daily`` build. With no new batch it changes nothing; with the warehouse busy (a daily build is
-running) it skips, and the next run picks the batches up.
+build's), merges the rows that changed into the incremental marts (``fct_orders``,
+``fct_order_items``, ``agg_hourly_metrics``), rebuilds every mart built from them (new
+orders bring new customers, days and revenue, and gold must add up after every publish:
+the revenue reconciliation test is critical), audits them with their GX suites and dbt
+tests, and publishes them. Only ``dim_products`` waits for the next ``daily`` build, which
+runs even if no CSV changed (``olist.publish.gold_up_to_date``). With no new batch it
+changes nothing; with the warehouse busy (a daily build is running) it skips, and the next
+run picks the batches up.
 """
 
 from __future__ import annotations
@@ -24,15 +26,37 @@ from olist.stages import StageRecorder
 from olist.state import shared_warehouse
 
 INCREMENTAL_MARTS = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
-# what an incremental run rebuilds and publishes: the facts and the dimension they extend
-INCREMENTAL_PUBLISH = (*INCREMENTAL_MARTS, "dim_customers")
-# silver views the batches flow through, audited with the facts
+# every mart built from the facts or the order dates: rebuilt and published with them so
+# that gold adds up after each publish (tests/unit/test_incremental_marts.py keeps this
+# list equal to dbt's marts but dim_products)
+DOWNSTREAM_MARTS = (
+    "dim_customers",
+    "dim_date",
+    "dim_sellers",
+    "fct_order_payments",
+    "agg_sales_daily",
+    "agg_sales_kpi",
+    "agg_geo_sales",
+    "agg_top_products",
+    "rpt_revenue_trends_90d",
+    "fct_customer_ltv",
+    "agg_cohort_retention",
+    "agg_customer_growth_monthly",
+    "rpt_churn_risk",
+    "agg_delivery_performance",
+    "agg_payment_behavior",
+    "fct_seller_performance",
+)
+# what an incremental run rebuilds and publishes
+INCREMENTAL_PUBLISH = (*INCREMENTAL_MARTS, *DOWNSTREAM_MARTS)
+# silver views the batches flow through, audited with the marts
 INCREMENTAL_SUITES = [
     "stg_olist__orders",
     "stg_olist__order_items",
     "stg_olist__order_payments",
     "fct_orders",
     "dim_customers",
+    "agg_sales_daily",
 ]
 
 
@@ -140,6 +164,8 @@ def _incremental(settings: Settings, run_id: str) -> dict:
             suites=INCREMENTAL_SUITES,
             publish_only=list(INCREMENTAL_PUBLISH),
         )
+        with warehouse.connect(settings.warehouse) as con:
+            publish.record_partial_publication(con, run_id, INCREMENTAL_PUBLISH)
         report = report_run(settings, run_id, results, stages)
     logger.info(
         "%s batch(es) published to %s: %s",

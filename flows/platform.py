@@ -10,7 +10,7 @@ from flows.ingest import ingest_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
-from olist import publish, runs, warehouse
+from olist import publish, warehouse
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
 from olist.state import shared_warehouse
@@ -39,7 +39,7 @@ def platform_flow(
         landed = summary["landed"]
         if not landed and not summary.get("batches"):
             with warehouse.connect(settings.warehouse) as con:
-                up_to_date = runs.last_run_succeeded(con)
+                up_to_date = publish.gold_up_to_date(con)
             if up_to_date:
                 logger.info(
                     "no new or changed source file since the last successful run: "

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from olist.warehouse import transaction
+from olist.runs import last_run_succeeded
+from olist.warehouse import scalar, table_exists, transaction
 
 if TYPE_CHECKING:
     from olist.bigquery_target import Target
@@ -59,6 +60,43 @@ def publish(
                 f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
             )
     return tables
+
+
+PARTIAL_DDL = """
+create table if not exists ops.partial_publications (
+    run_id        varchar primary key,
+    published_at  timestamp not null,
+    tables        varchar not null
+)
+"""
+
+
+def record_partial_publication(
+    con: duckdb.DuckDBPyConnection, run_id: str, tables: Sequence[str]
+) -> None:
+    """Remember that ``run_id`` published only ``tables``: gold marts built from the rest of
+    the warehouse may lag until a full build, so the next platform run must not skip."""
+    con.execute("create schema if not exists ops")
+    con.execute(PARTIAL_DDL)
+    con.execute(
+        "insert or replace into ops.partial_publications values (?, now()::timestamp, ?)",
+        [run_id, ",".join(tables)],
+    )
+
+
+def gold_up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the latest run succeeded and published every mart: with no new source file
+    a platform run then has nothing to do. After a run that published only some marts (an
+    incremental batch), the next full run rebuilds the rest even if no file changed."""
+    if not last_run_succeeded(con):
+        return False
+    if not table_exists(con, "ops", "partial_publications"):
+        return True
+    latest = scalar(con, "select run_id from ops.platform_runs order by started_at desc limit 1")
+    partial = scalar(
+        con, "select count(*) from ops.partial_publications where run_id = ?", [latest]
+    )
+    return not partial
 
 
 def _to_publish(tables: list[str], audit_schema: str, only: Sequence[str] | None) -> list[str]:

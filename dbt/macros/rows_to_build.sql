@@ -1,20 +1,59 @@
 {#- Which rows an incremental model (re)builds in this invocation.
     - `--vars '{partition_day: "2017-03-01"}'` (a backfill): the orders purchased that day,
       whether or not the table exists yet, so history can be rebuilt one day at a time;
-    - an ordinary incremental build: rows loaded since the newest load in the table;
-    - a full build: everything. -#}
+    - otherwise every row is computed, and an incremental build merges only the rows that
+      differ from the table's (`changed_rows`): new, re-delivered or corrected rows, and
+      rows that lost a part (a removed review, item or payment), which a load-time
+      watermark never sees. Rows whose key vanished upstream (a corrected export without
+      some orders) are deleted by the model's `delete_vanished` post-hook. -#}
 {% macro rows_to_build(purchase_column='purchased_at') -%}
     {%- set day = var('partition_day', none) -%}
     {%- if day -%}
         cast({{ purchase_column }} as date) = cast('{{ day }}' as date)
-    {%- elif is_incremental() -%}
-        {{ loaded_since_last_build() }}
     {%- else -%}
         true
     {%- endif -%}
 {%- endmacro %}
 
-{#- True when this invocation builds a subset of the model's rows (see rows_to_build). -#}
+{#- True when this invocation builds a subset of the model's rows (a backfill day). -#}
 {% macro builds_a_subset() -%}
-    {{ return(var('partition_day', none) is not none or is_incremental()) }}
+    {{ return(var('partition_day', none) is not none) }}
+{%- endmacro %}
+
+{#- The rows of `cte` an incremental build merges: those the table does not already hold
+    exactly (the whole of `cte` on a full build or a backfill day). -#}
+{% macro changed_rows(cte) -%}
+    {%- if is_incremental() and var('partition_day', none) is none -%}
+    select * from {{ cte }}
+    except distinct
+    select * from {{ this }}
+    {%- else -%}
+    select * from {{ cte }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of an incremental model: delete the rows whose key (the `keys` columns) is
+    not among `current_keys` (a query of the keys the model builds now, under the same
+    column names). A merge only inserts and updates, so without it a row deleted upstream
+    would stay in the mart forever. The DELETE runs only when some row vanished: most
+    builds need none (BigQuery bills every DML statement, and the BigQuery emulator the
+    tests use has no DELETE). -#}
+{% macro delete_vanished(keys, current_keys) -%}
+    {%- set vanished -%}
+    from {{ this }} as target
+    where not exists (
+        select 1
+        from ({{ current_keys }}) as current_keys
+        where
+            {%- for key in keys %}
+            current_keys.{{ key }} = target.{{ key }}{% if not loop.last %} and{% endif %}
+            {%- endfor %}
+    )
+    {%- endset -%}
+    {%- set n_vanished = run_query('select count(*) ' ~ vanished).columns[0].values()[0] if execute else 0 -%}
+    {%- if n_vanished > 0 -%}
+    delete {{ vanished }}
+    {%- else -%}
+    select 1 as nothing_vanished
+    {%- endif -%}
 {%- endmacro %}

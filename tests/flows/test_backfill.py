@@ -1,7 +1,8 @@
 """The backfill and incremental flows under the Prefect test harness, on three real days of
 the sample. A backfill stops and resumes by day, publishes only when every day is done, and
 ends in the gold tables of a full platform run on the same files; an incremental run
-publishes a new batch to the facts and customers, and does nothing without one."""
+publishes a new batch to every mart built from the facts, and does nothing without one; the
+next daily run rebuilds the rest even though no CSV changed."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from flows.platform import platform_flow
 from olist.locking import warehouse_lock
 from olist.settings import Settings, load_settings
 from olist.synthetic.batches import generate_batch
+from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import END, START
 from tests.warehouse_query import value
 
@@ -116,12 +118,11 @@ def test_a_backfill_resumes_by_day_and_ends_in_the_full_runs_gold(
         assert actual[table] == expected[table], table
 
 
-def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
+def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_facts(
     window: Path, full_run: Settings, tmp_path: Path
 ) -> None:
     settings = _incremental_settings(window, tmp_path, copy_of=full_run)
     batch = generate_batch(window, settings.batches_dir, n_orders=30, seed=3)
-    daily_before = value(settings.warehouse, "select sum(orders) from gold.agg_sales_daily")
 
     out = incremental_flow(settings)
 
@@ -133,7 +134,7 @@ def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
         "select count(*) from gold.fct_orders "
         "where order_status not in ('canceled', 'unavailable')",
     )
-    # the new orders' customers are in the dimension; the aggregates wait for the daily build
+    # the new orders' customers are in the dimension, and every revenue mart adds up
     assert (
         value(
             wh,
@@ -142,7 +143,7 @@ def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
         )
         == 0
     )
-    assert value(wh, "select sum(orders) from gold.agg_sales_daily") == daily_before
+    assert revenue_mismatches(wh) == []
     assert (
         value(
             wh, f"select count(*) from quality.runs where run_id = '{out['run_id']}' and published"
@@ -154,6 +155,22 @@ def test_an_incremental_run_publishes_a_new_batch_to_the_facts_and_customers(
     again = incremental_flow(settings)
     assert again["batches"] == [] and again["published"] == []
     assert value(wh, "select count(*) from gold.fct_orders") == 74 + 30
+
+
+def test_a_daily_run_after_an_incremental_batch_rebuilds_every_revenue_mart(
+    window: Path, full_run: Settings, tmp_path: Path
+) -> None:
+    settings = _incremental_settings(window, tmp_path, copy_of=full_run)
+    generate_batch(window, settings.batches_dir, n_orders=20, seed=7)
+    assert incremental_flow(settings)["published"]
+
+    # the daily deployment, with no CSV changed since the last full run
+    daily = platform_flow(settings, skip_train=True, score=False)
+
+    assert daily["up_to_date"] is False
+    assert value(settings.warehouse, "select count(*) from gold.fct_orders") == 74 + 20
+    assert revenue_mismatches(settings.warehouse) == []
+    assert platform_flow(settings, skip_train=True, score=False)["up_to_date"] is True
 
 
 def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(

@@ -7,6 +7,7 @@ with
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
+    where {{ not_future_dated() }}
 
 ),
 

@@ -4,6 +4,7 @@ with
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
+    where {{ not_future_dated() }}
 
 ),
 

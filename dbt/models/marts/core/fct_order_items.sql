@@ -4,6 +4,14 @@
         unique_key=['order_id', 'order_item_id'],
         incremental_strategy='merge',
         on_schema_change='fail',
+        post_hook="{{ delete_vanished(['order_id', 'order_item_id'], '
+            select items.order_id, items.order_item_id
+            from ' ~ ref('stg_olist__order_items') ~ ' as items
+            inner join ' ~ ref('stg_olist__orders') ~ ' as orders
+                on items.order_id = orders.order_id
+            inner join ' ~ ref('stg_olist__customers') ~ ' as customers
+                on orders.customer_id = customers.customer_id
+            where ' ~ not_future_dated('orders.is_future_dated')) }}",
     )
 }}
 
@@ -20,6 +28,7 @@ order_items as (
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
+    where {{ not_future_dated() }}
 
 ),
 
@@ -64,7 +73,7 @@ joined as (
 
 ),
 
-changed as (
+to_build as (
 
     select * from joined
     where {{ rows_to_build('purchased_at') }}
@@ -88,8 +97,14 @@ final as (
         cast(item_value as {{ type_money() }}) as item_value,
         cast(customer_state as {{ dbt.type_string() }}) as customer_state,
         _loaded_at
-    from changed
+    from to_build
+
+),
+
+changed as (
+
+    {{ changed_rows('final') }}
 
 )
 
-select * from final
+select * from changed

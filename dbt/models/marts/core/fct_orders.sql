@@ -4,16 +4,24 @@
         unique_key='order_id',
         incremental_strategy='merge',
         on_schema_change='fail',
+        post_hook="{{ delete_vanished(['order_id'], '
+            select orders.order_id
+            from ' ~ ref('stg_olist__orders') ~ ' as orders
+            inner join ' ~ ref('stg_olist__customers') ~ ' as customers
+                on orders.customer_id = customers.customer_id
+            where ' ~ not_future_dated('orders.is_future_dated')) }}",
     )
 }}
 
-{#- Incremental: an order is rebuilt when any of its parts (order, customer, items,
-    payments, latest review) was loaded after the newest _loaded_at already in the table. -#}
+{#- Incremental: every order is computed, and the ones that differ from the table's row
+    (new, re-delivered, corrected, or with a part removed) are merged; orders no longer
+    delivered are deleted by the post-hook (see rows_to_build.sql). -#}
 with
 
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
+    where {{ not_future_dated() }}
 
 ),
 
@@ -123,6 +131,12 @@ final as (
         _loaded_at
     from measured
 
+),
+
+changed as (
+
+    {{ changed_rows('final') }}
+
 )
 
-select * from final
+select * from changed

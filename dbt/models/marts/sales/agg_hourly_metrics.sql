@@ -4,11 +4,16 @@
         unique_key='hour_start',
         incremental_strategy='merge',
         on_schema_change='fail',
+        post_hook="{{ delete_vanished(['hour_start'], '
+            select cast(' ~ dbt.date_trunc('hour', 'purchased_at') ~ ' as ' ~ dbt.type_timestamp() ~ ') as hour_start
+            from ' ~ ref('fct_orders')) }}",
     )
 }}
 
-{#- Purchase hour grain. Incremental: only the hours that hold an order changed since the
-    last build are recomputed (from all of that hour's orders). -#}
+{#- Purchase hour grain. Incremental: every hour is computed and the hours that differ from
+    the table's are merged; hours left without an order are deleted by the post-hook. A
+    backfill day recomputes the hours of that day's orders (from all of each hour's
+    orders). -#}
 with
 
 orders as (
@@ -31,7 +36,7 @@ hourly as (
 ),
 
 {% if builds_a_subset() %}
-changed_hours as (
+hours_to_build as (
 
     select distinct hour_start
     from hourly
@@ -49,7 +54,7 @@ aggregated as (
         max(hourly._loaded_at) as _loaded_at
     from hourly
     {% if builds_a_subset() %}
-    inner join changed_hours on hourly.hour_start = changed_hours.hour_start
+    inner join hours_to_build on hourly.hour_start = hours_to_build.hour_start
     {% endif %}
     group by hourly.hour_start
 
@@ -65,6 +70,12 @@ final as (
         _loaded_at
     from aggregated
 
+),
+
+changed as (
+
+    {{ changed_rows('final') }}
+
 )
 
-select * from final
+select * from changed

@@ -22,6 +22,15 @@ renamed as (
         _loaded_at
     from source
 
+),
+
+flagged as (
+
+    select
+        renamed.*,
+        {{ dated_after('_loaded_at', ['purchased_at', 'approved_at', 'delivered_to_carrier_at', 'delivered_to_customer_at']) }} as is_future_dated
+    from renamed
+
 )
 
-select * from renamed
+select * from flagged

@@ -1,0 +1,173 @@
+"""Deletions propagate: a corrected export that drops rows (orders, items, payments,
+reviews) reaches every mart, the incremental ones included, on the next build, which then
+equals a full refresh of the same bronze."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from tests.dbt_helpers import dbt, load_bronze
+from tests.gold_consistency import revenue_mismatches
+from tests.sample_window import BY_ORDER, ORDERS
+
+ITEMS, PAYMENTS, REVIEWS = BY_ORDER
+
+
+def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        return next(reader), list(reader)
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def corrected_export(source: Path, out: Path, n_orders: int) -> dict[str, list]:
+    """A copy of ``source`` without its first ``n_orders`` orders (and their parts), and
+    without one item line, one payment and one review of orders that stay; returns what
+    was dropped."""
+    shutil.copytree(source, out)
+    header, orders = _rows(source / ORDERS)
+    key = header.index("order_id")
+    dropped = {o[key] for o in orders[:n_orders]}
+    _write(out / ORDERS, header, orders[n_orders:])
+
+    out_of = {}
+    for name in (ITEMS, PAYMENTS, REVIEWS):
+        h, rows = _rows(source / name)
+        out_of[name] = (h, [r for r in rows if r[h.index("order_id")] not in dropped])
+
+    h, items = out_of[ITEMS]
+    last_line = next(r for r in items if r[h.index("order_item_id")] == "2")
+    items.remove(last_line)  # the second line of a multi-item order
+    h, payments = out_of[PAYMENTS]
+    split = next(r for r in payments if r[h.index("payment_sequential")] == "2")
+    payments.remove(split)  # the second payment of an order paid in several parts
+    h, reviews = out_of[REVIEWS]
+    per_order: dict[str, int] = {}
+    for r in reviews:
+        per_order[r[h.index("order_id")]] = per_order.get(r[h.index("order_id")], 0) + 1
+    unreviewed = next(r for r in reviews if per_order[r[h.index("order_id")]] == 1)
+    reviews.remove(unreviewed)  # the order keeps no review
+    for name, (h, rows) in out_of.items():
+        _write(out / name, h, rows)
+    return {
+        "orders": sorted(dropped),
+        "item": [last_line[0], last_line[1]],
+        "payment": [split[0], split[1]],
+        "review": [unreviewed[h.index("order_id")]],
+    }
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection) -> list[str]:
+    tables = [
+        t
+        for (t,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'gold' order by 1"
+        ).fetchall()
+    ]
+    con.execute("create schema if not exists snapshot")
+    for table in tables:
+        con.execute(f"create or replace table snapshot.{table} as select * from gold.{table}")
+    return tables
+
+
+def _differences(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
+    out = []
+    for table in tables:
+        for a, b in (("gold", "snapshot"), ("snapshot", "gold")):
+            extra = con.sql(
+                f"select count(*) from (select * from {a}.{table} "
+                f"except all select * from {b}.{table})"
+            ).fetchall()[0][0]
+            if extra:
+                out.append(f"{table}: {extra} rows in {a} but not in {b}")
+    return out
+
+
+def test_a_corrected_export_without_100_orders_reaches_every_mart(
+    sample_dir: Path, tmp_path: Path
+) -> None:
+    wh = tmp_path / "olist.duckdb"
+    load_bronze(sample_dir, wh)
+    dbt(wh, tmp_path, "build")
+
+    dropped = corrected_export(sample_dir, tmp_path / "corrected", n_orders=100)
+    load_bronze(tmp_path / "corrected", wh, batch_id="b2")
+    dbt(wh, tmp_path, "build")
+
+    con = duckdb.connect(str(wh))
+    try:
+        ids = dropped["orders"]
+        marks = ", ".join("?" for _ in ids)
+        assert con.execute(
+            f"select count(*) from bronze.orders where order_id in ({marks})", ids
+        ).fetchone() == (0,)  # the correction landed
+        for fact in ("fct_orders", "fct_order_items", "fct_order_payments"):
+            left = con.execute(
+                f"select count(*) from gold.{fact} where order_id in ({marks})", ids
+            ).fetchone()
+            assert left == (0,), fact
+        assert con.execute(
+            "select count(*) from gold.fct_order_items where order_id = ? and order_item_id = ?",
+            dropped["item"],
+        ).fetchone() == (0,)
+        assert con.execute(
+            "select review_score from gold.fct_orders where order_id = ?", dropped["review"]
+        ).fetchone() == (None,)
+        tables = _snapshot(con)
+    finally:
+        con.close()
+    assert revenue_mismatches(wh) == []
+
+    dbt(wh, tmp_path, "build", "--full-refresh")
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert _differences(con, tables) == []
+    finally:
+        con.close()
+
+
+def test_a_shrunken_reviews_file_clears_the_removed_reviews_from_gold(
+    window: Path, tmp_path: Path
+) -> None:
+    """Only the reviews file changes: no order, item or payment is delivered again, so the
+    orders that lost their review are found by their changed row, not by a load time."""
+    wh = tmp_path / "olist.duckdb"
+    load_bronze(window, wh)
+    dbt(wh, tmp_path, "build")
+
+    shutil.copytree(window, tmp_path / "corrected")
+    header, reviews = _rows(window / REVIEWS)
+    key = header.index("order_id")
+    lost = sorted({r[key] for r in reviews})[:10]
+    _write(tmp_path / "corrected" / REVIEWS, header, [r for r in reviews if r[key] not in lost])
+    load_bronze(tmp_path / "corrected", wh, batch_id="b2")
+    dbt(wh, tmp_path, "build")
+
+    con = duckdb.connect(str(wh))
+    try:
+        marks = ", ".join("?" for _ in lost)
+        scores = con.execute(
+            f"select count(review_score) from gold.fct_orders where order_id in ({marks})", lost
+        ).fetchone()
+        tables = _snapshot(con)
+    finally:
+        con.close()
+    assert scores == (0,)
+
+    dbt(wh, tmp_path, "build", "--full-refresh")
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert _differences(con, tables) == []
+    finally:
+        con.close()
