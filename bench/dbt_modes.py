@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, median, runtime_env, scale_data, stamp
+from olist.dbt_cli import dbt_paths
 
 MODES = ("cli", "runner", "per_wave", "per_node")
 TARGET_RATIO = 1.3  # issue target: the dbt stage through Prefect ≤ 1.3× a plain dbt build
@@ -41,25 +42,11 @@ def _load_bronze(data: Path, wh: Path) -> None:
         cleaning.clean_all(con, "bench", landed.tables)
 
 
-def _paths(work: Path) -> list[str]:
-    project = ROOT / "dbt"
-    return [
-        "--profiles-dir",
-        str(project),
-        "--project-dir",
-        str(project),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-
-
 def _cli(wh: Path, work: Path) -> float:
     env = runtime_env(OLIST_WAREHOUSE=str(wh), OLIST_DBT_TARGET="duckdb")
     dbt = str(Path(sys.executable).with_name("dbt"))
     started = time.perf_counter()
-    proc = subprocess.run([dbt, "build", *_paths(work)], env=env, capture_output=True, text=True)
+    proc = subprocess.run([dbt, "build", *dbt_paths(work)], env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:])

@@ -10,3 +10,8 @@ from olist import warehouse
 def value(path: Path, sql: str) -> object:
     with warehouse.connect(path, read_only=True) as con:
         return warehouse.scalar(con, sql)
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    with warehouse.connect(path, read_only=True) as con:
+        return con.sql(sql).fetchall()

@@ -14,20 +14,13 @@ from expectations import SUITES
 from flows.platform import platform_flow
 from olist.settings import load_settings
 from olist.synthetic.batches import generate_batch
+from tests.warehouse_query import rows
 
 
 @pytest.fixture(scope="module", autouse=True)
 def harness():
     with prefect_test_harness(server_startup_timeout=120):
         yield
-
-
-def _query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_good_gold(
@@ -40,14 +33,14 @@ def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_goo
     platform_flow(settings, skip_train=True, run_id="good")
 
     wh = settings.warehouse
-    assert _query(wh, "select count(*) from gold.fct_orders") == [(8135,)]
-    differ = _query(
+    assert rows(wh, "select count(*) from gold.fct_orders") == [(8135,)]
+    differ = rows(
         wh,
         "select count(*) from (select * from gold.fct_orders "
         "except all select * from gold_audit.fct_orders)",
     )
     assert differ == [(0,)]  # gold is the audited copy
-    ((verdict, published, critical),) = _query(
+    ((verdict, published, critical),) = rows(
         wh, "select verdict, published, critical_failed from quality.runs where run_id = 'good'"
     )
     assert (published, critical) == (True, 0)
@@ -59,7 +52,7 @@ def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_goo
     # the sample's quirks, seen by GX in silver and gold with their true counts
     gx_failures = dict(
         (f"{t}.{c}", (sev, n))
-        for t, c, sev, n in _query(
+        for t, c, sev, n in rows(
             wh,
             "select table_name, column_name, severity, unexpected_count "
             "from quality.check_results where run_id = 'good' "
@@ -79,8 +72,8 @@ def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_goo
     with pytest.raises(ValueError, match="unique_stg_olist__products_product_id"):
         platform_flow(settings, skip_train=True, run_id="bad")
 
-    assert _query(wh, "select count(*) from gold.fct_orders") == [(8135,)]  # untouched
-    ((verdict, published, critical),) = _query(
+    assert rows(wh, "select count(*) from gold.fct_orders") == [(8135,)]  # untouched
+    ((verdict, published, critical),) = rows(
         wh, "select verdict, published, critical_failed from quality.runs where run_id = 'bad'"
     )
     assert (verdict, published) == ("fail", False) and critical >= 1

@@ -14,6 +14,7 @@ from prefect.testing.utilities import prefect_test_harness
 from flows.platform import platform_flow
 from olist import quality_store
 from olist.settings import load_settings
+from tests.warehouse_query import rows
 
 # an "invoiced" order of the real sample, with items, a payment and a review
 ORDER = "136cce7faa42fdb2cefd53fdc79a6098"
@@ -23,14 +24,6 @@ ORDER = "136cce7faa42fdb2cefd53fdc79a6098"
 def harness():
     with prefect_test_harness(server_startup_timeout=120):
         yield
-
-
-def _query(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_one_unknown_order_status_is_quarantined_and_the_run_publishes_and_trains(
@@ -68,24 +61,24 @@ def test_one_unknown_order_status_is_quarantined_and_the_run_publishes_and_train
     result = platform_flow(settings, run_id="one-bad-row")  # returns: `olist run` exits 0
 
     wh = settings.warehouse
-    ((quarantined, reason),) = _query(wh, "select order_id, _reason from quarantine.orders")
+    ((quarantined, reason),) = rows(wh, "select order_id, _reason from quarantine.orders")
     assert quarantined == ORDER and "order_status" in reason
-    assert _query(wh, f"select count(*) from gold.fct_orders where order_id = '{ORDER}'") == [(0,)]
-    assert _query(wh, "select count(*) from gold.fct_orders") == [(8134,)]
-    ((verdict, published, critical, warning),) = _query(
+    assert rows(wh, f"select count(*) from gold.fct_orders where order_id = '{ORDER}'") == [(0,)]
+    assert rows(wh, "select count(*) from gold.fct_orders") == [(8134,)]
+    ((verdict, published, critical, warning),) = rows(
         wh,
         "select verdict, published, critical_failed, warning_failed from quality.runs "
         "where run_id = 'one-bad-row'",
     )
     assert (verdict, published, critical) == ("warn", True, 0) and warning >= 1
     # the rule's own severity is kept in the check history
-    assert _query(
+    assert rows(
         wh,
         "select severity, unexpected_count from quality.check_results "
         "where run_id = 'one-bad-row' and table_name = 'orders' "
         "and column_name = 'order_status' and not passed",
     ) == [("critical", 1)]
-    assert _query(wh, "select status from ops.platform_runs") == [("succeeded",)]
+    assert rows(wh, "select status from ops.platform_runs") == [("succeeded",)]
     stages = [s["stage"] for s in result["stages"]]
     assert "train" in stages and "score" in stages  # training was not blocked
     con = duckdb.connect(str(wh), read_only=True)
