@@ -13,15 +13,19 @@ sqlalchemy-bigquery bug that breaks ``expect_column_values_to_be_in_set`` on a B
 
 from __future__ import annotations
 
+import copy
+import html
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import great_expectations as gx
-from great_expectations.checkpoint import UpdateDataDocsAction
 from great_expectations.core.run_identifier import RunIdentifier
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.data_context.types.resource_identifiers import (
+    ExpectationSuiteIdentifier,
+)
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 from sqlalchemy import types as sa_types
 
@@ -158,6 +162,40 @@ def _release(source: Any) -> None:
 DOCS_SITE = "olist"
 
 
+def escaped(value: Any) -> Any:
+    """``value`` with every string in it HTML-escaped (lists and dicts walked)."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, list | tuple):
+        return [escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: escaped(v) for k, v in value.items()}
+    return value
+
+
+def build_escaped_docs(context: Any, result: Any) -> None:
+    """Render the checkpoint's Data Docs pages from copies of its results whose observed
+    values are HTML-escaped.
+
+    GX 1.24 writes failing values (``partial_unexpected_list`` and the like) into the pages
+    as they are, so markup in the data would run in the reader's browser. Our own report
+    escapes what it renders; for GX's pages we store escaped copies in the (ephemeral)
+    results store and build the site from those, instead of ``UpdateDataDocsAction``. The
+    outcomes we record come from the untouched results."""
+    for identifier, suite_result in result.run_results.items():
+        safe = copy.deepcopy(suite_result)
+        for expectation_result in safe.results:
+            expectation_result.result = escaped(expectation_result.result)
+        context.validation_results_store.set(identifier, safe)
+        context.build_data_docs(
+            site_names=[DOCS_SITE],
+            resource_identifiers=[
+                identifier,
+                ExpectationSuiteIdentifier(name=suite_result.suite_name),
+            ],
+        )
+
+
 def docs_pages(docs_dir: Path, run_name: str) -> list[Path]:
     """The Data Docs validation pages one run wrote (``validations/<suite>/<run>/...``)."""
     root = docs_dir / "validations"
@@ -207,7 +245,6 @@ def run_suites(
                 },
             },
         )
-        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE]))
     # GX's BigQuery datasource (no temp tables by default) for BigQuery, the SQL one for DuckDB
     add = (
         context.data_sources.add_bigquery
@@ -245,6 +282,8 @@ def run_suites(
         result = checkpoint.run(run_id=RunIdentifier(run_name=run_name) if run_name else None)
     finally:
         _release(source)
+    if docs_dir is not None:
+        build_escaped_docs(context, result)
     by_name = {s.name: s for s in suites}
     outcomes = []
     for suite_result in result.run_results.values():

@@ -10,6 +10,7 @@ import duckdb
 import great_expectations.expectations as gxe
 
 from expectations import TableSuite, run_suites
+from expectations.checkpoints import docs_pages
 from expectations.suites import SUITES, Baseline
 
 FULL_BASELINE = Baseline(
@@ -185,3 +186,29 @@ def test_a_pair_check_names_both_columns(tmp_path: Path) -> None:
     (outcome,) = run_suites(f"duckdb:///{db}", [suite])
     assert outcome.column == "a, b"
     assert not outcome.success and outcome.unexpected_count == 1
+
+
+def test_data_docs_escape_failing_values_that_hold_markup(tmp_path: Path) -> None:
+    markup = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    path = _gold_table(
+        tmp_path,
+        f"select * from (values ('ok'), ($${markup}$$), ($$<b>bold</b>$$)) t(v)",
+    )
+    suite = TableSuite(
+        "gold",
+        "t",
+        lambda _: [
+            gxe.ExpectColumnValuesToBeInSet(
+                column="v", value_set=["ok"], severity="warning", meta={"rationale": "set"}
+            )
+        ],
+    )
+    docs = tmp_path / "docs"
+    (outcome,) = run_suites(f"duckdb:///{path}", [suite], docs_dir=docs, run_name="r1")
+    assert outcome.unexpected_count == 2
+    assert markup in outcome.sample_values  # what we record stays as delivered
+    pages = docs_pages(docs, "r1")
+    assert pages, "no Data Docs validation page was written"
+    text = "".join(p.read_text(encoding="utf-8") for p in pages)
+    assert "<script>alert" not in text and "<img src=x" not in text and "<b>bold" not in text
+    assert "&lt;script&gt;alert" in text or "&amp;lt;script&amp;gt;alert" in text
