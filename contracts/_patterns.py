@@ -10,6 +10,8 @@ day-level metric (what the marts compute) is defined in local days anyway.
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 
 HEX32 = r"^[0-9a-f]{32}$"
@@ -71,3 +73,24 @@ def is_calendar_timestamp(series: pd.Series) -> pd.Series:
     warehouse cast. Text that does not have the shape is the pattern check's to report."""
     shaped = series.astype("str").str.fullmatch(TIMESTAMP, na=False)
     return ~shaped | as_timestamp(series.where(shaped)).notna()
+
+
+# Data timestamps are São Paulo wall-clock time (see above), so "now" is read there too.
+LOCAL_TIME_ZONE = "America/Sao_Paulo"
+FUTURE_TOLERANCE_HOURS = 24.0
+
+
+def latest_believable(now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The latest timestamp a row may carry when it is validated (that is, loaded): now in
+    São Paulo plus ``OLIST_FUTURE_TOLERANCE_HOURS`` (default 24) for clocks and time zones.
+    An order "placed" in 2099 is a data error that would move every run-date mart."""
+    hours = float(os.environ.get("OLIST_FUTURE_TOLERANCE_HOURS", FUTURE_TOLERANCE_HOURS))
+    now = now if now is not None else pd.Timestamp.now(tz=LOCAL_TIME_ZONE).tz_localize(None)
+    return now + pd.Timedelta(hours=hours)
+
+
+def not_in_the_future(series: pd.Series) -> pd.Series:
+    """True where the value is missing, unparsable (other checks report those) or not after
+    :func:`latest_believable`."""
+    stamps = as_timestamp(series)
+    return stamps.isna() | (stamps <= latest_believable())

@@ -10,7 +10,13 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts._patterns import HEX32, TIMESTAMP, as_timestamp, is_calendar_timestamp
+from contracts._patterns import (
+    HEX32,
+    TIMESTAMP,
+    as_timestamp,
+    is_calendar_timestamp,
+    not_in_the_future,
+)
 
 
 class OrderReviews(pa.DataFrameModel):
@@ -33,6 +39,10 @@ class OrderReviews(pa.DataFrameModel):
     @pa.check("review_creation_date", "review_answer_timestamp", name="is_calendar_timestamp")
     def real_timestamp(cls, series: Series[str]) -> Series[bool]:
         return is_calendar_timestamp(series)
+
+    @pa.check("review_creation_date", "review_answer_timestamp", name="not_after_load_time")
+    def not_after_load_time(cls, series: Series[str]) -> Series[bool]:
+        return not_in_the_future(series)
 
     @pa.dataframe_check(name="review_key_is_unique")
     def review_key_is_unique(cls, df: pd.DataFrame) -> Series[bool]:

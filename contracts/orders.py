@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from contracts._patterns import HEX32, TIMESTAMP, is_calendar_timestamp
+from contracts._patterns import HEX32, TIMESTAMP, is_calendar_timestamp, not_in_the_future
 
 ORDER_STATUSES = [
     "created",
@@ -44,6 +44,17 @@ class Orders(pa.DataFrameModel):
     )
     def real_timestamp(cls, series: Series[str]) -> Series[bool]:
         return is_calendar_timestamp(series)
+
+    @pa.check(
+        "order_purchase_timestamp",
+        "order_approved_at",
+        "order_delivered_carrier_date",
+        "order_delivered_customer_date",
+        name="not_after_load_time",
+    )
+    def not_after_load_time(cls, series: Series[str]) -> Series[bool]:
+        """What happened cannot be later than the load (the estimate may be)."""
+        return not_in_the_future(series)
 
     @pa.dataframe_check(name="delivered_has_delivery_date")
     def delivered_has_delivery_date(cls, df: pd.DataFrame) -> Series[bool]:

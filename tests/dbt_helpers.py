@@ -14,11 +14,13 @@ from olist.dbt_cli import dbt_command
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_bronze(source: Path, warehouse_path: Path, batch_id: str = "b1") -> None:
+def load_bronze(
+    source: Path, warehouse_path: Path, batch_id: str = "b1", quarantine_threshold: float = 0.01
+) -> None:
     with warehouse.connect(warehouse_path) as con:
         result = ingest.ingest_folder(con, source, batch_id)
         batches.ensure_batch_tables(con)
-        cleaning.clean_all(con, batch_id, result.tables)
+        cleaning.clean_all(con, batch_id, result.tables, quarantine_threshold)
 
 
 def dbt(

@@ -1,6 +1,7 @@
-"""Orders dated after their load time (an order "placed" in 2099) stay out of gold: they are
-flagged in silver and reported by a warning test, and neither the marts, nor dim_date, nor
-the run date of the recency marts move; dim_date fails loudly when it cannot span gold."""
+"""Orders dated after their load time (an order "placed" in 2099) stay out of gold: the
+contract quarantines them with the rule they broke (their items, payments and reviews follow
+as orphans), so neither the marts, nor dim_date, nor the run date of the recency marts move;
+dbt's flag in silver stays as a second line; dim_date fails loudly when it cannot span gold."""
 
 from __future__ import annotations
 
@@ -50,18 +51,25 @@ def built(window: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path,
     work = tmp_path_factory.mktemp("future_dated")
     future = _future_dated(window, work / "source", FUTURE)
     wh = work / "olist.duckdb"
-    load_bronze(work / "source", wh)
+    # 5 of the window's 74 orders: above the 1% gate a real run would refuse the file
+    load_bronze(work / "source", wh, quarantine_threshold=0.2)
     dbt(wh, work, "build")  # fails on a critical test
     return wh, work, future
 
 
-def test_future_dated_orders_are_flagged_in_silver_and_left_out_of_gold(built) -> None:
+def test_future_dated_orders_are_quarantined_and_left_out_of_gold(built) -> None:
     wh, _, future = built
     con = duckdb.connect(str(wh), read_only=True)
     try:
-        flagged = con.execute(
-            "select order_id from silver.stg_olist__orders where is_future_dated order by 1"
+        quarantined = con.execute(
+            "select order_id from quarantine.orders "
+            "where _reason like '%order_purchase_timestamp: not_after_load_time%' order by 1"
         ).fetchall()
+        in_silver = con.execute(
+            f"select count(*) from silver.stg_olist__orders where order_id in "
+            f"({', '.join('?' for _ in future)})",
+            future,
+        ).fetchone()
         in_gold = con.execute(
             f"select count(*) from gold.fct_orders where order_id in "
             f"({', '.join('?' for _ in future)})",
@@ -75,19 +83,19 @@ def test_future_dated_orders_are_flagged_in_silver_and_left_out_of_gold(built) -
         ).fetchone()
     finally:
         con.close()
-    assert flagged == [(o,) for o in sorted(future)]
-    assert in_gold == (0,) and items == (0,)
+    assert quarantined == [(o,) for o in sorted(future)]
+    assert in_silver == (0,) and in_gold == (0,) and items == (0,)
     assert orders == (ORDERS_IN_WINDOW - FUTURE,)
     assert revenue_mismatches(wh) == []
 
 
-def test_the_future_dated_warning_is_recorded_and_the_build_publishes(built) -> None:
+def test_the_build_passes_with_nothing_left_for_the_silver_flag(built) -> None:
     _, work, _ = built
     results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
     outcome = {
         r["unique_id"].split(".")[2]: (r["status"], r["failures"]) for r in results["results"]
     }
-    assert outcome["stg_olist__orders_no_future_dated_order"] == ("warn", FUTURE)
+    assert outcome["stg_olist__orders_no_future_dated_order"] == ("pass", 0)
     spans = [v for k, v in outcome.items() if k.startswith("spans_every_order")]
     assert spans == [("pass", 0)]
 

@@ -168,3 +168,66 @@ def test_an_impossible_order_date_is_quarantined_and_a_missing_one_is_not() -> N
     quarantine, failed = run("orders", order)
     assert quarantine == {0: ["order_purchase_timestamp: is_calendar_timestamp"]}
     assert failed["is_calendar_timestamp"].column_name == "order_purchase_timestamp"
+
+
+ORDER = {
+    "order_id": "a" * 32,
+    "customer_id": "e" * 32,
+    "order_status": "delivered",
+    "order_purchase_timestamp": "2018-01-01 10:00:00",
+    "order_approved_at": "2018-01-01 11:00:00",
+    "order_delivered_carrier_date": "2018-01-02 10:00:00",
+    "order_delivered_customer_date": "2018-01-05 10:00:00",
+    "order_estimated_delivery_date": "2018-01-20 00:00:00",
+}
+
+
+def _in(hours: float) -> str:
+    when = pd.Timestamp.now(tz="America/Sao_Paulo").tz_localize(None) + pd.Timedelta(hours=hours)
+    return f"{when:%Y-%m-%d %H:%M:%S}"
+
+
+def test_an_order_dated_after_its_load_is_quarantined_naming_the_column() -> None:
+    future = {
+        **ORDER,
+        "order_id": "b" * 32,
+        "order_status": "created",
+        "order_purchase_timestamp": "2099-01-01 10:00:00",
+        "order_approved_at": None,
+        "order_delivered_carrier_date": None,
+        "order_delivered_customer_date": None,
+        "order_estimated_delivery_date": "2099-02-01 00:00:00",
+    }
+    quarantine, failed = run("orders", ORDER, future)
+    assert quarantine == {1: ["order_purchase_timestamp: not_after_load_time"]}
+    assert failed["not_after_load_time"].severity == "critical"
+    assert failed["not_after_load_time"].sample_values == ["2099-01-01 10:00:00"]
+
+
+def test_the_estimate_may_lie_ahead_and_clocks_get_a_tolerance() -> None:
+    ahead = {
+        **ORDER,
+        "order_status": "shipped",
+        "order_purchase_timestamp": _in(-48),
+        "order_approved_at": _in(2),  # a clock a little ahead of ours
+        "order_delivered_carrier_date": None,
+        "order_delivered_customer_date": None,
+        "order_estimated_delivery_date": _in(24 * 20),
+    }
+    quarantine, _ = run("orders", ahead)
+    assert quarantine == {}
+
+
+def test_the_tolerance_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OLIST_FUTURE_TOLERANCE_HOURS", "0")
+    late = {**ORDER, "order_approved_at": _in(2), "order_purchase_timestamp": _in(1)}
+    quarantine, _ = run("orders", late)
+    assert set(quarantine[0]) == {
+        "order_purchase_timestamp: not_after_load_time",
+        "order_approved_at: not_after_load_time",
+    }
+
+
+def test_a_review_answered_in_the_future_is_quarantined() -> None:
+    quarantine, _ = run("order_reviews", {**REVIEW, "review_answer_timestamp": _in(24 * 400)})
+    assert quarantine == {0: ["review_answer_timestamp: not_after_load_time"]}
