@@ -28,6 +28,23 @@ def resolve_entrypoint(entrypoint: str):  # -> prefect.Flow
     return getattr(module, name)
 
 
+def schedules_of(spec: dict) -> list:  # -> list[prefect.schedules.Schedule]
+    """prefect.yaml's schedules of one deployment, each with its time zone (a cron without
+    one would run at 03:00 UTC instead of 03:00 in São Paulo)."""
+    from prefect.schedules import Cron, Interval
+
+    out = []
+    for schedule in spec.get("schedules", []):
+        timezone = schedule.get("timezone")
+        if "cron" in schedule:
+            out.append(Cron(schedule["cron"], timezone=timezone))
+        elif "interval" in schedule:
+            out.append(Interval(schedule["interval"], timezone=timezone))
+        else:
+            raise ValueError(f"{spec['name']}: a schedule needs a cron or an interval: {schedule}")
+    return out
+
+
 def main() -> None:
     configure_runtime()
     from prefect import serve
@@ -36,9 +53,6 @@ def main() -> None:
     served = []
     for spec in load_deployments():
         flow = resolve_entrypoint(spec["entrypoint"])
-        schedules = spec.get("schedules", [])
-        crons = [s["cron"] for s in schedules if "cron" in s]
-        intervals = [s["interval"] for s in schedules if "interval" in s]
         limit = spec.get("concurrency_limit")
         served.append(
             flow.to_deployment(
@@ -46,8 +60,7 @@ def main() -> None:
                 description=spec.get("description"),
                 tags=spec.get("tags"),
                 parameters=spec.get("parameters", {}),
-                cron=crons[0] if crons else None,
-                interval=intervals[0] if intervals else None,
+                schedules=schedules_of(spec),
                 concurrency_limit=ConcurrencyLimitConfig(**limit)
                 if isinstance(limit, dict)
                 else limit,

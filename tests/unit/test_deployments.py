@@ -5,7 +5,7 @@ import inspect
 import pytest
 from prefect import Flow
 
-from deployments.serve import load_deployments, resolve_entrypoint
+from deployments.serve import load_deployments, resolve_entrypoint, schedules_of
 
 DEPLOYMENTS = load_deployments()
 
@@ -49,3 +49,12 @@ def test_required_flow_parameters_are_given_or_left_to_the_run() -> None:
         }
         missing = required - set(spec.get("parameters", {}))
         assert missing == ({"start", "end"} if spec["name"] == "backfill" else set())
+
+
+def test_served_schedules_keep_their_time_zone() -> None:
+    (daily,) = [d for d in DEPLOYMENTS if d["name"] == "daily"]
+    (schedule,) = schedules_of(daily)
+    assert (schedule.cron, schedule.timezone) == ("0 3 * * *", "America/Sao_Paulo")
+    (incremental,) = [d for d in DEPLOYMENTS if d["name"] == "incremental"]
+    (every,) = schedules_of(incremental)
+    assert every.interval.total_seconds() == 900
