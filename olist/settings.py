@@ -7,6 +7,7 @@ Precedence: explicit values (CLI flags) > environment variables (``OLIST_*``,
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -49,6 +50,9 @@ def configure_runtime(prefect_home: Path | None = None) -> None:
     """Set library environment defaults without overriding what the user set."""
     for key, value in RUNTIME_ENV_DEFAULTS.items():
         os.environ.setdefault(key, value)
+    if not sys.stdout.isatty():
+        # dbt colours its PASS/FAIL words; in a log file or CI they are raw escape codes
+        os.environ.setdefault("DBT_USE_COLORS", "false")
     if prefect_home is not None and "PREFECT_API_URL" not in os.environ:
         os.environ.setdefault("PREFECT_HOME", str(prefect_home))
 

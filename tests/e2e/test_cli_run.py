@@ -37,6 +37,7 @@ def first_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_run_succeeds_and_prints_where_things_are(first_run) -> None:
     tmp, proc = first_run
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "\x1b[" not in proc.stdout + proc.stderr  # no ANSI codes when not a terminal
     assert f"warehouse : {tmp / 'wh.duckdb'}" in proc.stdout
     assert "mlflow    : sqlite:///" in proc.stdout
 
@@ -65,7 +66,11 @@ def test_the_sample_is_too_rare_to_learn_so_no_model_is_registered(first_run) ->
     assert client.search_registered_models() == []
     experiment = client.get_experiment_by_name("olist_churn_candidates")
     runs = client.search_runs([experiment.experiment_id])
-    assert {r.data.tags["candidate"] for r in runs} == {"prevalence_baseline", "rfm_rule_baseline"}
+    assert {r.data.tags["candidate"] for r in runs} == {
+        "prevalence_baseline",
+        "rfm_rule_baseline",
+        "mbgnbd_baseline",  # label-free: it runs even when labels are too rare to learn
+    }
     (page,) = (tmp / "reports" / "ml").glob("2*.html")
     text = page.read_text(encoding="utf-8")
     assert "too rare to learn" in text and "not registered" in text
