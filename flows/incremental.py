@@ -14,6 +14,7 @@ run picks the batches up.
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
+from prefect.states import Completed, State
 
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
@@ -102,26 +103,41 @@ def missing_full_build(settings: Settings) -> str | None:
 
 
 @flow(name="incremental", log_prints=True, timeout_seconds=3600)
-def incremental_flow(settings: Settings | None = None, run_id: str | None = None) -> dict:
+def incremental_flow(settings: Settings | None = None, run_id: str | None = None) -> dict | State:
     settings = settings or load_settings()
     run_id = run_id or new_run_id("incr")
     logger = get_run_logger()
     if settings.batches_location is None:
-        logger.info("no batch landing zone configured (OLIST_BATCHES_DIR / _URI): nothing to do")
-        return {"run_id": run_id, "batches": [], "published": []}
+        return _nothing_new(
+            run_id, "no batch landing zone configured (OLIST_BATCHES_DIR / _URI): nothing to do"
+        )
     zone = landing_zone.open_zone(settings.batches_location, settings.gcs_bucket_block)
     if not zone.names(batches.BATCH_GLOB):  # before taking the warehouse: the usual case
-        logger.info("no order batch in %s: the warehouse is unchanged", zone.uri)
-        return {"run_id": run_id, "batches": [], "published": []}
+        return _nothing_new(run_id, f"no order batch in {zone.uri}: the warehouse is unchanged")
     try:
         with shared_warehouse(settings, holder=f"incremental run {run_id}"):
             return _incremental(settings, run_id)
     except WarehouseBusyError as err:  # raised by the lock only, before any change
-        logger.warning("skipped, the next run will pick the batches up: %s", err)
-        return {"run_id": run_id, "batches": [], "published": [], "skipped": str(err)}
+        message = f"warehouse busy, skipped (the next run picks the batches up): {err}"
+        logger.warning(message)
+        return Completed(
+            name="Skipped",
+            message=message,
+            data={"run_id": run_id, "batches": [], "published": [], "skipped": str(err)},
+        )
 
 
-def _incremental(settings: Settings, run_id: str) -> dict:
+def _nothing_new(run_id: str, message: str, **extra: object) -> State:
+    """A completed run that did nothing, named so in the UI's run list."""
+    get_run_logger().info(message)
+    return Completed(
+        name="Nothing new",
+        message=message,
+        data={"run_id": run_id, "batches": [], "published": [], **extra},
+    )
+
+
+def _incremental(settings: Settings, run_id: str) -> dict | State:
     logger = get_run_logger()
     assert settings.batches_location is not None
     missing = missing_full_build(settings)
@@ -140,10 +156,12 @@ def _incremental(settings: Settings, run_id: str) -> dict:
             settings.max_batch_bytes,
         )
     if not landed["batches"]:
-        logger.info(
-            "no new order batch in %s: the warehouse is unchanged", settings.batches_location
+        extra = {k: v for k, v in landed.items() if k not in ("batches", "published")}
+        return _nothing_new(
+            run_id,
+            f"no new order batch in {settings.batches_location}: the warehouse is unchanged",
+            **extra,
         )
-        return {"run_id": run_id, "batches": [], "published": [], **landed}
     with recorded_run(settings, run_id, stages):
         with stages.stage("contracts"):
             contract_results = clean_flow(

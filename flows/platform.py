@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger
+from prefect.states import Completed, State
 
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
@@ -10,7 +11,7 @@ from flows.ingest import ingest_flow
 from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
-from olist import publish, warehouse
+from olist import publish, quality_store, warehouse
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
 from olist.state import shared_warehouse
@@ -22,7 +23,7 @@ def platform_flow(
     skip_train: bool = False,
     run_id: str | None = None,
     score: bool | None = None,
-) -> dict:
+) -> dict | State:
     """Run every stage; with no new or changed source file after a successful run, change
     nothing and say so. ``skip_train`` keeps the current champions; ``score`` (default: when
     training) scores every customer with them (the ``daily`` deployment scores without
@@ -41,16 +42,24 @@ def platform_flow(
             with warehouse.connect(settings.warehouse) as con:
                 up_to_date = publish.gold_up_to_date(con)
             if up_to_date:
-                logger.info(
-                    "no new or changed source file since the last successful run: "
+                with warehouse.connect(settings.warehouse, read_only=True) as con:
+                    last = quality_store.latest_run_id(con)
+                message = (
+                    f"nothing new since run {last}: no new or changed source file, "
                     "the warehouse is unchanged"
                 )
-                return {
-                    "run_id": run_id,
-                    "up_to_date": True,
-                    "report": None,
-                    "stages": [t.__dict__ for t in stages.timings],
-                }
+                logger.info(message)
+                # a named state, so the UI's run list says why this run did nothing
+                return Completed(
+                    name="Nothing new",
+                    message=message,
+                    data={
+                        "run_id": run_id,
+                        "up_to_date": True,
+                        "report": None,
+                        "stages": [t.__dict__ for t in stages.timings],
+                    },
+                )
         with recorded_run(settings, run_id, stages):
             with stages.stage("contracts"):
                 contract_results = clean_flow(settings, run_id=run_id, tables=landed)
@@ -59,9 +68,18 @@ def platform_flow(
                     settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA
                 )
             results = audit_and_publish(settings, run_id, [*contract_results, *dbt_results], stages)
+            models: dict[str, dict[str, str | None]] = {}
             if not skip_train:
                 with stages.stage("train"):
-                    train_flow(settings, run_id=run_id)
+                    decisions = train_flow(settings, run_id=run_id)
+                models = {
+                    task: {
+                        "model": d.model_name,
+                        "champion_version": d.champion_version,
+                        "decision": d.reason,
+                    }
+                    for task, d in decisions.items()
+                }
             if score:
                 with stages.stage("score"):
                     score_flow(settings)
@@ -73,4 +91,8 @@ def platform_flow(
         "report": str(report),
         "stages": [t.__dict__ for t in stages.timings],
         "warnings": warnings,
+        "models": models,
+        "model_report": str(page)
+        if (page := settings.reports_dir / "ml" / f"{run_id}.html").is_file()
+        else None,
     }

@@ -97,6 +97,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_summary(settings: Settings, result: dict) -> None:
+    """Where everything a run wrote is, the champions, and what to try next."""
+    print(f"  warehouse : {settings.warehouse}")
+    print(f"  quality   : {result['report']}")
+    if result.get("model_report"):
+        print(f"  models    : {result['model_report']}")
+    for task, model in (result.get("models") or {}).items():
+        version = model["champion_version"]
+        champion = f"{model['model']} v{version}" if version else f"{model['model']}: none yet"
+        print(f"  {task:<10}: {champion} ({model['decision']})")
+    print(
+        f"  mlflow    : {settings.mlflow_tracking_uri} (artifacts in "
+        f"{settings.mlflow_artifact_root})"
+    )
+    print(
+        "  stages    : " + ", ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in result["stages"])
+    )
+    print("  next      : make dashboard (KPIs) · make server (Prefect UI) · make docs (dbt docs)")
+
+
 def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
@@ -134,16 +154,7 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             _say("done.")
             for warning in result.get("warnings", []):
                 _say(f"warning: {warning}")
-            print(f"  warehouse : {settings.warehouse}")
-            print(f"  reports   : {result['report']}")
-            print(
-                f"  mlflow    : {settings.mlflow_tracking_uri} (artifacts in "
-                f"{settings.mlflow_artifact_root})"
-            )
-            print(
-                "  stages    : "
-                + ", ".join(f"{s['stage']} {s['seconds']:.1f}s" for s in result["stages"])
-            )
+            _print_summary(settings, result)
             return 0
         if name == "incremental":
             from flows.incremental import incremental_flow

@@ -39,7 +39,12 @@ def test_run_succeeds_and_prints_where_things_are(first_run) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "\x1b[" not in proc.stdout + proc.stderr  # no ANSI codes when not a terminal
     assert f"warehouse : {tmp / 'wh.duckdb'}" in proc.stdout
+    assert f"quality   : {tmp / 'reports' / 'quality'}" in proc.stdout
+    assert f"models    : {tmp / 'reports' / 'ml'}" in proc.stdout
+    # too rare to learn on the sample: no champion, and the summary says why
+    assert "churn     : olist_churn: none yet (" in proc.stdout
     assert "mlflow    : sqlite:///" in proc.stdout
+    assert "next      : make dashboard" in proc.stdout
 
 
 def test_run_leaves_the_tables(first_run) -> None:

@@ -152,8 +152,9 @@ def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_f
     )
     assert not any(settings.batches_dir.glob("*.json"))  # filed away
 
-    again = incremental_flow(settings)
-    assert again["batches"] == [] and again["published"] == []
+    again = incremental_flow(settings, return_state=True)
+    assert again.name == "Nothing new" and "no order batch in" in again.message
+    assert again.result()["batches"] == [] and again.result()["published"] == []
     assert value(wh, "select count(*) from gold.fct_orders") == 74 + 30
 
 
@@ -170,7 +171,9 @@ def test_a_daily_run_after_an_incremental_batch_rebuilds_every_revenue_mart(
     assert daily["up_to_date"] is False
     assert value(settings.warehouse, "select count(*) from gold.fct_orders") == 74 + 20
     assert revenue_mismatches(settings.warehouse) == []
-    assert platform_flow(settings, skip_train=True, score=False)["up_to_date"] is True
+    again = platform_flow(settings, skip_train=True, score=False, return_state=True)
+    assert again.name == "Nothing new" and again.result()["up_to_date"] is True
+    assert again.message.startswith(f"nothing new since run {daily['run_id']}")
 
 
 def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(
@@ -179,7 +182,9 @@ def test_an_incremental_run_skips_while_another_run_holds_the_warehouse(
     settings = _incremental_settings(window, tmp_path, copy_of=full_run)
     batch = generate_batch(window, settings.batches_dir, n_orders=5, seed=4)
     with warehouse_lock(settings.warehouse, holder="a daily build"):
-        out = incremental_flow(settings)
+        state = incremental_flow(settings, return_state=True)
+    out = state.result()
+    assert state.name == "Skipped" and state.message.startswith("warehouse busy, skipped")
     assert "a daily build" in out["skipped"] and out["published"] == []
     assert batch.exists()  # left for the next run
 
