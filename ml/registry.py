@@ -32,6 +32,9 @@ from ml.evaluation import PRIMARY, CandidateEvaluation  # noqa: E402
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 MODEL_NAMES = {"churn": "olist_churn", "ltv": "olist_ltv"}
+# The label-free BTYD baselines are models a CLV analyst deploys as they are; the naive
+# baselines (prevalence, RFM rule, historical average) are yardsticks only.
+DEPLOYABLE_BASELINES = frozenset({"mbgnbd_baseline", "mbgnbd_gamma_gamma_baseline"})
 
 
 def experiment_name(task: str) -> str:
@@ -114,7 +117,9 @@ class MlflowTracker:
             )
             if evaluation.feature_importance:
                 mlflow.log_dict(evaluation.feature_importance, "feature_importance.json")
-            if model is not None and evaluation.kind == "model":
+            if model is not None and (
+                evaluation.kind == "model" or evaluation.name in DEPLOYABLE_BASELINES
+            ):
                 # cloudpickle: skops refuses our pipeline's own transformer and XGBoost;
                 # the registry only holds models this platform trained itself
                 info = mlflow_sklearn.log_model(
@@ -201,17 +206,34 @@ def lineage(model_name: str, version: str) -> promotion.Lineage:
     )
 
 
+def registrable(outcome: Any) -> tuple[CandidateEvaluation | None, str]:
+    """What a task may register, and why: the model chosen on validation if it beats the
+    best baseline on the holdout; otherwise that baseline itself when it is a deployable BTYD
+    model (so the platform still scores customers with the best model it has); nothing when
+    labels were too rare to train on, or the best baseline is a naive one."""
+    if outcome.best is None:
+        return None, outcome.reason
+    if outcome.beats_baseline:
+        return outcome.best, outcome.reason
+    baseline = outcome.best_baseline
+    if baseline is not None and baseline.name in DEPLOYABLE_BASELINES and baseline.model_uri:
+        return baseline, (
+            f"no trained model beats the label-free {baseline.name}, so it is the candidate "
+            f"({outcome.reason})"
+        )
+    return None, outcome.reason
+
+
 def gate(outcome: Any, predict_champion: Callable[[Any], Any]) -> GateDecision:
     """Register the task's chosen model if it beats its baseline; promote it if the gate
     says so. ``predict_champion(model)`` returns the champion's predictions on this run's
     holdout (the same rows, in the same order, as the challenger's)."""
     task, name = outcome.task, MODEL_NAMES[outcome.task]
     current = champion_version(name)
-    if not outcome.beats_baseline or outcome.best is None:
-        return GateDecision(
-            task, name, False, None, False, f"not registered: {outcome.reason}", current
-        )
-    best: CandidateEvaluation = outcome.best
+    candidate, why = registrable(outcome)
+    if candidate is None:
+        return GateDecision(task, name, False, None, False, f"not registered: {why}", current)
+    best: CandidateEvaluation = candidate
     client = MlflowClient()
     version = str(mlflow.register_model(best.model_uri, name).version)
     metric, _ = PRIMARY[task]
@@ -222,7 +244,7 @@ def gate(outcome: Any, predict_champion: Callable[[Any], Any]) -> GateDecision:
     client.set_model_version_tag(name, version, "metrics", json.dumps(finite(best.metrics)))
     if current is None:
         client.set_registered_model_alias(name, CHAMPION, version)
-        reason = f"v{version} ({best.name}) is the first champion: {outcome.reason}"
+        reason = f"v{version} ({best.name}) is the first champion: {why}"
         return GateDecision(task, name, True, version, True, reason, version, promotion.PROMOTE)
     verdict = promotion.comparable(
         lineage(name, current), outcome.horizon_days, outcome.holdout_cutoff

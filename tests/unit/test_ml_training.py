@@ -157,12 +157,35 @@ def test_the_gate_promotes_only_a_model_that_beats_the_champion(dataset, trackin
     assert not third.champion and third.code == "champion_other_horizon"
 
 
-def test_a_model_that_does_not_beat_its_baseline_is_not_registered(dataset, tracking) -> None:
+def test_a_model_that_does_not_beat_a_naive_baseline_is_not_registered(dataset, tracking) -> None:
     outcome = _trained(dataset, LTV, Budget(trials=1, timeout_seconds=None))
     outcome.beats_baseline, outcome.reason = False, "made not to beat its baseline"
+    outcome.best_baseline = next(
+        e for e in outcome.evaluations if e.name == "historical_average_baseline"
+    )
     decision = _gate(outcome)
     assert not decision.registered and decision.version is None
     assert tracking.search_registered_models(filter_string="name = 'olist_ltv'") == []
+
+
+def test_when_no_model_beats_the_btyd_baseline_the_baseline_is_registered(
+    dataset, tracking
+) -> None:
+    outcome = _trained(dataset, LTV, Budget(trials=1, timeout_seconds=None))
+    outcome.beats_baseline, outcome.reason = False, "made not to beat its baseline"
+    outcome.best_baseline = next(
+        e for e in outcome.evaluations if e.name == "mbgnbd_gamma_gamma_baseline"
+    )
+    decision = _gate(outcome)
+    assert decision.registered and decision.champion and decision.version == "1"
+    assert "no trained model beats the label-free mbgnbd_gamma_gamma_baseline" in decision.reason
+    version = tracking.get_model_version("olist_ltv", "1")
+    assert version.tags["candidate"] == "mbgnbd_gamma_gamma_baseline"
+    # the registered baseline loads and scores like any champion
+    loaded = registry.load_champion("olist_ltv")
+    assert loaded is not None and loaded[1] == "1"
+    predictions = training.holdout_predictions(LTV, loaded[0], outcome.holdout)
+    assert len(predictions) == len(outcome.holdout) and np.isfinite(predictions).all()
 
 
 def test_scoring_writes_one_row_per_customer(history, churn, ltv) -> None:
