@@ -15,12 +15,18 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_bronze(
-    source: Path, warehouse_path: Path, batch_id: str = "b1", quarantine_threshold: float = 0.01
+    source: Path,
+    warehouse_path: Path,
+    batch_id: str = "b1",
+    quarantine_threshold: float = 0.01,
+    corrections: tuple[str, ...] = (),
 ) -> None:
     with warehouse.connect(warehouse_path) as con:
         result = ingest.ingest_folder(con, source, batch_id)
         batches.ensure_batch_tables(con)
-        cleaning.clean_all(con, batch_id, result.tables, quarantine_threshold)
+        cleaning.clean_all(
+            con, batch_id, result.tables, quarantine_threshold, corrections=corrections
+        )
 
 
 def dbt(

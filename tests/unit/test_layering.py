@@ -35,5 +35,7 @@ def test_product_package_imports_nothing_from_tests(package: str) -> None:
 
 def test_the_layering_check_sees_a_test_import(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
-    module.write_text("from olist.dbt_cli import dbt_command\nimport tests.conftest\n")
-    assert _imports(module) == ["tests.support.dbt_cli", "tests.conftest"]
+    module.write_text(
+        "from tests.support.bigquery_emulator import Emulator\nimport tests.conftest\n"
+    )
+    assert _imports(module) == ["tests.support.bigquery_emulator", "tests.conftest"]
