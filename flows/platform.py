@@ -41,9 +41,8 @@ def platform_flow(
         if not landed and not summary.get("batches"):
             with warehouse.connect(settings.warehouse) as con:
                 up_to_date = publish.gold_up_to_date(con)
+                last = quality_store.latest_run_id(con) if up_to_date else None
             if up_to_date:
-                with warehouse.connect(settings.warehouse, read_only=True) as con:
-                    last = quality_store.latest_run_id(con)
                 message = (
                     f"nothing new since run {last}: no new or changed source file, "
                     "the warehouse is unchanged"

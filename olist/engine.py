@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from contextlib import ExitStack
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -120,7 +121,7 @@ class DuckDBWarehouse(_Closing):
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self._session: object | None = None
+        self._open = ExitStack()
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -129,9 +130,9 @@ class DuckDBWarehouse(_Closing):
                 raise FileNotFoundError(
                     f"no warehouse at {self.path}: run the platform (`olist run`) first"
                 )
-            session = warehouse.connect(self.path, read_only=self.read_only)
-            self._con = session.__enter__()
-            self._session = session
+            self._con = self._open.enter_context(
+                warehouse.connect(self.path, read_only=self.read_only)
+            )
         return self._con
 
     def query(self, sql: str) -> pd.DataFrame:
@@ -158,9 +159,8 @@ class DuckDBWarehouse(_Closing):
         return {name: len(frame) for name, frame in frames.items()}
 
     def close(self) -> None:
-        if self._session is not None:
-            self._session.__exit__(None, None, None)  # type: ignore[attr-defined]
-        self._session = self._con = None
+        self._open.close()
+        self._con = None
 
 
 class BigQueryWarehouse(_Closing):
