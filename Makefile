@@ -114,7 +114,7 @@ bench-ml: setup  ## training time (50 trials a model), scoring throughput, model
 bench-warehouse: setup  ## dbt build time and nested-vs-star queries at SCALE
 	@$(BIN)/python -m bench.warehouse --scale $(SCALE) --seed $(SEED)
 
-bench-ingest: setup  ## ingest + contract throughput at SCALE
+bench-ingest: setup  ## ingest + contract throughput at SCALE, and a 1,000-order batch's contracts on that history
 	@$(BIN)/python -m bench.ingest --scale $(SCALE) --seed $(SEED)
 
 generate: setup  ## (re)generate the default synthetic data in data/raw

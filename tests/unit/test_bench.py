@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench import floor, summary
+from bench import ingest as ingest_bench
 from bench.common import median, newest_result, private_home
 from bench.run import stage_medians, summarise_runs, without_training
 
@@ -193,3 +194,28 @@ def test_private_home_copies_the_dbt_project_without_its_target(tmp_path: Path) 
     assert (home / "dbt" / "models").is_dir()
     assert not (home / "dbt" / "target").exists()
     assert not (home / "dbt" / "logs").exists()
+
+
+def _ingest_result(folder: Path, stamp: str, scale: int, contracts: float, batch: float) -> None:
+    result = {"contracts_seconds": contracts, "batch_contracts_seconds": batch}
+    (folder / f"{stamp}-ingest-scale{scale}.json").write_text(json.dumps(result))
+
+
+@pytest.mark.parametrize(("scale10_batch", "status"), [(0.55, "met"), (0.75, "missed")])
+def test_batch_contract_growth_is_judged_on_the_newest_results_of_both_scales(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scale10_batch: float, status: str
+) -> None:
+    _ingest_result(tmp_path, "20260101T000000", 1, 9.0, 9.9)  # older: ignored
+    _ingest_result(tmp_path, "20260102T000000", 1, 9.0, 0.5)
+    _ingest_result(tmp_path, "20260103T000000", 10, 70.0, scale10_batch)
+    ingest_bench.print_growth(tmp_path)
+    row = next(line for line in capsys.readouterr().out.splitlines() if "batch" in line)
+    assert f"{scale10_batch / 0.5:.2f}×" in row and row.rstrip(" |").endswith(status)
+
+
+def test_batch_contract_growth_waits_for_both_scales(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _ingest_result(tmp_path, "20260102T000000", 1, 9.0, 0.5)
+    ingest_bench.print_growth(tmp_path)
+    assert "run scale 1 and scale 10" in capsys.readouterr().out
