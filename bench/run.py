@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import fixed, floor, incremental
+from bench import summary as bench_summary
 from bench.common import (
     RESULTS,
     ROOT,
@@ -295,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{stamp()}-scale{args.scale:g}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwritten: {out}")
+    print(f"\nwritten: {out}\n\n=== targets (newest results of every benchmark) ===")
+    bench_summary.main([])
     return 0
 
 

@@ -87,3 +87,41 @@ def gcs_emulator() -> Iterator[str]:
             yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+# --- the suite's wall time, for bench.summary's "make test ≤ 15 min" target -------------------
+_SUITE_START: list[float] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    import time
+
+    _SUITE_START.append(time.monotonic())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """When the whole suite ran (``make test``: no paths, ``-k`` or ``-m``), its wall time goes
+    to ``bench/results/<stamp>-test-suite.json``; a partial run writes nothing."""
+    import json
+    import time
+    from datetime import UTC, datetime
+
+    config = session.config
+    whole = not config.option.keyword and not config.option.markexpr
+    tests = (REPO / "tests").resolve()
+    whole = whole and all((config.rootpath / a).resolve() == tests for a in config.args)
+    if not whole or not _SUITE_START or session.testscollected < 100:
+        return
+    results = REPO / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    record = {
+        "seconds": round(time.monotonic() - _SUITE_START[0], 1),
+        "tests": session.testscollected,
+        "failed": session.testsfailed,
+        "exit_status": int(exitstatus),
+        "at": datetime.now(UTC).isoformat(),
+        "cpus": os.cpu_count(),
+        "note": f"{session.testscollected} tests, {session.testsfailed} failed",
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    (results / f"{stamp}-test-suite.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -141,28 +141,53 @@ def _result(wall: float, rss: float, floor_s: float | None, incr: float | None) 
 def test_summary_checks_every_target() -> None:
     s1 = _result(wall=50.0, rss=1500.0, floor_s=10.0, incr=15.0)
     s10 = _result(wall=700.0, rss=7000.0, floor_s=100.0, incr=21.0)
-    checks = {c.name: c for c in summary.checks(s1, s10)}
+    more = summary.Extras(
+        dbt_modes={"ratio_to_cli": {"cli": 1.0, "runner": 3.1, "per_wave": 1.2}},
+        ingest1={"batch_contracts_seconds": 0.5},
+        ingest10={"batch_contracts_seconds": 0.55},
+        test_suite={"seconds": 1000.0},
+    )
+    checks = {c.name: c for c in summary.checks(s1, s10, more)}
     assert len(checks) == 7
-    assert checks["scale 1: platform without training, wall"].met is True
-    assert checks["scale 1: platform without training, peak RSS"].met is True
     assert checks["scale 1: platform without training / compute floor"].measured == 5.0
-    assert checks["scale 10 / scale 1: time without training"].measured == 14.0
-    assert checks["scale 10 / scale 1: time without training"].status == "MISSED"
-    assert checks["scale 10: platform without training, peak RSS"].met is False
-    assert checks["scale 1: incremental 1,000-order batch"].met is True
-    assert checks["incremental: scale 10 / scale 1"].measured == pytest.approx(1.4)
-    assert checks["incremental: scale 10 / scale 1"].met is True
+    assert checks["scale 1: platform without training / compute floor"].status == "MISSED"
+    assert checks["scale 10: platform without training / compute floor"].measured == 7.0
+    dbt = checks["dbt stage through Prefect (runner) / plain dbt build, scale 1"]
+    assert dbt.measured == 3.1 and dbt.met is False
+    assert checks["1,000-order batch end to end: scale 10 / scale 1"].measured == pytest.approx(1.4)
+    assert checks["1,000-order batch end to end: scale 10 / scale 1"].met is False
+    contracts = checks["1,000-order batch contracts: scale 10 / scale 1 history"]
+    assert contracts.measured == pytest.approx(1.1) and contracts.met is True
+    assert checks["scale 10: peak memory"].met is False
+    assert checks["make test, wall"].met is False
 
 
 def test_summary_without_scale_10_or_sections_is_not_applicable() -> None:
     s1 = _result(wall=70.0, rss=1500.0, floor_s=None, incr=None)
     checks = {c.name: c for c in summary.checks(s1, None)}
-    assert checks["scale 1: platform without training, wall"].status == "MISSED"
     assert checks["scale 1: platform without training / compute floor"].status == "n/a"
-    assert checks["scale 10 / scale 1: time without training"].status == "n/a"
-    assert checks["incremental: scale 10 / scale 1"].status == "n/a"
+    assert checks["scale 10: platform without training / compute floor"].status == "n/a"
+    assert checks["1,000-order batch end to end: scale 10 / scale 1"].status == "n/a"
+    assert checks["make test, wall"].status == "n/a"
     table = summary.markdown(list(checks.values()), "header", [])
     assert table.splitlines()[2] == "| target | measured | limit | status |"
+
+
+def test_summary_extras_take_the_newest_file_of_each_benchmark(tmp_path: Path) -> None:
+    (tmp_path / "20260101T000000-dbt-modes-scale1.json").write_text(
+        json.dumps({"ratio_to_cli": {"runner": 9.0}})
+    )
+    (tmp_path / "20260102T000000-dbt-modes-scale1.json").write_text(
+        json.dumps({"ratio_to_cli": {"runner": 2.0}})
+    )
+    (tmp_path / "20260103T000000-ingest-scale10.json").write_text(json.dumps({"rows": 1}))
+    (tmp_path / "20260102T000000-ingest-scale10.json").write_text(
+        json.dumps({"batch_contracts_seconds": 0.7})
+    )
+    more = summary.extras(tmp_path)
+    assert more.dbt_modes == {"ratio_to_cli": {"runner": 2.0}}
+    assert more.ingest10 == {"batch_contracts_seconds": 0.7}  # the newest with the figure
+    assert more.ingest1 is None and more.test_suite is None
 
 
 def test_summary_reads_the_older_result_format() -> None:
