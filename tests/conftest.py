@@ -61,6 +61,18 @@ def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API (its own SQLite database, migrated once) for every test
+    that runs flows in this process: a start costs 15-30 s, so it is paid once per session,
+    not once per module. Tests keep apart by their own names (blocks, run ids, warehouses).
+    The flow tests get it through the autouse ``harness`` in tests/flows/conftest.py."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

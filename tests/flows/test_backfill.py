@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.backfill import backfill_flow
 from flows.incremental import INCREMENTAL_PUBLISH, NoFullBuildYet, incremental_flow
@@ -23,12 +22,6 @@ from olist.synthetic.batches import generate_batch
 from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import END, START
 from tests.warehouse_query import value
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _settings(source: Path, work: Path) -> Settings:

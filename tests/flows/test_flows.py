@@ -7,19 +7,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.clean import clean_flow
 from flows.ingest import ingest_flow
 from flows.quality import quality_flow
 from flows.transform import transform_flow
 from olist.quality import CriticalQualityFailure
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="module")
