@@ -40,7 +40,9 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real sample through ingest, contracts and ``dbt build`` (read it, don't write)."""
+    """The real sample through ingest, contracts (batch ``b1``) and ``dbt build``, once a
+    session: read it, or copy the file to start a test from a built warehouse (a copy costs
+    milliseconds, a rebuild 20-40 s)."""
     from tests.dbt_helpers import dbt, load_bronze
 
     work = tmp_path_factory.mktemp("sample_warehouse")
