@@ -40,7 +40,9 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real sample through ingest, contracts and ``dbt build`` (read it, don't write)."""
+    """The real sample through ingest, contracts (batch ``b1``) and ``dbt build``, once a
+    session: read it, or copy the file to start a test from a built warehouse (a copy costs
+    milliseconds, a rebuild 20-40 s)."""
     from tests.dbt_helpers import dbt, load_bronze
 
     work = tmp_path_factory.mktemp("sample_warehouse")
@@ -59,6 +61,18 @@ def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("window")
     assert sample_window(sample_dir, out, START, END) == ORDERS_IN_WINDOW
     return out
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect API (its own SQLite database, migrated once) for every test
+    that runs flows in this process: a start costs 15-30 s, so it is paid once per session,
+    not once per module. Tests keep apart by their own names (blocks, run ids, warehouses).
+    The flow tests get it through the autouse ``harness`` in tests/flows/conftest.py."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
 
 
 def _free_port() -> int:

@@ -83,65 +83,83 @@ def con(tmp_path: Path):
     connection.close()
 
 
-def test_rerunning_the_same_input_changes_no_table(con, source: Path) -> None:
-    load(con, source, "b1")
-    before = fingerprints(con)
-    result, outcome = load(con, source, "b2")
+@pytest.fixture(scope="module")
+def sample_loaded(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse with the sample loaded once as batch b1: what ``load(con, source, "b1")``
+    leaves, since the ledger and bronze know a file by its name and content, not its folder.
+    Read it, or copy it."""
+    path = tmp_path_factory.mktemp("sample_loaded") / "wh.duckdb"
+    connection = duckdb.connect(str(path))
+    try:
+        load(connection, sample_dir, "b1")
+    finally:
+        connection.close()
+    return path
+
+
+@pytest.fixture
+def con_b1(sample_loaded: Path, tmp_path: Path):
+    """A connection to this test's copy of the sample loaded as b1 (``source`` unchanged)."""
+    shutil.copy(sample_loaded, tmp_path / "wh.duckdb")
+    connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    yield connection
+    connection.close()
+
+
+def test_rerunning_the_same_input_changes_no_table(con_b1, source: Path) -> None:
+    before = fingerprints(con_b1)
+    result, outcome = load(con_b1, source, "b2")
     assert result.landed == [] and len(result.skipped) == 9 and outcome is None
-    assert fingerprints(con) == before
+    assert fingerprints(con_b1) == before
 
 
-def test_same_content_under_a_new_name_is_skipped(con, source: Path, tmp_path: Path) -> None:
-    load(con, source, "b1")
+def test_same_content_under_a_new_name_is_skipped(con_b1, source: Path, tmp_path: Path) -> None:
     renamed = tmp_path / "renamed"
     shutil.copytree(source, renamed)
     (renamed / ORDERS).rename(renamed / "orders_export.csv")
     shutil.copy(renamed / "orders_export.csv", renamed / ORDERS)  # same bytes, new name too
-    result, _ = load(con, renamed, "b2")
+    result, _ = load(con_b1, renamed, "b2")
     assert result.landed == []
 
 
-def test_a_changed_file_is_a_new_version_and_only_it_reloads(con, source: Path) -> None:
-    load(con, source, "b1")
+def test_a_changed_file_is_a_new_version_and_only_it_reloads(con_b1, source: Path) -> None:
     lines = (source / ORDERS).read_text(encoding="utf-8").splitlines(keepends=True)
     last = lines[-1].replace("2017-10-23 00:00:00", "2017-10-24 00:00:00")  # a later estimate
     (source / ORDERS).write_text("".join([*lines[:-1], last]), encoding="utf-8")
-    result, outcome = load(con, source, "b2")
+    result, outcome = load(con_b1, source, "b2")
     assert result.tables == ["orders"] and outcome is not None and outcome.committed
-    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
-    estimate = con.sql(
+    assert con_b1.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+    estimate = con_b1.sql(
         "select order_estimated_delivery_date from bronze.orders where order_id = ?",
         params=[last.split(",")[0]],
     ).fetchall()
     assert estimate == [("2017-10-24 00:00:00",)]
-    versions = con.sql(
+    versions = con_b1.sql(
         "select count(*) from ops.file_ledger where file_name = ? and status = 'loaded'",
         params=[ORDERS],
     ).fetchall()[0][0]
     assert versions == 2
 
 
-def test_a_killed_load_rerun_ends_like_one_clean_run(source: Path, tmp_path: Path) -> None:
-    clean = duckdb.connect(str(tmp_path / "clean.duckdb"))
-    load(clean, source, "b1")
+def test_a_killed_load_rerun_ends_like_one_clean_run(con_b1, source: Path, tmp_path: Path) -> None:
+    clean = con_b1  # the sample loaded as b1 in one clean run
     killed = duckdb.connect(str(tmp_path / "killed.duckdb"))
     ingest.ingest_folder(killed, source, "b0")  # landed, then the process "died"
     load(killed, source, "b1")
     assert fingerprints(killed, drop_meta=True) == fingerprints(clean, drop_meta=True)
 
 
-def test_too_many_quarantined_rows_stop_the_load_and_write_nothing(con, source: Path) -> None:
-    load(con, source, "b1")
-    before = fingerprints(con)
+def test_too_many_quarantined_rows_stop_the_load_and_write_nothing(con_b1, source: Path) -> None:
+    before = fingerprints(con_b1)
     text = (source / ORDERS).read_text(encoding="utf-8")
     (source / ORDERS).write_text(text.replace(",delivered,", ",lost,", 200), encoding="utf-8")
-    result, outcome = load(con, source, "b2")
+    result, outcome = load(con_b1, source, "b2")
     assert result.tables == ["orders"]
     assert outcome is not None and not outcome.committed
     [blocking] = outcome.blocking
     assert blocking.check_name == "quarantined_share_at_most_0.01"
     assert blocking.unexpected_count == 200
-    after = fingerprints(con)
+    after = fingerprints(con_b1)
     for name in before:
         if name.split(".")[0] in DATA_TABLES:
             assert after[name] == before[name], name
@@ -183,16 +201,15 @@ def test_orphan_items_are_quarantined_with_the_missing_parent(con, source: Path)
     assert con.sql("select count(*) from bronze.order_items").fetchall()[0][0] == len(lines) - 1
 
 
-def test_children_of_an_unchanged_parent_are_checked_against_bronze(con, source: Path) -> None:
-    load(con, source, "b1")
+def test_children_of_an_unchanged_parent_are_checked_against_bronze(con_b1, source: Path) -> None:
     payments = source / "olist_order_payments_dataset.csv"
     payments.write_text(
         payments.read_text(encoding="utf-8") + "e" * 32 + ",1,boleto,1,10.0\n", encoding="utf-8"
     )
-    result, outcome = load(con, source, "b2")
+    result, outcome = load(con_b1, source, "b2")
     assert result.tables == ["order_payments"]
     assert outcome is not None and outcome.committed
-    assert con.sql("select count(*) from quarantine.order_payments").fetchall()[0][0] == 1
+    assert con_b1.sql("select count(*) from quarantine.order_payments").fetchall()[0][0] == 1
 
 
 def test_a_declared_harmless_extra_column_is_dropped_and_noted(con, source: Path) -> None:
@@ -243,10 +260,9 @@ def test_injection_looking_text_is_stored_verbatim(con, source: Path) -> None:
 
 
 def test_an_orders_file_cut_at_a_row_boundary_is_refused_then_the_original_restored(
-    con, source: Path, tmp_path: Path
+    con_b1, source: Path, tmp_path: Path
 ) -> None:
-    load(con, source, "b1")
-    before = fingerprints(con)
+    before = fingerprints(con_b1)
     original = tmp_path / "orders_original.csv"
     shutil.copy(source / ORDERS, original)
     lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -254,7 +270,7 @@ def test_an_orders_file_cut_at_a_row_boundary_is_refused_then_the_original_resto
     (source / ORDERS).write_text("".join([*lines[: len(lines) // 2], ragged]), encoding="utf-8")
 
     for attempt in ("b2", "b2-retry"):
-        result, outcome = load(con, source, attempt)
+        result, outcome = load(con_b1, source, attempt)
     assert result.tables == ["orders"] and outcome is not None and not outcome.committed
     blocking = {c.check_name: c for c in outcome.blocking}
     assert set(blocking) == {
@@ -265,80 +281,77 @@ def test_an_orders_file_cut_at_a_row_boundary_is_refused_then_the_original_resto
     }
     assert ORDERS in blocking["row_count_drop_at_most_0.1"].sample_values[0]
     assert "OLIST_CORRECTIONS=orders" in blocking["row_count_drop_at_most_0.1"].sample_values[0]
-    after = fingerprints(con)
+    after = fingerprints(con_b1)
     for name in before:
         if name.split(".")[0] in DATA_TABLES:
             assert after[name] == before[name], name
-    [(status, message)] = con.sql(
+    [(status, message)] = con_b1.sql(
         "select status, message from ops.file_ledger where status <> 'loaded'"
     ).fetchall()
     assert status == "refused" and "row_count_drop_at_most_0.1" in message
 
     shutil.copy(original, source / ORDERS)  # the complete file again: nothing to do
-    result, outcome = load(con, source, "b3")
+    result, outcome = load(con_b1, source, "b3")
     assert result.landed == [] and outcome is None
-    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+    assert con_b1.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
 
 
 def test_a_declared_correction_loads_and_the_earlier_version_can_be_restored(
-    con, source: Path, tmp_path: Path
+    con_b1, source: Path, tmp_path: Path
 ) -> None:
-    load(con, source, "b1")
     original = tmp_path / "orders_original.csv"
     shutil.copy(source / ORDERS, original)
     lines = original.read_text(encoding="utf-8").splitlines(keepends=True)
     (source / ORDERS).write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
-    _, outcome = load(con, source, "b2", corrections=("orders",))
+    _, outcome = load(con_b1, source, "b2", corrections=("orders",))
     assert outcome is not None and outcome.committed
-    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == len(lines) // 2 - 1
+    assert con_b1.sql("select count(*) from bronze.orders").fetchall()[0][0] == len(lines) // 2 - 1
     orphans = next(
         c for c in outcome.checks if c.check_name.startswith("referenced_by_order_items")
     )
     assert (orphans.passed, orphans.severity) == (False, "warning")
 
     shutil.copy(original, source / ORDERS)  # an earlier version delivered again is restored
-    result, outcome = load(con, source, "b3")
+    result, outcome = load(con_b1, source, "b3")
     assert result.tables == ["orders"] and outcome is not None and outcome.committed
-    assert con.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
+    assert con_b1.sql("select count(*) from bronze.orders").fetchall()[0][0] == 8135
 
 
-def test_a_reviews_file_cut_inside_a_quoted_field_is_refused(con, source: Path) -> None:
-    load(con, source, "b1")
-    before = fingerprints(con)
+def test_a_reviews_file_cut_inside_a_quoted_field_is_refused(con_b1, source: Path) -> None:
+    before = fingerprints(con_b1)
     reviews = source / "olist_order_reviews_dataset.csv"
     data = reviews.read_bytes()
     middle = data.index(b',"', len(data) // 2) + 10  # inside a quoted comment
     reviews.write_bytes(data[:middle])
     with pytest.raises(ingest.TruncatedFileError) as err:
-        load(con, source, "b2")
+        load(con_b1, source, "b2")
     assert "olist_order_reviews_dataset.csv" in str(err.value)
     assert "cut short" in str(err.value)
-    assert fingerprints(con) == before
+    assert fingerprints(con_b1) == before
 
 
 def test_a_review_of_an_order_that_came_in_a_batch_is_not_an_orphan(
-    con, source: Path, tmp_path: Path
+    con_b1, source: Path, tmp_path: Path
 ) -> None:
     from olist import batches
     from olist.synthetic.batches import generate_batch
 
-    load(con, source, "b1")
     folder = tmp_path / "batches"
     generate_batch(source, folder, n_orders=5, seed=3)
-    batches.land_batches(con, folder, "r1")
-    assert batches.clean_batches(con, "r1")[2]
-    (order_id,) = con.sql("select order_id from bronze.batch_orders limit 1").fetchall()[0]
+    batches.land_batches(con_b1, folder, "r1")
+    assert batches.clean_batches(con_b1, "r1")[2]
+    (order_id,) = con_b1.sql("select order_id from bronze.batch_orders limit 1").fetchall()[0]
     reviews = source / "olist_order_reviews_dataset.csv"
     reviews.write_text(
         reviews.read_text(encoding="utf-8")
         + f"{'9' * 32},{order_id},5,,,2018-01-01 00:00:00,2018-01-02 00:00:00\n",
         encoding="utf-8",
     )
-    result, outcome = load(con, source, "b2")
+    result, outcome = load(con_b1, source, "b2")
     assert result.tables == ["order_reviews"] and outcome is not None and outcome.committed
-    assert con.sql("select count(*) from quarantine.order_reviews").fetchall()[0][0] == 0
+    assert con_b1.sql("select count(*) from quarantine.order_reviews").fetchall()[0][0] == 0
     assert (
-        con.execute(
+        con_b1.execute(
             "select count(*) from bronze.order_reviews where order_id = ?", [order_id]
         ).fetchall()[0][0]
         == 1

@@ -10,6 +10,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def harness(prefect_harness: None) -> None:
+    """Every flow test runs against the session's one Prefect test API (tests/conftest.py)."""
+
+
 @pytest.fixture()
 def receiver() -> Iterator[tuple[str, list[dict]]]:
     """A local webhook endpoint: its URL, and the JSON bodies it received."""

@@ -8,16 +8,9 @@ from pathlib import Path
 
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
-from prefect.testing.utilities import prefect_test_harness
 
 from olist.alerts import send_alert
 from olist.quality_store import CheckResult
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _result(severity: str, passed: bool, check: str) -> CheckResult:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.backfill import backfill_flow
 from flows.incremental import INCREMENTAL_PUBLISH, NoFullBuildYet, incremental_flow
@@ -23,12 +22,6 @@ from olist.synthetic.batches import generate_batch
 from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import END, START
 from tests.warehouse_query import value
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _settings(source: Path, work: Path) -> Settings:
@@ -118,13 +111,29 @@ def test_a_backfill_resumes_by_day_and_ends_in_the_full_runs_gold(
         assert actual[table] == expected[table], table
 
 
-def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_facts(
-    window: Path, full_run: Settings, tmp_path: Path
-) -> None:
-    settings = _incremental_settings(window, tmp_path, copy_of=full_run)
+@pytest.fixture(scope="module")
+def after_batch(
+    window: Path, full_run: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, Path, dict]:
+    """An incremental run of a 30-order batch on a copy of the full run: its settings, the
+    batch file and the flow's result. Read it, or copy the warehouse first."""
+    settings = _incremental_settings(window, tmp_path_factory.mktemp("batch"), copy_of=full_run)
     batch = generate_batch(window, settings.batches_dir, n_orders=30, seed=3)
+    return settings, batch, incremental_flow(settings)
 
-    out = incremental_flow(settings)
+
+def _copy_after_batch(window: Path, after: Settings, work: Path) -> Settings:
+    """Settings on a copy of ``after``'s warehouse and batch folder (archive included)."""
+    settings = _incremental_settings(window, work, copy_of=after)
+    assert after.batches_dir is not None and settings.batches_dir is not None
+    shutil.copytree(after.batches_dir, settings.batches_dir)
+    return settings
+
+
+def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_facts(
+    window: Path, after_batch: tuple[Settings, Path, dict], tmp_path: Path
+) -> None:
+    settings, batch, out = after_batch
 
     assert out["batches"] == [batch.name] and out["published"] == list(INCREMENTAL_PUBLISH)
     wh = settings.warehouse
@@ -152,24 +161,25 @@ def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_f
     )
     assert not any(settings.batches_dir.glob("*.json"))  # filed away
 
-    again = incremental_flow(settings, return_state=True)
+    # the next run (on a copy, so the other tests keep the fixture's) finds nothing new
+    again_settings = _copy_after_batch(window, settings, tmp_path)
+    again = incremental_flow(again_settings, return_state=True)
     assert again.name == "Nothing new" and "no order batch in" in again.message
     assert again.result()["batches"] == [] and again.result()["published"] == []
-    assert value(wh, "select count(*) from gold.fct_orders") == 74 + 30
+    assert value(again_settings.warehouse, "select count(*) from gold.fct_orders") == 74 + 30
 
 
 def test_a_daily_run_after_an_incremental_batch_rebuilds_every_revenue_mart(
-    window: Path, full_run: Settings, tmp_path: Path
+    window: Path, after_batch: tuple[Settings, Path, dict], tmp_path: Path
 ) -> None:
-    settings = _incremental_settings(window, tmp_path, copy_of=full_run)
-    generate_batch(window, settings.batches_dir, n_orders=20, seed=7)
-    assert incremental_flow(settings)["published"]
+    settings = _copy_after_batch(window, after_batch[0], tmp_path)
+    assert after_batch[2]["published"]
 
     # the daily deployment, with no CSV changed since the last full run
     daily = platform_flow(settings, skip_train=True, score=False)
 
     assert daily["up_to_date"] is False
-    assert value(settings.warehouse, "select count(*) from gold.fct_orders") == 74 + 20
+    assert value(settings.warehouse, "select count(*) from gold.fct_orders") == 74 + 30
     assert revenue_mismatches(settings.warehouse) == []
     again = platform_flow(settings, skip_train=True, score=False, return_state=True)
     assert again.name == "Nothing new" and again.result()["up_to_date"] is True

@@ -8,19 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 
 from expectations import SUITES
 from flows.platform import platform_flow
 from olist.settings import load_settings
 from olist.synthetic.batches import generate_batch
 from tests.warehouse_query import rows
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def test_only_an_audited_run_publishes_and_a_critical_failure_keeps_the_last_good_gold(

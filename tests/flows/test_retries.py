@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import pytest
 from prefect import flow, task
-from prefect.testing.utilities import prefect_test_harness
 
 from olist.ingest import SchemaDriftError
 from olist.transient import TRANSIENT_RETRIES
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _flaky(error: BaseException, failures: int):

@@ -7,9 +7,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
-from prefect.testing.utilities import prefect_test_harness
 
 from flows.platform import platform_flow
 from olist import quality_store
@@ -18,12 +16,6 @@ from tests.warehouse_query import rows
 
 # an "invoiced" order of the real sample, with items, a payment and a review
 ORDER = "136cce7faa42fdb2cefd53fdc79a6098"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness():
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def test_one_unknown_order_status_is_quarantined_and_the_run_publishes_and_trains(
