@@ -108,7 +108,7 @@ bench: setup  ## stages, floor, incremental, fixed costs, dbt, ML at SCALE; targ
 bench-summary: setup  ## newest scale-1 and scale-10 bench results against the targets (Markdown)
 	@$(BIN)/python -m bench.summary
 
-bench-ml: setup  ## training time (50 trials a model), scoring throughput, models vs the oracle at SCALE
+bench-ml: setup  ## training time (50 trials a model), scoring throughput, models on validation and holdout vs the observable ceiling at SCALE
 	@$(BIN)/python -m bench.ml --scale $(SCALE) --seed $(SEED)
 
 bench-warehouse: setup  ## dbt build time and nested-vs-star queries at SCALE

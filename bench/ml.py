@@ -9,7 +9,8 @@ Both yardsticks use the generator's own code, never a copy of its numbers: the r
 decision is ``olist.synthetic.generator.return_logit`` and the trait priors are draws from
 ``build_customers``. After an order the customer returns with p = sigmoid(return_logit(
 traits, that order's experience)), after an exponential gap of mean 365 / purchase rate days
-plus 2 (the gap's form is inline in the generator's ``_run_customers_chunk``).
+plus 2 (the gap's form is inline in the generator's ``_run_customers_chunk``, so
+``gap_form`` parses it from there).
 
 - The **oracle** knows each customer's latent traits (the side file): no model can reach it.
 - The **observable ceiling** integrates the traits over the generator's priors given what
@@ -21,10 +22,13 @@ Each model is reported as ``(AUC − 0.5) / (ceiling − 0.5)``.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import os
 import subprocess
 import sys
+import textwrap
 import time
 from datetime import UTC, datetime
 
@@ -35,14 +39,42 @@ from sklearn.metrics import roc_auc_score
 
 from bench.common import ROOT, scale_data
 from ml import candidates, scoring, training
-from ml.evaluation import CHURN, LTV
+from ml.evaluation import CHURN, LTV, CandidateEvaluation
 from ml.features import History, build_features, score_cutoff
+from ml.registry import DEPLOYABLE_BASELINES
 from ml.tuning import Budget
 from olist.synthetic import generator
 from olist.synthetic.generator import LATENT_DIR, LATENT_FILE
 
-GAP_FLOOR_DAYS = 2.0  # the generator adds 2 * DAY to every gap (see the module docstring)
-YEAR_DAYS = 365.0
+
+def gap_form(source: str | None = None) -> tuple[float, float]:
+    """(days in the gap's year, the gap's floor in days) read from the generator's own
+    ``gap = (rng.exponential(YEAR / cust.rate[idx]) * DAY).astype(...) + FLOOR * DAY`` in
+    ``_run_customers_chunk`` (or ``source``): the form is inline there, so it is parsed, not
+    copied; a changed shape fails here instead of silently mis-stating the yardsticks."""
+    source = source or textwrap.dedent(inspect.getsource(generator._run_customers_chunk))
+    names = vars(generator)
+    for node in ast.walk(ast.parse(source)):
+        if not (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["gap"]
+            and isinstance(node.value, ast.BinOp)
+            and isinstance(node.value.op, ast.Add)
+        ):
+            continue
+        draws = [
+            n
+            for n in ast.walk(node.value.left)
+            if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "exponential"
+        ]
+        if draws and isinstance(draws[0].args[0], ast.BinOp):
+            year = eval(compile(ast.Expression(draws[0].args[0].left), "gap", "eval"), names)  # noqa: S307
+            floor = eval(compile(ast.Expression(node.value.right), "gap", "eval"), names)  # noqa: S307
+            return float(year), float(floor) / generator.DAY
+    raise ValueError("the generator's gap is no longer `exponential(YEAR / rate) * DAY + FLOOR`")
+
+
+YEAR_DAYS, GAP_FLOOR_DAYS = gap_form()
 
 
 def _customers(loyalty, spend, rate, repeat_category) -> generator.Customers:  # noqa: ANN001
@@ -156,6 +188,50 @@ def normalised(auc: float, ceiling: float) -> float:
     return (auc - 0.5) / (ceiling - 0.5)
 
 
+def champion_of(outcome: training.TaskOutcome) -> CandidateEvaluation | None:
+    """What the registry would serve (``ml.registry.registrable`` without MLflow): the model
+    chosen on validation when it beats the best baseline on the holdout, else that baseline
+    when it is a deployable BTYD model, else nothing."""
+    if outcome.best is None:
+        return None
+    if outcome.beats_baseline:
+        return outcome.best
+    baseline = outcome.best_baseline
+    return baseline if baseline is not None and baseline.name in DEPLOYABLE_BASELINES else None
+
+
+def _name(evaluation: CandidateEvaluation | None) -> str:
+    return evaluation.name if evaluation is not None else "-"
+
+
+def _metric(evaluation: CandidateEvaluation | None, metric: str) -> float:
+    return evaluation.metrics[metric] if evaluation is not None else float("nan")
+
+
+def _holdout(outcome: training.TaskOutcome, name: str, metric: str) -> float:
+    found = next((e for e in outcome.evaluations if e.name == name), None)
+    return _metric(found, metric)
+
+
+def _label(evaluation: CandidateEvaluation, outcome: training.TaskOutcome) -> str:
+    marks = ("*" if evaluation is outcome.best else "") + (
+        "+" if evaluation is champion_of(outcome) else ""
+    )
+    return f"{evaluation.name} {marks}".rstrip()
+
+
+def _selection(outcome: training.TaskOutcome) -> str:
+    """The choice on validation (*) against the runner-up, with its paired interval."""
+    if outcome.best is None:
+        return "no model trained"
+    if outcome.selection is None:
+        return f"{outcome.best.name} (no runner-up to compare)"
+    return (
+        f"{outcome.best.name} chosen on validation over {outcome.selection_runner_up}: "
+        f"{outcome.selection.describe()}"
+    )
+
+
 def _warehouse(work, data) -> os.PathLike:
     wh = work / "ml" / "wh.duckdb"
     if not wh.is_file():
@@ -212,29 +288,53 @@ def main(argv: list[str] | None = None) -> int:
 
     oracle_auc = auc_of(oracle_churn(history, latent, cutoff, horizon))
     ceiling_auc = auc_of(observable_ceiling_churn(history, cutoff, horizon))
-    print(f"\n{'churn candidate':<30}{'ROC-AUC':>9}{'normalised':>12}{'of ceiling':>12}")
-    for e in outcomes[CHURN].evaluations:
+    churn, ltv = outcomes[CHURN], outcomes[LTV]
+    champion = {task: champion_of(o) for task, o in outcomes.items()}
+    print("\n* chosen on validation; + the champion the registry would serve")
+    print(
+        f"{'churn candidate':<32}{'validation':>11}{'holdout':>9}{'normalised':>12}"
+        f"{'of ceiling':>12}"
+    )
+    for e in churn.evaluations:
         auc = e.metrics["roc_auc"]
         print(
-            f"{e.name:<30}{auc:>9.4f}{normalised(auc, ceiling_auc):>12.3f}{auc / ceiling_auc:>11.1%}"
+            f"{_label(e, churn):<32}{e.validation_metrics.get('roc_auc', float('nan')):>11.4f}"
+            f"{auc:>9.4f}{normalised(auc, ceiling_auc):>12.3f}{auc / ceiling_auc:>11.1%}"
         )
-    print(f"{'observable ceiling':<30}{ceiling_auc:>9.4f}{1:>12.3f}{1:>11.1%}")
-    print(f"{'oracle (latent traits)':<30}{oracle_auc:>9.4f}   (unreachable: reads the side file)")
-    best = outcomes[CHURN].best
-    share = best.metrics["roc_auc"] / ceiling_auc if best else float("nan")
-    btyd = next((e for e in outcomes[CHURN].evaluations if e.name == "mbgnbd_baseline"), None)
+    print(f"{'observable ceiling':<32}{'':>11}{ceiling_auc:>9.4f}{1:>12.3f}{1:>11.1%}")
     print(
-        f"chosen model {best.name if best else '-'}: {share:.1%} of the ceiling (target ≥ 98%), "
-        f"{'above' if best and btyd and best.metrics['roc_auc'] > btyd.metrics['roc_auc'] else 'not above'}"
-        " the MBG/NBD baseline"
+        f"{'oracle (latent traits)':<32}{'':>11}{oracle_auc:>9.4f}   (unreachable: reads the "
+        "side file)"
     )
-    capture = {e.name: e.metrics["top_decile_capture"] for e in outcomes[LTV].evaluations}
-    ltv_best = outcomes[LTV].best
+    print(f"selection: {_selection(churn)}")
+    print(f"holdout judgement: {churn.reason}")
+    btyd_auc = _holdout(churn, "mbgnbd_baseline", "roc_auc")
+    share = champion[CHURN].metrics["roc_auc"] / ceiling_auc if champion[CHURN] else float("nan")
+    churn_done = (
+        bool(champion[CHURN]) and share >= 0.98 and (champion[CHURN].metrics["roc_auc"] > btyd_auc)
+    )
     print(
-        "LTV top-decile capture: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in capture.items())
-        + f"; chosen {ltv_best.name if ltv_best else '-'} vs the BTYD × Gamma-Gamma baseline "
-        f"{capture.get('mbgnbd_gamma_gamma_baseline', float('nan')):.3f}"
+        f"churn champion {_name(champion[CHURN])}: holdout ROC-AUC "
+        f"{_metric(champion[CHURN], 'roc_auc'):.4f} = {share:.1%} of the observable ceiling "
+        f"{ceiling_auc:.4f} (target ≥ 98%: ≥ {0.98 * ceiling_auc:.4f}), MBG/NBD baseline "
+        f"{btyd_auc:.4f}: {'met' if churn_done else 'NOT met'}"
+    )
+
+    print(f"\n{'LTV candidate':<32}{'validation':>11}{'holdout':>9}   (top-decile capture)")
+    for e in ltv.evaluations:
+        print(
+            f"{_label(e, ltv):<32}"
+            f"{e.validation_metrics.get('top_decile_capture', float('nan')):>11.4f}"
+            f"{e.metrics['top_decile_capture']:>9.4f}"
+        )
+    print(f"selection: {_selection(ltv)}")
+    print(f"holdout judgement: {ltv.reason}")
+    gg = _holdout(ltv, "mbgnbd_gamma_gamma_baseline", "top_decile_capture")
+    ltv_capture = _metric(champion[LTV], "top_decile_capture")
+    ltv_done = bool(champion[LTV]) and ltv_capture >= gg
+    print(
+        f"LTV champion {_name(champion[LTV])}: top-decile capture {ltv_capture:.4f} vs the "
+        f"BTYD × Gamma-Gamma baseline {gg:.4f}: {'met' if ltv_done else 'NOT met'}"
     )
 
     features = build_features(history, score_cutoff(history))
@@ -273,15 +373,35 @@ def main(argv: list[str] | None = None) -> int:
                 "frames_seconds": round(frames, 2),
                 "train_seconds": {k: round(v, 2) for k, v in seconds.items()},
                 "train_total_seconds": round(total, 2),
+                "validation": {
+                    t: {e.name: e.validation_metrics for e in o.evaluations}
+                    for t, o in outcomes.items()
+                },
                 "holdout": {
                     t: {e.name: e.metrics for e in o.evaluations} for t, o in outcomes.items()
                 },
+                "chosen_on_validation": {
+                    t: o.best.name if o.best else None for t, o in outcomes.items()
+                },
+                "selection": {
+                    t: {
+                        "runner_up": o.selection_runner_up,
+                        **(vars(o.selection) if o.selection else {}),
+                    }
+                    for t, o in outcomes.items()
+                },
+                "holdout_judgement": {t: o.reason for t, o in outcomes.items()},
+                "champion": {t: _name(c) for t, c in champion.items()},
+                "churn_champion_over_ceiling": share,
+                "churn_champion_normalised": normalised(
+                    champion[CHURN].metrics["roc_auc"], ceiling_auc
+                )
+                if champion[CHURN]
+                else None,
+                "churn_target_met": churn_done,
+                "ltv_target_met": ltv_done,
                 "oracle_churn_roc_auc": oracle_auc,
                 "observable_ceiling_churn_roc_auc": ceiling_auc,
-                "best_over_ceiling": share,
-                "best_normalised": normalised(best.metrics["roc_auc"], ceiling_auc)
-                if best
-                else None,
                 "predict_100k_seconds": round(predict_s, 3),
                 "score_all_seconds": round(end_to_end, 3),
                 "customers": len(scores),

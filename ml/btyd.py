@@ -321,6 +321,10 @@ class BetaGeoChurn(ClassifierMixin, BaseEstimator):
     ROC-AUC from 0.860 to 0.743 (dropout only) - the experiences a customer has drive
     whether they come back, as in the generator, not how often they buy."""
 
+    # fitted on the history before the cutoff it predicts from (ml.training), not on the
+    # training cutoffs' snapshots: it needs no label, so waiting for one only makes it stale
+    label_free = True
+
     def __init__(
         self,
         horizon_days: int = 180,
@@ -387,6 +391,8 @@ class BetaGeoChurn(ClassifierMixin, BaseEstimator):
 class BetaGeoGammaGammaLtv(RegressorMixin, BaseEstimator):
     """Future revenue = E[orders in the horizon] (M)BG/NBD × E[spend per order] Gamma-Gamma;
     label-free like its churn twin."""
+
+    label_free = True
 
     def __init__(
         self,

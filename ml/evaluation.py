@@ -38,6 +38,7 @@ class CandidateEvaluation:
     # the train-only fit on the validation cutoff: what the model is *chosen* on, so the
     # holdout judges the chosen model once instead of choosing it
     validation_metrics: dict[str, float] = field(default_factory=dict)
+    validation_y_pred: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 # the metric each task is ranked and gated on, and whether higher is better.

@@ -18,10 +18,35 @@ import pandas as pd
 import xgboost as xgb
 
 from ml import candidates
-from ml.evaluation import CHURN, primary_metric
+from ml.evaluation import CHURN, PRIMARY, primary_metric
 
 REPORT_EVERY = 10
 MAX_ROUNDS = 400
+_LOG = logging.getLogger(__name__)
+
+
+def run_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a flow or task run (the line reaches the UI and the
+    console), else this module's standard logger."""
+    try:
+        from prefect.exceptions import MissingContextError
+        from prefect.logging import get_run_logger
+    except ImportError:  # pragma: no cover - Prefect is a dependency of the platform
+        return _LOG
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return _LOG
+
+
+def trial_line(task: str, trial: optuna.trial.FrozenTrial, best: float | None) -> str:
+    """One line per finished trial: model, trial, value, best so far."""
+    value = "pruned" if trial.value is None else f"{trial.value:.4f}"
+    so_far = "-" if best is None else f"{best:.4f}"
+    return (
+        f"{task} xgboost trial {trial.number}: {trial.state.name.lower()}, "
+        f"validation {primary_name(task)} {value}; best so far {so_far}"
+    )
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,7 @@ def tune_xgboost(
         trial.set_user_attr("best_iteration", int(model.best_iteration))
         return float(value) if np.isfinite(value) else 0.0
 
+    # Optuna's own INFO line per trial would repeat ours in another format
     optuna.logging.set_verbosity(logging.WARNING)
     study = optuna.create_study(
         direction="maximize",
@@ -119,7 +145,11 @@ def tune_xgboost(
         pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=2 * REPORT_EVERY),
     )
 
+    logger = run_logger()
+
     def record(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        logger.info(trial_line(task, trial, max(t.value for t in done) if done else None))
         if on_trial is not None:
             on_trial(_trial_row(trial))
 
@@ -141,6 +171,10 @@ def tune_xgboost(
         trials=[_trial_row(t) for t in study.trials],
         pruned=sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials),
     )
+
+
+def primary_name(task: str) -> str:
+    return PRIMARY[task][0]
 
 
 def _trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from ml import registry, scoring, training
-from ml.evaluation import CHURN, LTV
+from ml import btyd, registry, scoring, training
+from ml.evaluation import CHURN, LTV, primary_score
 from ml.features import build_features, score_cutoff
 from ml.tuning import Budget
 from olist import quality_store
@@ -226,3 +226,49 @@ def test_training_is_blocked_after_a_critical_quality_failure(tmp_path: Path) ->
     quality_store.record_run(con, "bad", None, False, "critical failure")
     assert "bad" in quality_store.training_blocker(con)
     con.close()
+
+
+def test_the_model_is_chosen_on_validation_and_the_choice_is_measured(churn, ltv) -> None:
+    """Selection reads validation only; how far the choice stands out from the runner-up
+    on validation is a paired bootstrap the bench prints."""
+    for outcome in (churn, ltv):
+        trained = [e for e in outcome.evaluations if e.kind == "model"]
+        chosen = max(trained, key=lambda e: primary_score(e, "validation"))
+        assert outcome.best is chosen
+        rows = outcome.balance["validation_rows"]
+        assert all(len(e.validation_y_pred) == rows for e in outcome.evaluations)
+        assert outcome.selection is not None and outcome.selection_runner_up != chosen.name
+        assert outcome.selection.challenger == pytest.approx(primary_score(chosen, "validation"))
+
+
+def test_label_free_candidates_are_fitted_on_the_history_before_their_cutoff(dataset) -> None:
+    """A BTYD candidate reads no label: scrambling every label leaves its predictions as
+    they were, and at validation it is the model calibrated on the history before the
+    validation cutoff, not on the stale last training cutoff."""
+    rng = np.random.default_rng(1)
+    scrambled = training.Dataset(
+        dataset.cutoffs,
+        dataset.horizon_days,
+        *(
+            frame.assign(
+                churned=rng.permutation(frame["churned"].to_numpy()),
+                future_orders=rng.permutation(frame["future_orders"].to_numpy()),
+                future_revenue=rng.permutation(frame["future_revenue"].to_numpy()),
+            )
+            for frame in (dataset.train, dataset.validation, dataset.holdout)
+        ),
+    )
+    for task, name in ((CHURN, "mbgnbd_covariates"), (LTV, "mbgnbd_gamma_gamma_baseline")):
+        kind, build = training._builders(task, 180)[name]
+        clean, _ = training._evaluate(task, name, kind, lambda b=build: b(7), dataset)
+        noisy, _ = training._evaluate(task, name, kind, lambda b=build: b(7), scrambled)
+        np.testing.assert_array_equal(clean.validation_y_pred, noisy.validation_y_pred)
+        np.testing.assert_array_equal(clean.y_pred, noisy.y_pred)
+    at_validation = btyd.BetaGeoChurn(180, covariates=btyd.COVARIATES, seed=7).fit(
+        dataset.validation.drop(columns=["churned", "future_orders", "future_revenue"])
+    )
+    kind, build = training._builders(CHURN, 180)["mbgnbd_covariates"]
+    evaluation, _ = training._evaluate(CHURN, "mbgnbd_covariates", kind, lambda: build(7), dataset)
+    np.testing.assert_allclose(
+        evaluation.validation_y_pred, at_validation.predict_proba(dataset.validation)[:, 1]
+    )

@@ -110,3 +110,26 @@ def test_the_observable_ceiling_lies_between_chance_and_the_oracle(simulated) ->
     assert 0.5 < ceiling < oracle
     assert bench_ml.normalised(ceiling, ceiling) == 1.0
     assert bench_ml.normalised(0.5, ceiling) == 0.0
+
+
+def test_the_gap_form_is_parsed_from_the_generators_code() -> None:
+    """The mean gap (days per year / rate) and its floor come from the line the generator
+    runs; a changed line changes them, and a reshaped one is an error, not a silent copy."""
+    year, floor = bench_ml.gap_form()
+    assert (year, floor) == (bench_ml.YEAR_DAYS, bench_ml.GAP_FLOOR_DAYS)
+    assert year > 0 and floor >= 0
+    changed = (
+        "def f():\n"
+        "    gap = (rng.exponential(300 / cust.rate[idx]) * DAY).astype(np.int64) + 5 * DAY\n"
+    )
+    assert bench_ml.gap_form(changed) == (300.0, 5.0)
+    with pytest.raises(ValueError, match="no longer"):
+        bench_ml.gap_form("def f():\n    gap = rng.gamma(2.0, 3.0)\n")
+
+
+def test_a_changed_gap_floor_moves_the_oracle(simulated, monkeypatch: pytest.MonkeyPatch) -> None:
+    history, latent = simulated
+    before = bench_ml.oracle_churn(history, latent, CUTOFF, HORIZON)
+    monkeypatch.setattr(bench_ml, "GAP_FLOOR_DAYS", 60.0)
+    after = bench_ml.oracle_churn(history, latent, CUTOFF, HORIZON)
+    assert not np.allclose(before.to_numpy(), after.to_numpy())
