@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("MLFLOW_ENABLE_TELEMETRY", "false")
-os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+# MLflow's telemetry is switched off by the environment every entry point sets up before
+# importing this (olist.settings.RUNTIME_ENV_DEFAULTS; the image bakes them in): no
+# environment writes here, at import time
+import mlflow
+import mlflow.sklearn as mlflow_sklearn
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
-import mlflow  # noqa: E402 - telemetry must be off before the import
-import mlflow.sklearn as mlflow_sklearn  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
-from mlflow.exceptions import MlflowException  # noqa: E402
-
-from ml import gate as promotion  # noqa: E402
-from ml.evaluation import PRIMARY, CandidateEvaluation  # noqa: E402
+from ml import gate as promotion
+from ml.evaluation import PRIMARY, CandidateEvaluation
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
