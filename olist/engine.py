@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -64,6 +64,8 @@ class Warehouse(Protocol):
     schema is a BigQuery dataset in the client's project."""
 
     name: str
+    # instants come back timezone-aware (BigQuery TIMESTAMP) rather than naive UTC (DuckDB)
+    aware_instants: bool
 
     def query(self, sql: str) -> pd.DataFrame:
         """The rows of ``sql``, typed as DuckDB returns them (naive UTC instants, floats for
@@ -132,6 +134,11 @@ class Warehouse(Protocol):
         working file ``local`` in the target; idempotent, so it may run more than once."""
         ...
 
+    def gx_connection(self) -> tuple[str, dict[str, Any]]:
+        """The SQLAlchemy URL and engine arguments GX's SQL datasource reads this warehouse
+        with (``expectations.run_suites``); valid while the warehouse is open."""
+        ...
+
     def close(self) -> None: ...
 
     def __enter__(self) -> Warehouse: ...
@@ -165,6 +172,7 @@ class DuckDBWarehouse(_Closing):
     because dbt-duckdb and GX open the same file from this process between our calls."""
 
     name = DUCKDB
+    aware_instants = False
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -281,6 +289,10 @@ class DuckDBWarehouse(_Closing):
     def keep_bronze(self, local: Path, run_id: str) -> dict[str, int]:
         return {}  # the run worked in this very file
 
+    def gx_connection(self) -> tuple[str, dict[str, Any]]:
+        self.close()  # GX opens the file itself; DuckDB allows one configuration per process
+        return f"duckdb:///{self.path.as_posix()}", {}
+
     def keep_state(self, local: Path) -> None:
         return None
 
@@ -294,6 +306,7 @@ class BigQueryWarehouse(_Closing):
     ``OLIST_BQ_*`` variables; a non-Google endpoint is an emulator)."""
 
     name = BIGQUERY
+    aware_instants = True
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -444,6 +457,12 @@ class BigQueryWarehouse(_Closing):
 
         return keep_bronze(self, local, run_id)
 
+    def gx_connection(self) -> tuple[str, dict[str, Any]]:
+        """sqlalchemy-bigquery with this client (``olist.bigquery_gx``)."""
+        from olist.bigquery_gx import gx_connection
+
+        return gx_connection(self.target.client)
+
     def keep_state(self, local: Path) -> None:
         from olist.target_state import keep_state
 
@@ -518,3 +537,14 @@ def warehouse_built(settings: Settings) -> bool:
     """Whether an earlier run can have built the warehouse ``settings`` reach: the DuckDB
     file exists; BigQuery is always there (what it lacks, a read says)."""
     return engine_name(settings) == BIGQUERY or settings.warehouse.is_file()
+
+
+def dbt_failure_probes(settings: Settings, con: duckdb.DuckDBPyConnection) -> tuple[Any, Any]:
+    """How the dbt results read failing rows and row counts back (``olist.dbt_results``):
+    from the DuckDB file the run works in; on BigQuery not at all (each probe would be a
+    billed query, and the run's working file holds no marts), so (None, None)."""
+    if engine_name(settings) == BIGQUERY:
+        return None, None
+    from olist.dbt_results import duckdb_probes
+
+    return duckdb_probes(con)
