@@ -112,7 +112,7 @@ def _job(
         "OLIST_WAREHOUSE": str(folder / "warehouse" / "olist.duckdb"),
         "OLIST_REPORTS_DIR": str(folder / "reports"),
     }
-    for inherited in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI", "OLIST_STATE_URI"):
+    for inherited in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI"):
         env.pop(inherited, None)
     proc = subprocess.run(
         [sys.executable, "-m", "olist", "run", "--skip-train"],
