@@ -407,7 +407,9 @@ class BigQueryWarehouse(_Closing):
         fields = self.target.client.get_table(f"{self.target.project}.{schema}.{table}").schema
         return [(f.name, _STANDARD_TYPES.get(f.field_type, f.field_type)) for f in fields]
 
-    def _insert(self, target: str, columns: list[tuple[str, str]], frame: pd.DataFrame) -> str:
+    @staticmethod
+    def _insert(columns: list[tuple[str, str]], frame: pd.DataFrame) -> str:
+        """A MERGE's insert clause for the frame's columns, cast to the table's types."""
         present = [(n, t) for n, t in columns if n in frame.columns]
         names = ", ".join(quote_ident(n, "`") for n, _ in present)
         values = ", ".join(f"cast(s.{quote_ident(n, '`')} as {t})" for n, t in present)
@@ -432,7 +434,7 @@ class BigQueryWarehouse(_Closing):
             return self._run(
                 f"merge {target} t using {staged} s on {match} "
                 + (f"when matched then update set {update} " if update else "")
-                + f"when not matched then {self._insert(target, columns, frame)}"
+                + f"when not matched then {self._insert(columns, frame)}"
             )
 
     def claim(self, schema: str, table: str, frame: pd.DataFrame, keys: Sequence[str]) -> int:
@@ -444,7 +446,7 @@ class BigQueryWarehouse(_Closing):
             )
             return self._run(
                 f"merge {target} t using {staged} s on {match} "
-                f"when not matched then {self._insert(target, columns, frame)}"
+                f"when not matched then {self._insert(columns, frame)}"
             )
 
     def workspace(self, settings: Settings, holder: str) -> AbstractContextManager[Settings]:
