@@ -5,6 +5,11 @@ Stages that read or write the target warehouse ask :func:`open_warehouse` for a
 production (``docs/warehouse-design.md`` has the whole plan). Only this module (and
 ``olist.settings``, which holds the switch) reads ``settings.dbt_target``.
 
+A run that changes the warehouse holds it through :func:`run_workspace`: on DuckDB the file
+under its lock; on BigQuery a Prefect concurrency slot and a scratch DuckDB file for parsing
+and contracts, deleted at the end, while the ledger, bronze, quarantine, quality results and
+runs are kept in BigQuery (``olist.target_state``). So no flow keeps state on its disk there.
+
 The interface is ours and small on purpose: Ibis covers both engines, but its BigQuery backend
 brings ``google-cloud-bigquery-storage`` and ``pandas-gbq`` and has not been tried against the
 emulator we test on (which refuses query parameters), while every statement here is one the
