@@ -240,9 +240,11 @@ def test_a_critical_failure_publishes_nothing_to_bigquery(
     before = {mart: _count(bq, "gold", mart) for mart in _tables(bq, "gold_audit")}
     # a duplicated product id in BigQuery's bronze, and new batch orders so the run has
     # something to publish
+    # (crucible miscounts the columns of ``insert … select * … limit 1``: a CTAS it is)
+    products = f"`{FLOW_PROJECT}`.bronze.products"
     bq.query(
-        f"insert into `{FLOW_PROJECT}`.bronze.products "
-        f"select * from `{FLOW_PROJECT}`.bronze.products limit 1"
+        f"create or replace table {products} as select * from {products} union all "
+        f"(select * from {products} order by product_id limit 1)"
     ).result()
     assert settings.batches_dir is not None
     generate_batch(sample_dir, settings.batches_dir, n_orders=20, seed=11)
