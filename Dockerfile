@@ -9,8 +9,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Flow runs write the run's DuckDB file, dbt's target/ and reports under OLIST_HOME: a
-# non-root user owns it.
+# Flow runs write reports under OLIST_HOME (a non-root user owns it); the run's scratch
+# DuckDB file and dbt's target/ go to a temporary folder deleted when the run ends:
+# everything the platform remembers is in BigQuery (docs/gcp.md, section 12).
 RUN useradd --create-home --uid 10001 olist \
     && mkdir -p /opt/olist \
     && chown olist:olist /opt/olist

@@ -14,9 +14,8 @@ What it saves (names match deployments/gcp/prefect.yaml and docs/gcp.md):
   bucket of ``OLIST_SOURCE_URI`` (olist/landing_zone.py checks that they agree).
 - ``gcs-bucket/olist-results``: Prefect result storage
   (``PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK=gcs-bucket/olist-results``).
-- Prefect variables ``olist_source_uri``, ``olist_batches_uri``, ``olist_state_uri`` (where
-  the warehouse file is kept between jobs, olist/state.py; default
-  ``gs://<landing bucket>/olist/state``) and ``olist_mlflow_tracking_uri``, which the deployments' ``{{ prefect.variables.* }}`` read
+- Prefect variables ``olist_source_uri``, ``olist_batches_uri`` and
+  ``olist_mlflow_tracking_uri``, which the deployments' ``{{ prefect.variables.* }}`` read
   at deploy time. Prefect replaces a *missing* variable with an empty string, and an empty
   location silently means "the container's own folder", so they are saved here, together.
 
@@ -48,8 +47,6 @@ RESULTS_FOLDER = "prefect-results"
 # Prefect variable → the setting it carries (names used by deployments/gcp/prefect.yaml)
 SOURCE_URI_VARIABLE = "olist_source_uri"
 BATCHES_URI_VARIABLE = "olist_batches_uri"
-STATE_URI_VARIABLE = "olist_state_uri"
-STATE_PREFIX = "olist/state"
 MLFLOW_VARIABLE = "olist_mlflow_tracking_uri"
 
 
@@ -62,17 +59,13 @@ class GcpSetup:
     results_bucket: str
     mlflow_tracking_uri: str
     batches_uri: str | None = None
-    state_uri: str | None = None  # None: gs://<landing bucket>/olist/state
     key_file: Path | None = None
     credentials_block: str = CREDENTIALS_BLOCK
     landing_block: str = LANDING_BLOCK
 
     def __post_init__(self) -> None:
         landing, _ = parse_gs_uri(self.source_uri)
-        for variable, uri in (
-            ("OLIST_BATCHES_URI", self.batches_uri),
-            ("OLIST_STATE_URI", self.state_uri),
-        ):
+        for variable, uri in (("OLIST_BATCHES_URI", self.batches_uri),):
             bucket = None if uri is None else parse_gs_uri(uri)[0]
             if bucket is not None and bucket != landing:
                 raise ValueError(
@@ -89,10 +82,6 @@ class GcpSetup:
     @property
     def landing_bucket(self) -> str:
         return parse_gs_uri(self.source_uri)[0]
-
-    @property
-    def kept_warehouse_uri(self) -> str:
-        return self.state_uri or f"gs://{self.landing_bucket}/{STATE_PREFIX}"
 
 
 # --- building (no network) ---------------------------------------------------------------------
@@ -142,7 +131,6 @@ def build_variables(setup: GcpSetup) -> dict[str, str]:
     return {
         SOURCE_URI_VARIABLE: setup.source_uri,
         BATCHES_URI_VARIABLE: setup.batches_uri or "",
-        STATE_URI_VARIABLE: setup.kept_warehouse_uri,
         MLFLOW_VARIABLE: setup.mlflow_tracking_uri,
     }
 
@@ -208,12 +196,6 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     option("--project", "OLIST_BQ_PROJECT", "GCP project id (also BigQuery's)")
     option("--source-uri", "OLIST_SOURCE_URI", "gs://bucket/prefix where the 9 CSVs land")
     option("--batches-uri", "OLIST_BATCHES_URI", "gs://bucket/prefix for JSON order batches")
-    option(
-        "--state-uri",
-        "OLIST_STATE_URI",
-        f"gs://bucket/prefix where the warehouse file is kept between jobs (default: "
-        f"gs://<landing bucket>/{STATE_PREFIX})",
-    )
     option("--results-bucket", "OLIST_RESULTS_BUCKET", "bucket for Prefect results")
     option("--mlflow-tracking-uri", "MLFLOW_TRACKING_URI", "the MLflow tracking server")
     option(
@@ -256,7 +238,6 @@ def setup_from_args(args: argparse.Namespace) -> GcpSetup:
         project=args.project,
         source_uri=args.source_uri,
         batches_uri=args.batches_uri or None,
-        state_uri=args.state_uri or None,
         results_bucket=args.results_bucket,
         mlflow_tracking_uri=args.mlflow_tracking_uri,
         key_file=Path(args.key_file) if args.key_file else None,

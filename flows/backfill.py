@@ -23,10 +23,9 @@ from flows.incremental import INCREMENTAL_MARTS
 from flows.ingest import ingest_flow
 from flows.transform import transform_flow
 from olist import backfill, publish, warehouse
-from olist.engine import open_warehouse
+from olist.engine import open_warehouse, run_workspace
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
-from olist.state import shared_warehouse
 
 MARTS = " ".join(INCREMENTAL_MARTS)
 # the views and tables the day partitions read
@@ -81,7 +80,7 @@ def backfill_flow(
     backfill_id = backfill.backfill_id(start, end)
     run_id = run_id or new_run_id("backfill")
     logger = get_run_logger()
-    with shared_warehouse(settings, holder=f"backfill {backfill_id} ({run_id})"):
+    with run_workspace(settings, holder=f"backfill {backfill_id} ({run_id})") as settings:
         stages = StageRecorder()
         with stages.stage("ingest"):
             summary = ingest_flow(settings, batch_id=run_id)

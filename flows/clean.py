@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from olist import batches, cleaning, landing_zone, quality_store, warehouse
+from olist import batches, cleaning, engine, landing_zone, quality_store, warehouse
 from olist.quality import CriticalQualityFailure
 from olist.settings import Settings, load_settings
 
@@ -66,29 +66,16 @@ def apply_contracts(
     return outcome
 
 
-@task(
-    name="load-bronze-to-bigquery", timeout_seconds=3600, retries=2, retry_delay_seconds=[30, 120]
-)
-def load_bronze_to_bigquery(
-    warehouse_path: Path, tables: list[str] | None = None
-) -> dict[str, int]:
-    """On the ``bigquery`` target, bronze (checked here, in DuckDB) replaces its copy in
-    BigQuery's ``bronze`` dataset, where dbt's sources read it (``olist.bigquery_target``):
-    every table, or ``tables``."""
-    from olist.bigquery_target import replace_from_duckdb, target_client
-
+@task(name="keep-bronze", timeout_seconds=3600)
+def keep_loaded_bronze(settings: Settings, run_id: str) -> dict[str, int]:
+    """What the contracts loaded, visible to dbt in the target warehouse (on BigQuery: the
+    files claimed in its ledger, the new rows in its ``bronze`` and ``quarantine``; on DuckDB
+    the contracts wrote the target itself). No retries: a batch's rows are appended once."""
+    kept = engine.keep_bronze(settings, run_id)
     logger = get_run_logger()
-    with target_client() as target, warehouse.connect(warehouse_path, read_only=True) as con:
-        return replace_from_duckdb(
-            con,
-            target,
-            "bronze",
-            "bronze",
-            tables,
-            progress=lambda table, rows: logger.info(
-                "bronze.%s → BigQuery: %s rows", table, f"{rows:,}"
-            ),
-        )
+    for table, rows in kept.items():
+        logger.info("%s → the target warehouse: %s rows", table, f"{rows:,}")
+    return kept
 
 
 @flow(name="clean", log_prints=True, timeout_seconds=2 * 3600)
@@ -96,12 +83,9 @@ def clean_flow(
     settings: Settings | None = None,
     run_id: str = "manual",
     tables: list[str] | None = None,
-    bigquery_tables: list[str] | None = None,
 ) -> list[quality_store.CheckResult]:
-    """Contracts on the landed ``tables`` (default: all) and the landed order batches. On the
-    ``bigquery`` target bronze then replaces BigQuery's copy: every table, or
-    ``bigquery_tables`` (an incremental run sends the batch tables, the only ones it changes).
-    """
+    """Contracts on the landed ``tables`` (default: all) and the landed order batches; what
+    they loaded is then kept in the target warehouse (``keep_loaded_bronze``)."""
     settings = settings or load_settings()
     outcome = apply_contracts(
         settings.warehouse,
@@ -126,6 +110,5 @@ def clean_flow(
             and c not in outcome.blocking
         ]
         raise CriticalQualityFailure([*outcome.blocking, *causes])
-    if settings.dbt_target == "bigquery":
-        load_bronze_to_bigquery(settings.warehouse, bigquery_tables)
+    keep_loaded_bronze(settings, run_id)
     return outcome.checks

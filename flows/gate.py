@@ -16,7 +16,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.runtime import flow_run
 
 from flows.quality import quality_artifacts, quality_flow
-from olist import alerts, publish, quality_store, runs, warehouse
+from olist import alerts, engine, publish, quality_store, runs, warehouse
 from olist.reporting import write_run_report
 from olist.settings import Settings
 from olist.stages import StageRecorder
@@ -26,19 +26,15 @@ from olist.transient import TRANSIENT_RETRIES
 @task(name="publish-gold", timeout_seconds=1800)
 def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
     """Audited marts (all, or ``only`` those) → ``gold`` of the target (``olist.publish``),
-    then the run's quality verdict in the local quality history."""
+    then the run's quality verdict in the quality history, kept in the target at once (the
+    training gate reads it there)."""
+    with engine.open_warehouse(settings) as wh:
+        tables = publish.publish_marts(wh, only=only)
+        name = wh.name
     with warehouse.connect(settings.warehouse) as con:
-        if settings.dbt_target == "bigquery":
-            from olist.bigquery_target import target_client
-
-            with target_client() as target:
-                tables = publish.publish_bigquery(target, only=only)
-        else:
-            tables = publish.publish(con, only=only)
         quality_store.record_run(con, run_id, _flow_run_id(), True)
-    get_run_logger().info(
-        "published %s marts to %s gold: %s", len(tables), settings.dbt_target, ", ".join(tables)
-    )
+    engine.keep_state(settings)
+    get_run_logger().info("published %s marts to %s gold: %s", len(tables), name, ", ".join(tables))
     return tables
 
 

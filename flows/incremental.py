@@ -20,11 +20,10 @@ from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import land_order_batches
 from flows.transform import transform_flow
-from olist import batches, landing_zone, publish, warehouse
+from olist import batches, engine, landing_zone, publish, warehouse
 from olist.locking import WarehouseBusyError
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
-from olist.state import shared_warehouse
 
 INCREMENTAL_MARTS = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
 # every mart built from the facts or the order dates: rebuilt and published with them so
@@ -67,38 +66,15 @@ class NoFullBuildYet(RuntimeError):
 
 def missing_full_build(settings: Settings) -> str | None:
     """What an incremental run needs from an earlier full build and does not find, or None:
-    the audited incremental marts it merges into (in the DuckDB file, or on ``bigquery`` in
-    BigQuery), and on ``bigquery`` the local bronze the batch contracts check references
-    against (a warehouse file that starts empty, as a Cloud Run job's does, has none)."""
-    if not settings.warehouse.exists():
+    the audited incremental marts it merges into, in the target warehouse."""
+    if not engine.warehouse_built(settings):
         return f"{settings.warehouse} has no full build yet (the file does not exist)"
-    with warehouse.connect(settings.warehouse, read_only=True) as con:
-        local_marts = all(
-            warehouse.table_exists(con, publish.AUDIT_SCHEMA, t) for t in INCREMENTAL_MARTS
-        )
-        local_bronze = warehouse.table_exists(con, "bronze", "products")
-    if settings.dbt_target != "bigquery":
-        if not local_marts:
-            return (
-                f"{settings.warehouse} has no full build yet ({publish.AUDIT_SCHEMA}."
-                f"{INCREMENTAL_MARTS[0]} is missing)"
-            )
-        return None
-    if not local_bronze:
-        return (
-            f"{settings.warehouse} has no bronze from a full build (bronze.products is "
-            "missing; on Cloud Run the file starts empty in every job, see docs/gcp.md)"
-        )
-    from olist.bigquery_target import target_client
-
-    with target_client() as target:
-        audited = set(publish.bigquery_audit_tables(target))
+    with engine.open_warehouse(settings, read_only=True) as wh:
+        audited = set(wh.tables(publish.AUDIT_SCHEMA))
+        name = wh.name
     lacking = [t for t in INCREMENTAL_MARTS if t not in audited]
     if lacking:
-        return (
-            f"BigQuery has no full build yet ({target.project}.{publish.AUDIT_SCHEMA}."
-            f"{lacking[0]} is missing)"
-        )
+        return f"the {name} warehouse has no full build yet ({publish.AUDIT_SCHEMA}.{lacking[0]} is missing)"
     return None
 
 
@@ -115,7 +91,7 @@ def incremental_flow(settings: Settings | None = None, run_id: str | None = None
     if not zone.names(batches.BATCH_GLOB):  # before taking the warehouse: the usual case
         return _nothing_new(run_id, f"no order batch in {zone.uri}: the warehouse is unchanged")
     try:
-        with shared_warehouse(settings, holder=f"incremental run {run_id}"):
+        with engine.run_workspace(settings, holder=f"incremental run {run_id}") as settings:
             return _incremental(settings, run_id)
     except WarehouseBusyError as err:  # raised by the lock only, before any change
         message = f"warehouse busy, skipped (the next run picks the batches up): {err}"
@@ -164,9 +140,7 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
         )
     with recorded_run(settings, run_id, stages):
         with stages.stage("contracts"):
-            contract_results = clean_flow(
-                settings, run_id=run_id, tables=[], bigquery_tables=list(batches.BATCH_TABLES)
-            )
+            contract_results = clean_flow(settings, run_id=run_id, tables=[])
         with stages.stage("dbt"):
             dbt_results = transform_flow(
                 settings,

@@ -12,9 +12,9 @@ from flows.score import score_flow
 from flows.train import train_flow
 from flows.transform import transform_flow
 from olist import publish, quality_store, warehouse
+from olist.engine import run_workspace
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
-from olist.state import shared_warehouse
 
 
 @flow(name="platform", log_prints=True, timeout_seconds=4 * 3600)
@@ -32,7 +32,7 @@ def platform_flow(
     run_id = run_id or new_run_id()
     score = (not skip_train) if score is None else score
     logger = get_run_logger()
-    with shared_warehouse(settings, holder=f"platform run {run_id}"):
+    with run_workspace(settings, holder=f"platform run {run_id}") as settings:
         logger.info("run %s: %s → %s", run_id, settings.source_location, settings.warehouse)
         stages = StageRecorder()
         with stages.stage("ingest"):

@@ -1,8 +1,9 @@
 """Quality: GX checkpoints on the warehouse; every result to ``quality.check_results``.
 
-A critical failure fails the flow; the caller then publishes nothing. On the ``bigquery``
-dbt target the checkpoints read the marts and silver in BigQuery (``olist.bigquery_gx``);
-the results are still recorded in the local DuckDB warehouse, like every other check.
+A critical failure fails the flow; the caller then publishes nothing. The checkpoints read
+the target warehouse (GX's SQL datasource on the DuckDB file, or sqlalchemy-bigquery); the
+results go to the run's working warehouse with every other check, and from there to the
+target's ``quality.check_results`` (``olist.engine.keep_state``).
 """
 
 from __future__ import annotations
@@ -13,75 +14,41 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
-from expectations import SUITES, ExpectationOutcome, TableSuite, run_suites
-from olist import quality_store, warehouse
-from olist.quality import (
-    CriticalQualityFailure,
-    baseline_from_bigquery,
-    baseline_from_published,
-    from_gx,
-)
+from expectations import SUITES, run_suites
+from olist import engine, quality_store, warehouse
+from olist.quality import CriticalQualityFailure, baseline_of, from_gx
 from olist.reporting import gx_docs_dir
 from olist.settings import Settings, load_settings
 
 
 @task(name="run-gx-checkpoint", timeout_seconds=1800)
 def run_checkpoint(
-    warehouse_path: Path,
+    settings: Settings,
     run_id: str,
     read_schemas: dict[str, str] | None = None,
     freshness_max_age_days: int | None = None,
     docs_dir: Path | None = None,
     tables: list[str] | None = None,
-    dbt_target: str = "duckdb",
 ) -> list[quality_store.CheckResult]:
-    """The suites (all, or those of ``tables``) on the warehouse ``dbt_target`` built:
-    the DuckDB file at ``warehouse_path``, or on ``bigquery`` the datasets of the
-    ``OLIST_BQ_*`` project (``warehouse_path`` is then not read)."""
+    """The suites (all, or those of ``tables``) on the target warehouse dbt built, with the
+    last publication there as their baseline."""
     suites = SUITES if tables is None else [s for s in SUITES if s.table in tables]
-    if dbt_target == "bigquery":
-        outcomes = _run_on_bigquery(suites, run_id, read_schemas, freshness_max_age_days, docs_dir)
-    else:
-        with warehouse.connect(warehouse_path, read_only=True) as con:
-            baseline = baseline_from_published(con, freshness_max_age_days)
+    with engine.open_warehouse(settings, read_only=True) as wh:
+        baseline = baseline_of(wh, freshness_max_age_days)
+        url, engine_kwargs = wh.gx_connection()
         outcomes = run_suites(
-            f"duckdb:///{warehouse_path.as_posix()}",
+            url,
             suites,
             read_schemas=read_schemas,
             baseline=baseline,
             docs_dir=docs_dir,
             run_name=run_id,
+            engine_kwargs=engine_kwargs or None,
         )
     results = from_gx(outcomes, run_id)
     for r in results:
         r.flow_run_id = str(flow_run.id) if flow_run.id else None
     return results
-
-
-def _run_on_bigquery(
-    suites: tuple[TableSuite, ...] | list[TableSuite],
-    run_id: str,
-    read_schemas: dict[str, str] | None,
-    freshness_max_age_days: int | None,
-    docs_dir: Path | None,
-) -> list[ExpectationOutcome]:
-    """GX through sqlalchemy-bigquery; the baseline from BigQuery's published ``gold``."""
-    from olist.bigquery_gx import gx_bigquery
-
-    target = gx_bigquery()
-    try:
-        baseline = baseline_from_bigquery(target.client, freshness_max_age_days)
-        return run_suites(
-            target.connection_string,
-            suites,
-            read_schemas=read_schemas,
-            baseline=baseline,
-            docs_dir=docs_dir,
-            run_name=run_id,
-            engine_kwargs=target.engine_kwargs,
-        )
-    finally:
-        target.client.close()
 
 
 @task(name="record-check-results", timeout_seconds=600)
@@ -134,13 +101,12 @@ def quality_flow(
     settings = settings or load_settings()
     logger = get_run_logger()
     results = run_checkpoint(
-        settings.warehouse,
+        settings,
         run_id,
         read_schemas,
         settings.freshness_max_age_days,
         docs_dir=gx_docs_dir(settings),
         tables=tables,
-        dbt_target=settings.dbt_target,
     )
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]

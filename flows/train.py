@@ -13,29 +13,17 @@ from ml import registry, report, training
 from ml.evaluation import CHURN, LTV
 from ml.features import History
 from ml.tuning import Budget
-from olist import gold, quality_store, state, warehouse
+from olist import engine, gold, quality_store
 from olist.settings import Settings, load_settings
 from olist.transient import TRANSIENT_RETRIES
 
 
 @task(name="check-quality-gate", timeout_seconds=300)
 def check_quality_gate(settings: Settings) -> None:
-    """Refuse to train on a latest run that published nothing. The quality history is in the
-    local DuckDB file; on the ``bigquery`` target a job whose file is new (Cloud Run) has
-    none, and trains on what BigQuery's gold holds, which only audited runs publish."""
-    state.pull_for_reading(settings)  # a Cloud Run job: the file kept in GCS, if any
-    if not settings.warehouse.exists():
-        if settings.dbt_target == "bigquery":
-            get_run_logger().warning(
-                "no quality history at %s: training on BigQuery's published gold",
-                settings.warehouse,
-            )
-            return
-        raise FileNotFoundError(
-            f"no warehouse at {settings.warehouse}: run the platform (`olist run`) first"
-        )
-    with warehouse.connect(settings.warehouse, read_only=True) as con:
-        blocker = quality_store.training_blocker(con)
+    """Refuse to train on a latest run that published nothing (the quality history in the
+    target warehouse says)."""
+    with engine.open_warehouse(settings, read_only=True) as wh:
+        blocker = quality_store.training_blocker(wh)
     if blocker:
         raise quality_store.TrainingBlocked(f"training not started: {blocker}")
 

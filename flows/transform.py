@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
-from olist import dbt_results, quality_store, warehouse
+from olist import dbt_results, engine, quality_store, warehouse
 from olist.quality_store import CheckResult
 from olist.settings import Settings, load_settings
 
@@ -24,9 +24,7 @@ def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> li
         get_run_logger().warning("dbt wrote no run results: no dbt test outcome recorded")
         return []
     with warehouse.connect(settings.warehouse) as con:
-        samples, row_count = (
-            dbt_results.duckdb_probes(con) if settings.dbt_target == "duckdb" else (None, None)
-        )
+        samples, row_count = engine.dbt_failure_probes(settings, con)
         results = dbt_results.to_check_results(artifacts, run_id, samples, row_count)
         for r in results:
             r.flow_run_id = str(flow_run.id) if flow_run.id else None

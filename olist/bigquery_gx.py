@@ -45,14 +45,19 @@ class GXBigQuery:
     engine_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
+def gx_connection(client: bigquery.Client) -> tuple[str, dict[str, Any]]:
+    """GX's connection string and engine arguments for ``client``: the project in the URL is
+    the dialect's (reflection); the client runs the queries."""
+    return (
+        f"bigquery://{client.project}?user_supplied_client=true",
+        {"connect_args": {"client": client}},
+    )
+
+
 def gx_bigquery(environ: Mapping[str, str] | None = None) -> GXBigQuery:
     """The GX connection for the ``bigquery`` target, from the ``OLIST_BQ_*`` variables."""
     target = target_client(environ)
-    client = target.client
+    url, kwargs = gx_connection(target.client)
     return GXBigQuery(
-        # the project in the URL is the dialect's (reflection); the client runs the queries
-        connection_string=f"bigquery://{client.project}?user_supplied_client=true",
-        client=client,
-        emulator=target.emulator,
-        engine_kwargs={"connect_args": {"client": client}},
+        connection_string=url, client=target.client, emulator=target.emulator, engine_kwargs=kwargs
     )

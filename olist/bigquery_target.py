@@ -1,14 +1,15 @@
 """The flows' side of the ``bigquery`` dbt target: one client, DuckDB tables in, query results out.
 
-On ``OLIST_DBT_TARGET=bigquery`` the flows keep ingest, contracts, quarantine and the quality
-history in the local DuckDB file (the same code as on a laptop), while silver and gold live in
-BigQuery. This module is every crossing between the two:
+On ``OLIST_DBT_TARGET=bigquery`` a run parses files and applies contracts in a scratch DuckDB
+file (the same code as on a laptop) and keeps everything it remembers in BigQuery
+(``olist.engine.BigQueryWarehouse``, ``olist.target_state``). This module is every crossing
+between the two:
 
 - ``target_client``: the client for what dbt reaches, from the same ``OLIST_BQ_*`` variables.
   An endpoint that is not Google's is a local emulator (crucible-emulator), which gets an
   anonymous ``InliningClient`` (it refuses query parameters; see ``olist.bigquery_emulator``).
-- ``replace_from_duckdb``: DuckDB tables → BigQuery (bronze before dbt, the customer scores
-  after scoring). On BigQuery by load jobs (``olist.bigquery_load``: free, atomic per table,
+- ``replace_from_duckdb``: DuckDB tables → BigQuery (a new bronze version before dbt, the
+  staging tables of appends and merges, the customer scores after scoring). On BigQuery by load jobs (``olist.bigquery_load``: free, atomic per table,
   quoted newlines allowed). crucible cannot load CSV with quoted newlines (review comments
   have them), so there the same tables go by DML (``olist.bigquery_emulator.copy_table``),
   exact for any text.

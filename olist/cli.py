@@ -189,11 +189,9 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             else:
                 _say(f"published; report: {result['report']}")
             return 0
-        if (
-            name in NEEDS_WAREHOUSE
-            and settings.dbt_target == "duckdb"
-            and not settings.warehouse.is_file()
-        ):
+        from olist.engine import warehouse_built
+
+        if name in NEEDS_WAREHOUSE and not warehouse_built(settings):
             _explain(
                 "No warehouse yet: nothing was done.",
                 f"`olist {name}` reads the warehouse an earlier run built, and "

@@ -3,7 +3,7 @@ there, and only a run without a critical failure copies them to ``gold``, the sc
 readers use. A failed run leaves ``gold`` as it was.
 
 On DuckDB the copy is one transaction, so readers see the previous publication or the new
-one, never a mix. On BigQuery (``publish_bigquery``) each mart is replaced atomically by
+one, never a mix. On BigQuery each mart is replaced atomically by
 ``CREATE OR REPLACE TABLE … AS SELECT``, but not all of them at once: BigQuery's
 multi-statement transactions take DML only, not DDL. For the seconds a publish takes a
 reader can see some marts of the new publication beside some of the previous one. The
@@ -21,42 +21,33 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from olist.runs import last_run_succeeded
-from olist.warehouse import scalar, table_exists, transaction
+from olist.warehouse import scalar, table_exists
 
 if TYPE_CHECKING:
-    from olist.bigquery_target import Target
+    from olist.engine import Warehouse
 
 AUDIT_SCHEMA = "gold_audit"
 PUBLISHED_SCHEMA = "gold"
 
 
-def audit_tables(con: duckdb.DuckDBPyConnection, audit_schema: str = AUDIT_SCHEMA) -> list[str]:
-    return [
-        t
-        for (t,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = ? and table_type = 'BASE TABLE' order by table_name",
-            [audit_schema],
-        ).fetchall()
-    ]
-
-
-def publish(
-    con: duckdb.DuckDBPyConnection,
+def publish_marts(
+    wh: Warehouse,
     audit_schema: str = AUDIT_SCHEMA,
     schema: str = PUBLISHED_SCHEMA,
-    only: tuple[str, ...] | list[str] | None = None,
+    only: Sequence[str] | None = None,
 ) -> list[str]:
     """Replace every published mart (or the ``only`` ones an incremental run rebuilt) with
-    its audited copy, all or nothing.
+    its audited copy: all or nothing where the engine has transactions over DDL (DuckDB), one
+    atomic table at a time otherwise (BigQuery; see the module docstring).
 
-    Tables in ``schema`` that dbt does not build (``customer_scores``) are left alone.
+    Tables in ``schema`` that dbt does not build (``customer_scores``) are left alone; on
+    BigQuery the published dataset must exist (docs/gcp.md creates it).
     """
-    tables = _to_publish(audit_tables(con, audit_schema), audit_schema, only)
-    with transaction(con):
-        con.execute(f"create schema if not exists {schema}")
-        for table in tables:
-            con.execute(
+    tables = _to_publish(wh.tables(audit_schema, views=False), audit_schema, only)
+    with wh.transaction():
+        wh.ensure_schema(schema)
+        for table in _dimensions_first(tables):
+            wh.execute(
                 f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
             )
     return tables
@@ -107,35 +98,6 @@ def _to_publish(tables: list[str], audit_schema: str, only: Sequence[str] | None
         tables = [t for t in tables if t in only]
     if not tables:
         raise RuntimeError(f"nothing to publish: schema {audit_schema} has no tables")
-    return tables
-
-
-def bigquery_audit_tables(target: Target, audit_dataset: str = AUDIT_SCHEMA) -> list[str]:
-    """The tables (not views) of the BigQuery audit dataset; none when it does not exist."""
-    from google.api_core.exceptions import NotFound
-
-    try:
-        listed = target.client.list_tables(f"{target.project}.{audit_dataset}")
-        return sorted(t.table_id for t in listed if t.table_type == "TABLE")
-    except NotFound:
-        return []
-
-
-def publish_bigquery(
-    target: Target,
-    audit_dataset: str = AUDIT_SCHEMA,
-    dataset: str = PUBLISHED_SCHEMA,
-    only: Sequence[str] | None = None,
-) -> list[str]:
-    """``publish`` on BigQuery: each audited mart replaces its ``dataset`` copy (see the
-    module docstring for what is atomic there). Tables in ``dataset`` that dbt does not
-    build (the scores) are left alone. The dataset must exist (docs/gcp.md creates it)."""
-    tables = _to_publish(bigquery_audit_tables(target, audit_dataset), audit_dataset, only)
-    for table in _dimensions_first(tables):
-        target.client.query(
-            f"create or replace table {target.table_id(dataset, table)} as "
-            f"select * from {target.table_id(audit_dataset, table)}"
-        ).result()
     return tables
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from expectations import Baseline, ExpectationOutcome
-from olist import warehouse
 from olist.quality_store import CheckResult
 
 if TYPE_CHECKING:
-    from google.cloud import bigquery
+    from olist.engine import Warehouse
 
 
 class CriticalQualityFailure(RuntimeError):
@@ -90,50 +91,27 @@ def _baseline(
     )
 
 
-def baseline_from_published(
-    con: Any, freshness_max_age_days: int | None = None, now: datetime | None = None
-) -> Baseline:
-    """The last good publication (``gold``) as the yardstick for this run's audit."""
-    counts: dict[str, int] = {}
-    for table in BASELINE_TABLES:
-        if warehouse.table_exists(con, "gold", table):
-            counts[table] = warehouse.row_count(con, "gold", table)
-    stats = None
-    if counts.get("fct_orders"):
-        stats = con.execute(
-            "select avg(order_value), count(*) filter (where review_score = 5), "
-            "count(review_score) from gold.fct_orders"
-        ).fetchall()[0]
-    return _baseline(counts, stats, freshness_floor(freshness_max_age_days, now))
-
-
-def baseline_from_bigquery(
-    client: bigquery.Client,
+def baseline_of(
+    wh: Warehouse,
     freshness_max_age_days: int | None = None,
     now: datetime | None = None,
-    dataset: str = "gold",
+    schema: str = "gold",
 ) -> Baseline:
-    """``baseline_from_published`` for the marts dbt builds on the ``bigquery`` target: the
-    same numbers from the ``dataset`` of the client's project (GoogleSQL has ``COUNTIF``,
-    not ``count(*) filter``), and a timezone-aware freshness floor (``TIMESTAMP`` columns)."""
-    from google.api_core.exceptions import NotFound
-
-    def first_row(sql: str) -> tuple[Any, ...]:
-        return tuple(next(iter(client.query(sql).result())).values())
-
+    """The last good publication (``gold`` of the target warehouse) as the yardstick for
+    this run's audit; the freshness floor in the engine's instants (``aware_instants``)."""
     counts: dict[str, int] = {}
+    present = set(wh.tables(schema))
     for table in BASELINE_TABLES:
-        try:
-            client.get_table(f"{client.project}.{dataset}.{table}")
-        except NotFound:
-            continue
-        counts[table] = int(
-            first_row(f"select count(*) from `{client.project}.{dataset}.{table}`")[0]
-        )
+        if table in present:
+            counts[table] = int(wh.scalar(f"select count(*) from {schema}.{table}") or 0)  # type: ignore[call-overload]
     stats = None
     if counts.get("fct_orders"):
-        stats = first_row(
-            "select avg(order_value), countif(review_score = 5), count(review_score) "
-            f"from `{client.project}.{dataset}.fct_orders`"
+        row = wh.query(
+            "select avg(order_value) as mean_value, "
+            "sum(case when review_score = 5 then 1 else 0 end) as five, "
+            f"count(review_score) as reviewed from {schema}.fct_orders"
         )
-    return _baseline(counts, stats, freshness_floor(freshness_max_age_days, now, aware=True))
+        stats = tuple(None if pd.isna(v) else v for v in row.iloc[0])
+    return _baseline(
+        counts, stats, freshness_floor(freshness_max_age_days, now, aware=wh.aware_instants)
+    )

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from olist.warehouse import table_exists
+
+if TYPE_CHECKING:
+    from olist.engine import Warehouse
 
 CHECK_RESULTS_DDL = """
 create table if not exists quality.check_results (
@@ -220,31 +223,45 @@ def summarize(results: list[CheckResult]) -> dict[str, dict[str, int]]:
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The run that recorded a check result last."""
-    if not table_exists(con, "quality", "check_results"):
-        return None
-    rows = con.execute(
-        "select run_id from quality.check_results group by run_id "
-        "order by max(observed_at) desc limit 1"
-    ).fetchall()
-    return rows[0][0] if rows else None
+    """The run that recorded a check result last; without check results here (a BigQuery
+    run's working file holds only its own), the run that recorded its verdict last."""
+    if table_exists(con, "quality", "check_results"):
+        rows = con.execute(
+            "select run_id from quality.check_results group by run_id "
+            "order by max(observed_at) desc limit 1"
+        ).fetchall()
+        if rows:
+            return str(rows[0][0])
+    if table_exists(con, "quality", "runs"):
+        rows = con.execute(
+            "select run_id from quality.runs order by recorded_at desc limit 1"
+        ).fetchall()
+        return str(rows[0][0]) if rows else None
+    return None
 
 
 class TrainingBlocked(RuntimeError):
     """The upstream data failed its quality gate: no model is trained on it."""
 
 
-def training_blocker(con: duckdb.DuckDBPyConnection) -> str | None:
+def training_blocker(source: duckdb.DuckDBPyConnection | Warehouse) -> str | None:
     """Why models must not train now: the latest platform run published nothing (a gate
     failed, or the run broke). A run that published is trusted, whatever it quarantined,
     so its verdict alone does not block (runs recorded before severity was fixed say
-    ``fail`` for a quarantined row). None when training may start."""
-    if not table_exists(con, "quality", "runs"):
-        return None
-    rows = con.execute(
+    ``fail`` for a quarantined row). None when training may start. ``source``: a DuckDB
+    connection or the target warehouse."""
+    sql = (
         "select run_id, verdict, critical_failed, published from quality.runs "
         "order by recorded_at desc limit 1"
-    ).fetchall()
+    )
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        if not table_exists(source, "quality", "runs"):
+            return None
+        rows = source.execute(sql).fetchall()
+    else:
+        if "runs" not in source.tables("quality"):
+            return None
+        rows = list(source.query(sql).itertuples(index=False, name=None))
     if rows and not rows[0][3]:
         run_id, _, critical, _ = rows[0]
         return (

@@ -100,11 +100,8 @@ class Settings(BaseModel):
     batches_uri: str | None = None
     # a saved prefect-gcp GcsBucket block whose credentials reach the bucket (none: ADC)
     gcs_bucket_block: str | None = None
-    # gs://bucket/prefix where the warehouse file is kept between runs, for jobs whose disk
-    # starts empty (Cloud Run); see olist.state. None: the file stays on this disk
-    state_uri: str | None = None
 
-    @field_validator("source_uri", "batches_uri", "state_uri")
+    @field_validator("source_uri", "batches_uri")
     @classmethod
     def _gs_uri(cls, value: str | None) -> str | None:
         if value is not None:
@@ -235,5 +232,4 @@ def load_settings(
         source_uri=None if source_dir else _env_gs_uri("OLIST_SOURCE_URI"),
         batches_uri=_env_gs_uri("OLIST_BATCHES_URI"),
         gcs_bucket_block=os.environ.get("OLIST_GCS_BUCKET_BLOCK") or None,
-        state_uri=_env_gs_uri("OLIST_STATE_URI"),
     )

@@ -4,7 +4,7 @@ Both warehouses come from the package fixtures (conftest.py): the sample's bronz
 dbt on the emulator and on DuckDB. The quality task runs as the flow runs it
 (``flows.quality.run_checkpoint``): on the ``bigquery`` target with the ``OLIST_BQ_*``
 variables pointing at the emulator, which exercises ``olist.bigquery_gx`` (the inlining
-client), ``baseline_from_bigquery`` and sqlalchemy-bigquery; on DuckDB as before.
+client), ``olist.quality.baseline_of`` and sqlalchemy-bigquery; on DuckDB as before.
 
 When the whole package runs, test_dbt_build_on_emulator.py's ``incremental`` fixture has
 already redelivered 25 orders on the emulator (copies with a later ``_loaded_at``, merged in
@@ -33,7 +33,10 @@ from flows.quality import record_results, run_checkpoint
 from olist import quality_store
 from olist.bigquery_emulator import InliningClient, inlining_client_for
 from olist.bigquery_gx import gx_bigquery
-from olist.quality import baseline_from_bigquery, baseline_from_published
+from olist.bigquery_target import target_client
+from olist.engine import BigQueryWarehouse, DuckDBWarehouse
+from olist.quality import baseline_of
+from olist.settings import load_settings
 from tests.bigquery.builds import PROJECT, Build
 from tests.support.bigquery_emulator import Emulator, dbt_env
 
@@ -93,25 +96,25 @@ def bigquery_env(emulator: Emulator) -> Iterator[None]:
 def on_bigquery(built: Build, bigquery_env: None, work: Path) -> Run:
     assert built.returncode == 0, f"dbt build --target bigquery failed:\n{built.report}"
     return _checkpoint(
-        warehouse_path=work / "not-read.duckdb",
+        settings=load_settings(warehouse=work / "not-read.duckdb", dbt_target="bigquery"),
         run_id="gx-bigquery",
         freshness_max_age_days=FRESHNESS_DAYS,
-        dbt_target="bigquery",
     )
 
 
 @pytest.fixture(scope="module")
 def on_duckdb(duckdb_built: Path) -> Run:
     return _checkpoint(
-        warehouse_path=duckdb_built,
+        settings=load_settings(warehouse=duckdb_built, dbt_target="duckdb"),
         run_id="gx-duckdb",
         freshness_max_age_days=FRESHNESS_DAYS,
     )
 
 
 @pytest.fixture(scope="module")
-def bigquery_baseline(built: Build, client: bigquery.Client) -> Baseline:
-    return baseline_from_bigquery(client, FRESHNESS_DAYS)
+def bigquery_baseline(built: Build, bigquery_env: None) -> Baseline:
+    with BigQueryWarehouse(target_client()) as wh:
+        return baseline_of(wh, FRESHNESS_DAYS)
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -164,16 +167,14 @@ def test_the_quality_task_uses_the_emulator_client_on_the_bigquery_target(
         target.client.close()
 
 
-def test_baseline_from_bigquery_equals_the_duckdb_one(
-    built: Build, client: bigquery.Client, duckdb_built: Path
+def test_the_baseline_from_bigquery_equals_the_duckdb_one(
+    built: Build, bigquery_env: None, duckdb_built: Path
 ) -> None:
     now = datetime(2018, 10, 20, 6, 0, tzinfo=UTC)
-    on_bigquery = baseline_from_bigquery(client, 3, now=now)
-    con = duckdb.connect(str(duckdb_built), read_only=True)
-    try:
-        on_duckdb = baseline_from_published(con, 3, now=now)
-    finally:
-        con.close()
+    with BigQueryWarehouse(target_client()) as wh:
+        on_bigquery = baseline_of(wh, 3, now=now)
+    with DuckDBWarehouse(duckdb_built, read_only=True) as wh:
+        on_duckdb = baseline_of(wh, 3, now=now)
     assert (
         on_bigquery.row_counts
         == on_duckdb.row_counts
@@ -277,11 +278,10 @@ def test_a_duplicated_order_fails_the_critical_uniqueness_check_on_bigquery(
         f"(select * from `{PROJECT}.gold.fct_orders` order by order_id limit 1)"
     ).result()
     run = _checkpoint(
-        warehouse_path=work / "not-read.duckdb",
+        settings=load_settings(warehouse=work / "not-read.duckdb", dbt_target="bigquery"),
         run_id="gx-defect",
         read_schemas={"gold": "gold_defect"},
         tables=["fct_orders"],
-        dbt_target="bigquery",
     )
     critical = quality_store.critical_failures(run.results)
     assert [(r.layer, r.table_name, r.column_name, r.check_name) for r in critical] == [

@@ -73,17 +73,14 @@ def test_nothing_is_published_from_an_empty_or_incomplete_audit() -> None:
         _to_publish([], "gold_audit", None)
 
 
-def test_a_retrain_in_a_new_job_trains_on_bigquery_but_a_missing_local_warehouse_stops_it(
-    tmp_path: Path,
-) -> None:
+def test_a_retrain_without_a_local_warehouse_is_stopped_with_what_to_run(tmp_path: Path) -> None:
+    """On BigQuery the gate reads ``quality.runs`` there (tests/bigquery); on DuckDB a
+    missing file says to run the platform first."""
     from prefect.logging import disable_run_logger
 
     from flows.train import check_quality_gate
     from olist.settings import load_settings
 
     missing = tmp_path / "new-job.duckdb"
-    with disable_run_logger():
-        # a Cloud Run job's file starts empty: BigQuery's gold holds only audited runs
-        check_quality_gate.fn(load_settings(warehouse=missing, dbt_target="bigquery"))
-        with pytest.raises(FileNotFoundError, match="run the platform"):
-            check_quality_gate.fn(load_settings(warehouse=missing, dbt_target="duckdb"))
+    with disable_run_logger(), pytest.raises(FileNotFoundError, match="run the platform"):
+        check_quality_gate.fn(load_settings(warehouse=missing, dbt_target="duckdb"))

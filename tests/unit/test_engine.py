@@ -112,3 +112,49 @@ def test_bigquery_parameters_get_the_type_of_their_value(value: object, expected
 def test_a_parameter_bigquery_cannot_type_is_refused() -> None:
     with pytest.raises(TypeError, match="no BigQuery parameter type for list"):
         _bigquery_type([1])
+
+
+def test_append_creates_the_table_then_adds_rows_by_name(tmp_path: Path) -> None:
+    with open_warehouse(_settings(tmp_path)) as wh:
+        assert wh.append("ops", "log", pd.DataFrame({"id": [1], "note": [None]})) == 1
+        assert wh.append("ops", "log", pd.DataFrame({"note": ["b"], "id": [2]})) == 1
+        got = wh.query("select id, note from ops.log order by id")
+    assert got["id"].tolist() == [1, 2]
+    assert got["note"].tolist()[1] == "b" and pd.isna(got["note"].tolist()[0])
+
+
+def test_merge_replaces_the_rows_of_matched_keys_and_inserts_the_rest(tmp_path: Path) -> None:
+    with open_warehouse(_settings(tmp_path)) as wh:
+        wh.merge("ops", "runs", pd.DataFrame({"run_id": ["a"], "status": ["running"]}), ["run_id"])
+        changed = pd.DataFrame({"run_id": ["a", "b"], "status": ["succeeded", "running"]})
+        wh.merge("ops", "runs", changed, ["run_id"])
+        got = wh.query("select run_id, status from ops.runs order by run_id")
+    assert got.to_dict("list") == {"run_id": ["a", "b"], "status": ["succeeded", "running"]}
+
+
+def test_a_claim_inserts_only_keys_not_there_yet_nulls_matching_nulls(tmp_path: Path) -> None:
+    first = pd.DataFrame({"sha256": ["x", "y"], "status": ["loaded", None], "run": ["r1", "r1"]})
+    again = pd.DataFrame({"sha256": ["x", "y", "z"], "status": ["loaded", None, "loaded"]}).assign(
+        run="r2"
+    )
+    with open_warehouse(_settings(tmp_path)) as wh:
+        assert wh.claim("ops", "ledger", first, ["sha256", "status"]) == 2
+        assert wh.claim("ops", "ledger", again, ["sha256", "status"]) == 1  # only z
+        assert wh.claim("ops", "ledger", again, ["sha256", "status"]) == 0
+        got = wh.query("select sha256, run from ops.ledger order by sha256")
+    assert got.to_dict("list") == {"sha256": ["x", "y", "z"], "run": ["r1", "r1", "r2"]}
+
+
+def test_the_duckdb_workspace_is_the_file_itself_under_its_lock(tmp_path: Path) -> None:
+    from olist.engine import keep_bronze, run_workspace
+    from olist.locking import WarehouseBusyError, warehouse_lock
+
+    settings = _settings(tmp_path)
+    with run_workspace(settings, holder="test") as inside:
+        assert inside.warehouse == settings.warehouse
+        assert keep_bronze(inside, "r1") == {}  # nothing to copy: the run wrote the target
+        with (
+            pytest.raises(WarehouseBusyError),
+            warehouse_lock(settings.warehouse, holder="second"),
+        ):
+            pass

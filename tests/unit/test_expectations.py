@@ -107,7 +107,8 @@ def test_gold_revenue_must_reconcile_with_silver_in_the_audit_schema(tmp_path: P
 
 
 def test_history_bands_come_from_the_last_publication(tmp_path: Path) -> None:
-    from olist.quality import baseline_from_published
+    from olist.engine import DuckDBWarehouse
+    from olist.quality import baseline_of
 
     path = tmp_path / "wh.duckdb"
     con = duckdb.connect(str(path))
@@ -117,8 +118,9 @@ def test_history_bands_come_from_the_last_publication(tmp_path: Path) -> None:
         "case when i % 4 = 0 then null when i % 2 = 0 then 5 else 3 end as review_score "
         "from range(200) r(i)"
     )
-    baseline = baseline_from_published(con, freshness_max_age_days=3, now=datetime(2018, 9, 4))
     con.close()
+    with DuckDBWarehouse(path, read_only=True) as wh:
+        baseline = baseline_of(wh, freshness_max_age_days=3, now=datetime(2018, 9, 4))
     assert baseline.row_counts == {"fct_orders": 200}
     assert baseline.mean_order_value == 100.995
     assert round(baseline.five_star_share, 4) == round(50 / 150, 4)

@@ -150,7 +150,6 @@ def test_flow_runs_get_the_production_settings() -> None:
         "OLIST_DBT_TARGET",
         "OLIST_SOURCE_URI",
         "OLIST_BATCHES_URI",
-        "OLIST_STATE_URI",
         "OLIST_GCS_BUCKET_BLOCK",
         "OLIST_BQ_PROJECT",
         "OLIST_BQ_DATASET",
@@ -334,7 +333,7 @@ def test_dry_run_prints_the_blocks_and_variables_and_saves_nothing(
     ):
         assert f"block    {slug}:" in printed
     assert "variable olist_batches_uri = ''" in printed
-    assert "variable olist_state_uri = 'gs://acme-landing/olist/state'" in printed
+    assert "olist_state_uri" not in printed  # the warehouse keeps the state: no file to keep
     assert printed.endswith("dry run: nothing saved\n")
 
 
@@ -376,7 +375,6 @@ def test_a_key_file_is_stored_as_its_contents_not_its_path(
     ("changes", "message"),
     [
         ({"batches_uri": "gs://elsewhere/batches"}, "must share a bucket"),
-        ({"state_uri": "gs://elsewhere/state"}, "OLIST_STATE_URI is in bucket"),
         ({"mlflow_tracking_uri": "sqlite:///mlflow.db"}, "tracking server"),
         ({"source_uri": "/data/raw"}, "not a GCS location"),
     ],
