@@ -7,21 +7,18 @@ Every check's outcome becomes a ``CheckResult`` for ``quality.check_results``.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 import pandera.pandas as pa
+from pandera.config import ValidationDepth, config_context
 
 from contracts import CONTRACTS, check_severity
 from contracts.sources import BATCH_REFERENCES, REFERENCES, SOURCES, Reference, SourceTable
 from olist.quality_store import CheckResult
 from olist.warehouse import row_count, scalar, table_exists
-
-# pandera on lazy frames checks only the schema unless told to check data too.
-os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
 
 META_COLUMNS = ("_row_number", "_batch_id", "_source_file", "_loaded_at")
 
@@ -53,7 +50,10 @@ def validate_frame(
 ) -> tuple[dict[int, list[str]], list[CheckResult]]:
     """Validate ``df``; return {row index: failed critical checks} and one result per check."""
     try:
-        model.validate(df, lazy=True)
+        # every rule, data included, whatever PANDERA_VALIDATION_DEPTH says (pandera checks
+        # only the schema of lazy frames by default)
+        with config_context(validation_depth=ValidationDepth.SCHEMA_AND_DATA):
+            model.validate(df, lazy=True)
         failures = pd.DataFrame(columns=["column", "check", "failure_case", "index"])
     except pa.errors.SchemaErrors as err:
         failures = err.failure_cases
