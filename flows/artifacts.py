@@ -36,6 +36,8 @@ from olist.settings import Settings
 # artifacts of the subflows a user looks for on the parent run, by key
 SUBFLOW_KEYS = ("model-comparison", "model-decisions", "churn-risk")
 SEVERITY_ORDER = ("critical", "warning", "info")
+# what a run that published nothing for a failed critical check emits (deployments.automations)
+QUALITY_FAILED_EVENT = "olist.quality.failed"
 
 
 def failing_check_rows(results: list[CheckResult]) -> list[dict[str, Any]]:
@@ -83,20 +85,57 @@ def quality(settings: Settings, run_id: str, results: list[CheckResult], report:
         )
 
 
-def failed_run_quality(settings: Settings, run_id: str) -> None:
-    """A run that stopped at the quality gate: the checks it recorded, on the parent run
-    (the failure artifact itself is flows.gate's)."""
+def failed_run(settings: Settings, run_id: str) -> None:
+    """A run that stopped before publishing: the checks it recorded, on the parent run
+    (the failure artifact itself is flows.gate's), and, when a critical check failed, the
+    ``olist.quality.failed`` event the ``make server`` automation reacts to."""
     from olist import warehouse
 
-    with warehouse.connect(settings.warehouse, read_only=True) as con:
-        results = quality_store.results_for_run(con, run_id)
-    if results:
-        quality_artifacts(run_id, results)
-        create_table_artifact(
-            key="failing-checks",
-            table=failing_check_rows(results),
-            description=f"Failing checks of run {run_id}: it published nothing",
-        )
+    try:
+        with warehouse.connect(settings.warehouse, read_only=True) as con:
+            results = quality_store.results_for_run(con, run_id)
+    except Exception as err:  # noqa: BLE001 - never hide why the run failed
+        get_run_logger().warning("checks of run %s not read for the UI: %s", run_id, err)
+        return
+    if not results:
+        return
+    quality_artifacts(run_id, results)
+    create_table_artifact(
+        key="failing-checks",
+        table=failing_check_rows(results),
+        description=f"Failing checks of run {run_id}: it published nothing",
+    )
+    critical = quality_store.critical_failures(results)
+    if critical:
+        quality_failed_event(settings, run_id, critical)
+
+
+def quality_failed_event(settings: Settings, run_id: str, critical: list[CheckResult]) -> None:
+    """``olist.quality.failed`` about the run: a Prefect automation can notify on it."""
+    from prefect.events import emit_event
+
+    names = [f"{table_label(r)} {r.check_name}" for r in critical]
+    summary = f"{len(critical)} critical check(s) failed: " + "; ".join(names[:10])
+    report = settings.reports_dir / "quality" / f"{run_id}.html"
+    emit_event(
+        event=QUALITY_FAILED_EVENT,
+        resource={"prefect.resource.id": f"olist.run.{run_id}", "prefect.resource.name": run_id},
+        related=[
+            {
+                "prefect.resource.id": f"prefect.flow-run.{flow_run.id}",
+                "prefect.resource.role": "flow-run",
+            }
+        ]
+        if flow_run.id
+        else None,
+        payload={
+            "run_id": run_id,
+            "critical": len(critical),
+            "checks": names[:50],
+            "summary": summary,
+            "report": report_link(settings, report),
+        },
+    )
 
 
 def models(settings: Settings, run_id: str, decisions: dict[str, dict], page: Path | None) -> None:

@@ -93,16 +93,16 @@ def platform_flow(
         with recorded_run(settings, run_id, stages):
             with stages.stage("contracts"):
                 contract_results = clean_flow(settings, run_id=run_id, tables=landed)
-            with stages.stage("dbt"):
-                dbt_results = transform_flow(
-                    settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA
-                )
-            # the quality subflow gets no upstream results: it would log the contracts' and
-            # dbt's failures a second time; the parent run reports all of them (below)
             try:
+                with stages.stage("dbt"):
+                    dbt_results = transform_flow(
+                        settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA
+                    )
+                # the quality subflow gets no upstream results: it would log the contracts'
+                # and dbt's failures a second time; the parent run reports all of them
                 gx_results = audit_and_publish(settings, run_id, [], stages)
             except BaseException:
-                artifacts.failed_run_quality(settings, run_id)
+                artifacts.failed_run(settings, run_id)  # the checks on this run; an event
                 raise
             results = [*contract_results, *dbt_results, *gx_results]
             models: dict[str, dict[str, str | None]] = {}
