@@ -882,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def leave(code: int) -> NoReturn:
     """End the process after what a normal exit does for us, without the interpreter's
-    teardown. Non-daemon threads are joined and the ``atexit`` handlers run (Prefect stops
+    teardown. Threads are wound down and the ``atexit`` handlers run (Prefect stops
     its temporary server and flushes its logs to the API; ``logging`` flushes the console),
     then the process ends. Skipped is only the freeing of the modules: that is where
     duckdb 2.0's nanobind bindings print ~45 lines of "nanobind: leaked instance" for the
@@ -893,9 +893,9 @@ def leave(code: int) -> NoReturn:
     import atexit
     import threading
 
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    # what the interpreter does first at exit: threading's exit hooks (thread pools stop
+    # taking work), then the non-daemon threads are joined
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
