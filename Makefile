@@ -73,7 +73,7 @@ setup-browser:  ## Debian's chromium for the report's headless-browser test (apt
 run: setup  ## generate synthetic data if absent, run the whole platform on DuckDB
 	@$(BIN)/olist run
 
-server: setup  ## local Prefect server + worker, every deployment of prefect.yaml (UI on :4200)
+server: setup  ## local Prefect server + worker, every deployment of prefect.yaml, automations (UI on :4200, reports on :4280)
 	@$(BIN)/olist generate --scale $(SCALE) --seed $(SEED)
 	@$(BIN)/python -m deployments.local up
 

@@ -7,7 +7,9 @@ deployment in prefect.yaml, and a process worker that runs them.
 
 Everything is started the way a user would start it (``prefect server start``,
 ``prefect work-pool create``, ``prefect deploy --all``, ``prefect worker start``), detached,
-with its log and pid file in the server's home (``.prefect-server/`` by default). Flow runs
+with its log and pid file in the server's home (``.prefect-server/`` by default); then the
+platform's automations (deployments/automations.py) and an HTTP server for the reports
+folder on loopback, so the report links in the runs' artifacts open from the UI. Flow runs
 get the worker's environment: the repository's default data, warehouse and reports unless
 ``OLIST_*`` variables say otherwise.
 """
@@ -32,6 +34,9 @@ from olist.settings import RUNTIME_ENV_DEFAULTS, repo_root
 
 POOL = "local-process"
 DEFAULT_PORT = 4200
+# the reports folder over HTTP, so the links in the Prefect UI open (a browser refuses
+# file:// links from an http:// page)
+DEFAULT_REPORTS_PORT = 4280
 
 
 class LocalStackError(RuntimeError):
@@ -50,6 +55,18 @@ class LocalStack:
     repo: Path = field(default_factory=repo_root)
     # off: deployments keep their schedules but no scheduled run is created (tests)
     scheduler: bool = True
+    # the port `serve_reports` serves the reports folder on (None: not served)
+    reports_port: int | None = None
+
+    @property
+    def reports_dir(self) -> Path:
+        """The folder flow runs write reports to: the worker's OLIST_REPORTS_DIR."""
+        folder = self.run_env.get("OLIST_REPORTS_DIR") or os.environ.get("OLIST_REPORTS_DIR")
+        return Path(folder) if folder else self.repo / "reports"
+
+    @property
+    def reports_url(self) -> str | None:
+        return f"http://{self.host}:{self.reports_port}" if self.reports_port else None
 
     @property
     def api_url(self) -> str:
@@ -73,7 +90,8 @@ class LocalStack:
             "PREFECT_SERVER_API_PORT": str(self.port),
             "OLIST_HOME": str(self.repo),
         }
-        return env | dict(self.run_env) | extra
+        served = {"OLIST_REPORTS_URL": self.reports_url} if self.reports_url else {}
+        return env | served | dict(self.run_env) | extra
 
     # -- processes -----------------------------------------------------------------------
 
@@ -178,6 +196,57 @@ class LocalStack:
             [self._bin("prefect"), "worker", "start", "--pool", POOL, "--name", "local-worker"],
         )
 
+    def serve_reports(self, timeout: float = 30) -> str:
+        """Serve the reports folder over HTTP on loopback (Python's http.server), before
+        the worker starts, so flow runs link their reports with http:// URLs
+        (OLIST_REPORTS_URL, olist.reporting.report_link). Returns the URL."""
+        if self.reports_port is None:
+            raise LocalStackError("no reports port set")
+        url = f"{self.reports_url}/"
+        if not self._alive("reports"):
+            self.reports_dir.mkdir(parents=True, exist_ok=True)
+            self._spawn(
+                "reports",
+                [
+                    sys.executable,
+                    "-m",
+                    "http.server",
+                    str(self.reports_port),
+                    "--bind",
+                    self.host,
+                    "--directory",
+                    str(self.reports_dir),
+                ],
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    return url
+            except (urllib.error.URLError, OSError):
+                if not self._alive("reports"):
+                    raise LocalStackError(
+                        f"the reports server exited (port {self.reports_port} taken? set "
+                        f"OLIST_REPORTS_PORT):\n{self.tail('reports')}"
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise LocalStackError(f"the reports server did not answer on {url}") from None
+                time.sleep(0.3)
+
+    def create_automations(self) -> str:
+        """The platform's automations (deployments.automations), through this server."""
+        done = subprocess.run(
+            [sys.executable, "-m", "deployments.automations"],
+            cwd=self.repo,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise LocalStackError(f"creating the automations failed:\n{done.stderr[-3000:]}")
+        return done.stdout.strip()
+
     def up(self, say=print) -> None:
         say(f"starting the Prefect server ({self.home}/server.log) …")
         self.start_server()
@@ -185,13 +254,16 @@ class LocalStack:
         self.create_pool()
         say("deploying every deployment of prefect.yaml …")
         self.deploy()
+        say(self.create_automations())
+        if self.reports_port is not None:
+            say(f"reports ({self.reports_dir}) served on {self.serve_reports()}")
         self.start_worker()
         say(f"worker polling {POOL} ({self.home}/worker.log)")
 
     def down(self) -> list[str]:
         """Stop the worker, then the server (their whole process groups)."""
         stopped = []
-        for name in ("worker", "server"):
+        for name in ("worker", "reports", "server"):
             pid = self._alive(name)
             if pid is None:
                 self._pidfile(name).unlink(missing_ok=True)
@@ -222,11 +294,15 @@ def default_stack() -> LocalStack:
     return LocalStack(
         home=Path(os.environ.get("OLIST_PREFECT_SERVER_HOME", repo_root() / ".prefect-server")),
         port=int(os.environ.get("PREFECT_PORT", DEFAULT_PORT)),
+        reports_port=int(os.environ.get("OLIST_REPORTS_PORT", DEFAULT_REPORTS_PORT)),
     )
 
 
 HOW_TO_USE = """\
 Prefect UI:  {ui}
+Reports:     {reports} (the links in the runs' artifacts open them)
+Automations: "olist: run failed or crashed", "olist: data quality failed" (notify through
+             OLIST_ALERT_BLOCK when set; see deployments/alerts.py)
 Deployments: platform/platform, platform/daily, incremental/incremental,
              train/weekly-retrain, backfill/backfill (schedules are live).
 Trigger one: PREFECT_API_URL={api} {bin}/prefect deployment run 'platform/daily'
@@ -241,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m deployments.local",
         description="Run the platform's deployments on a local Prefect server and worker.",
         epilog="Home: OLIST_PREFECT_SERVER_HOME (default .prefect-server/); port: PREFECT_PORT "
-        "(default 4200). Flow runs use the worker's environment (OLIST_* variables).",
+        "(default 4200); reports served on OLIST_REPORTS_PORT (default 4280). Flow runs use "
+        "the worker's environment (OLIST_* variables).",
     )
     parser.add_argument("command", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
@@ -253,13 +330,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 1
         bin_dir = Path(sys.executable).parent
-        print(HOW_TO_USE.format(ui=stack.ui_url, api=stack.api_url, bin=bin_dir))
+        print(
+            HOW_TO_USE.format(
+                ui=stack.ui_url, api=stack.api_url, bin=bin_dir, reports=stack.reports_url
+            )
+        )
         return 0
     if args.command == "down":
         stopped = stack.down()
         print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
         return 0
-    for name in ("server", "worker"):
+    for name in ("server", "worker", "reports"):
         pid = stack._alive(name)
         print(f"{name}: {'running (pid ' + str(pid) + ')' if pid else 'stopped'}")
     print(f"API {stack.api_url}: {'healthy' if stack.healthy() else 'not answering'}")

@@ -20,7 +20,7 @@ def load_deployments(path: Path | None = None) -> list[dict]:
 
 
 def resolve_entrypoint(entrypoint: str):  # -> prefect.Flow
-    """``flows/platform.py:platform_flow`` → the flow object."""
+    """``flows/deployed.py:platform`` → the flow object."""
     import importlib
 
     file, name = entrypoint.split(":")

@@ -29,6 +29,7 @@ from great_expectations.data_context.types.resource_identifiers import (
 from great_expectations.execution_engine import sqlalchemy_execution_engine as _sa_engine
 from sqlalchemy import types as sa_types
 
+from expectations.offline_docs import make_offline
 from expectations.suites import Baseline, TableSuite
 
 
@@ -284,6 +285,7 @@ def run_suites(
         _release(source)
     if docs_dir is not None:
         build_escaped_docs(context, result)
+        make_offline(docs_dir)  # GX's pages load their styles and scripts from CDNs
     by_name = {s.name: s for s in suites}
     outcomes = []
     for suite_result in result.run_results.values():

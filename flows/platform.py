@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prefect import flow, get_run_logger
 from prefect.states import Completed, State
 
+from flows import artifacts
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import ingest_flow
@@ -15,6 +20,32 @@ from olist import publish, quality_store, warehouse
 from olist.engine import run_workspace
 from olist.settings import Settings, load_settings
 from olist.stages import StageRecorder
+
+
+class LoggedStages(StageRecorder):
+    """Stage timings that also head each stage in the run's log: a line when it starts,
+    one with its time when it ends (the console and the Prefect UI show both)."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        logger = get_run_logger()
+        logger.info("-- %s --", name)
+        failed = False
+        try:
+            with super().stage(name):
+                yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            seconds = self.timings[-1].seconds if self.timings else 0.0
+            logger.log(
+                logging.ERROR if failed else logging.INFO,
+                "-- %s %s after %.1f s",
+                name,
+                "failed" if failed else "done",
+                seconds,
+            )
 
 
 @flow(name="platform", log_prints=True, timeout_seconds=4 * 3600)
@@ -34,7 +65,7 @@ def platform_flow(
     logger = get_run_logger()
     with run_workspace(settings, holder=f"platform run {run_id}") as settings:
         logger.info("run %s: %s → %s", run_id, settings.source_location, settings.warehouse)
-        stages = StageRecorder()
+        stages = LoggedStages()
         with stages.stage("ingest"):
             summary = ingest_flow(settings, batch_id=run_id)
         landed = summary["landed"]
@@ -62,11 +93,18 @@ def platform_flow(
         with recorded_run(settings, run_id, stages):
             with stages.stage("contracts"):
                 contract_results = clean_flow(settings, run_id=run_id, tables=landed)
-            with stages.stage("dbt"):
-                dbt_results = transform_flow(
-                    settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA
-                )
-            results = audit_and_publish(settings, run_id, [*contract_results, *dbt_results], stages)
+            try:
+                with stages.stage("dbt"):
+                    dbt_results = transform_flow(
+                        settings, run_id=run_id, gold_schema=publish.AUDIT_SCHEMA
+                    )
+                # the quality subflow gets no upstream results: it would log the contracts'
+                # and dbt's failures a second time; the parent run reports all of them
+                gx_results = audit_and_publish(settings, run_id, [], stages)
+            except BaseException:
+                artifacts.failed_run(settings, run_id)  # the checks on this run; an event
+                raise
+            results = [*contract_results, *dbt_results, *gx_results]
             models: dict[str, dict[str, str | None]] = {}
             if not skip_train:
                 with stages.stage("train"):
@@ -84,6 +122,14 @@ def platform_flow(
                     score_flow(settings)
             warnings: list[str] = []
             report = report_run(settings, run_id, results, stages, warnings)
+            page = settings.reports_dir / "ml" / f"{run_id}.html"
+            model_report = page if page.is_file() else None
+            # what a user looks for, on the run they open in the UI
+            artifacts.quality(settings, run_id, results, report)
+            artifacts.models(settings, run_id, models, model_report)
+            copied = artifacts.copy_from_subflows()
+            if score:
+                artifacts.churn_risk_note(run_id, copied)
     return {
         "run_id": run_id,
         "up_to_date": False,
@@ -91,7 +137,5 @@ def platform_flow(
         "stages": [t.__dict__ for t in stages.timings],
         "warnings": warnings,
         "models": models,
-        "model_report": str(page)
-        if (page := settings.reports_dir / "ml" / f"{run_id}.html").is_file()
-        else None,
+        "model_report": str(model_report) if model_report else None,
     }

@@ -4,6 +4,7 @@ test outcome is recorded in ``quality.check_results`` next to pandera's and GX's
 from __future__ import annotations
 
 import json
+import logging
 import os
 from datetime import UTC, datetime
 
@@ -23,6 +24,14 @@ def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> li
     if artifacts is None or artifacts.generated_at < started:
         get_run_logger().warning("dbt wrote no run results: no dbt test outcome recorded")
         return []
+    # the console shows dbt's nodes as progress lines only (olist.cli): this names them
+    failed_nodes = any(
+        r["status"] in ("error", "fail") for r in artifacts.run_results.get("results", [])
+    )
+    get_run_logger().log(
+        logging.ERROR if failed_nodes else logging.INFO,
+        dbt_results.summary_line(artifacts.run_results),
+    )
     with warehouse.connect(settings.warehouse) as con:
         samples, row_count = engine.dbt_failure_probes(settings, con)
         results = dbt_results.to_check_results(artifacts, run_id, samples, row_count)

@@ -1,3 +1,3 @@
-from olist.cli import main
+from olist.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -6,6 +6,7 @@ Settings come from flags, then ``OLIST_*`` / ``MLFLOW_TRACKING_URI``, then repo 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
@@ -16,6 +17,7 @@ import time
 import traceback
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from olist.settings import Settings, configure_runtime, load_settings, repo_root
 
@@ -459,6 +461,89 @@ def _tracebacks_to(log: CrashLog) -> None:
     PrefectConsoleHandler.format = format  # type: ignore[method-assign]
 
 
+# prefect-dbt (pinned 0.7.25) runs every dbt node as a task of this name and logs dbt's
+# per-node lines through a task logger whose run name is not yet known ("Task run None")
+DBT_NODE_TASK = "execute_dbt_node"
+_DBT_NODE_DONE = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP)\b")
+_TASK_COMPLETED = "Finished in state Completed()"
+_DBT_STATUS = {"OK": "ok", "PASS": "pass", "WARN": "warn", "ERROR": "error", "FAIL": "fail"}
+
+
+class DbtProgress:
+    """What the console shows of the task runs' log records: of dbt's nodes, one progress
+    line every ``every`` finished nodes (and at the last) instead of a START and a result
+    line per node plus a task "Finished in state" line each; of other tasks, every line but
+    "Finished in state Completed()". The records still reach the Prefect API, so the UI
+    keeps every node's log on its task run; the flow logs dbt's own summary and the
+    failures by name (flows.transform)."""
+
+    def __init__(self, every: int = 25) -> None:
+        self.every = every
+        self._flow_run: object = None
+        self._counts: dict[str, int] = {}
+        self._done = 0
+        self._started = 0.0
+
+    def rewrite(self, record: logging.LogRecord) -> logging.LogRecord | None:
+        """The record to print for ``record`` (itself, a progress line) or None."""
+        if getattr(record, "task_name", None) != DBT_NODE_TASK:
+            # each stage prints a line with its time when it ends (flows.platform): a task
+            # that completed adds nothing there (a failed one is an error and stays)
+            if record.name == "prefect.task_runs" and record.getMessage() == _TASK_COMPLETED:
+                return None
+            return record
+        match = _DBT_NODE_DONE.match(record.getMessage())
+        if match is None:  # START lines, the task's "Finished in state", dbt's details
+            return None
+        flow_run = getattr(record, "flow_run_id", None)
+        if flow_run != self._flow_run:  # a new dbt invocation (a backfill runs one a day)
+            self._flow_run, self._counts, self._done = flow_run, {}, 0
+            self._started = time.monotonic()
+        status = _DBT_STATUS.get(match.group(3), match.group(3).lower())
+        self._counts[status] = self._counts.get(status, 0) + 1
+        self._done += 1
+        total = int(match.group(2))
+        # every ``every`` nodes, unless the last line is about to come anyway
+        due = self._done % self.every == 0 and total - self._done >= self.every // 2
+        if not due and self._done < total:
+            return None
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(self._counts.items()))
+        line = (
+            f"dbt: {self._done} of {total} nodes done ({counts}) in "
+            f"{time.monotonic() - self._started:.0f} s"
+        )
+        failed = self._counts.get("error", 0) + self._counts.get("fail", 0)
+        return logging.makeLogRecord(
+            record.__dict__
+            | {
+                # the flow run's line format: the task run has no name yet
+                "name": "prefect.flow_runs",
+                "msg": line,
+                "args": None,
+                "levelno": logging.ERROR if failed else logging.INFO,
+                "levelname": "ERROR" if failed else "INFO",
+                "exc_info": None,
+                "exc_text": None,
+            }
+        )
+
+
+def _quiet_dbt_nodes(progress: DbtProgress) -> None:
+    """Route every console record through ``progress`` (patched on the handler class, like
+    :func:`_tracebacks_to`, so consoles Prefect sets up later behave the same)."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    original = getattr(PrefectConsoleHandler, "_olist_emit", PrefectConsoleHandler.emit)
+
+    def emit(self: logging.Handler, record: logging.LogRecord) -> None:
+        shown = progress.rewrite(record)
+        if shown is not None:
+            original(self, shown)
+
+    PrefectConsoleHandler._olist_emit = original  # type: ignore[attr-defined]
+    PrefectConsoleHandler.emit = emit  # type: ignore[method-assign]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Re-render a run's quality report from ``quality.check_results`` (no flow, no API)."""
     from olist import quality_store, warehouse
@@ -777,6 +862,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_runtime(prefect_home=repo_root() / ".prefect")
         if args.func not in (cmd_calibrate, cmd_generate, cmd_generate_batch, cmd_report):
             _tracebacks_to(log)  # the commands that run flows (and import Prefect)
+            _quiet_dbt_nodes(DbtProgress())
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         _explain("Interrupted.", "The run was stopped; the next run repairs its bookkeeping.")
@@ -792,5 +878,33 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CRASH
 
 
+def leave(code: int) -> NoReturn:
+    """End the process after what a normal exit does for us, without the interpreter's
+    teardown. Threads are wound down and the ``atexit`` handlers run (Prefect stops
+    its temporary server and flushes its logs to the API; ``logging`` flushes the console),
+    then the process ends. Skipped is only the freeing of the modules: that is where
+    duckdb 2.0's nanobind bindings print ~45 lines of "nanobind: leaked instance" for the
+    DuckDB type objects that great_expectations' SQL data source machinery (SQLAlchemy
+    with duckdb-engine) still holds in module-level state after the quality checks closed
+    their connections. Nothing is open then; the warehouse file was closed by every
+    stage."""
+    import atexit
+    import threading
+
+    # what the interpreter does first at exit: threading's exit hooks (thread pools stop
+    # taking work), then the non-daemon threads are joined
+    threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to say
+            stream.flush()
+    os._exit(code)
+
+
+def entry() -> NoReturn:
+    """The ``olist`` command (``main`` is what tests call in-process)."""
+    leave(main())
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

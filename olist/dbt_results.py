@@ -141,3 +141,33 @@ def duckdb_probes(
         return warehouse.row_count(con, schema, table)
 
     return samples, row_count
+
+
+# dbt's node statuses in the words its own "Done." line uses
+_STATUS_WORD = {"success": "ok", "pass": "pass", "warn": "warn", "error": "error", "fail": "fail"}
+
+
+def _node_name(unique_id: str) -> str:
+    """``test.olist.not_null_x.1a2b`` → ``not_null_x``; a unit test by its own name."""
+    parts = unique_id.split(".")
+    if parts[0] == "unit_test" or len(parts) < 3:
+        return parts[-1]
+    return parts[2]
+
+
+def summary_line(run_results: dict[str, Any], limit: int = 8) -> str:
+    """One line for the console and the flow log: nodes by status, elapsed time, and the
+    nodes that failed, errored or warned, by name (at most ``limit`` of each)."""
+    by_status: dict[str, list[str]] = {}
+    for result in run_results.get("results", []):
+        status = _STATUS_WORD.get(result["status"], result["status"])
+        by_status.setdefault(status, []).append(_node_name(result["unique_id"]))
+    counts = ", ".join(f"{len(names)} {s}" for s, names in sorted(by_status.items()))
+    total = sum(len(names) for names in by_status.values())
+    line = f"dbt: {total} nodes in {run_results.get('elapsed_time', 0):.0f} s: {counts or 'none'}"
+    for status in ("error", "fail", "warn", "skipped"):
+        names = sorted(by_status.get(status, []))
+        if names:
+            more = f" and {len(names) - limit} more" if len(names) > limit else ""
+            line += f"; {status}: {', '.join(names[:limit])}{more}"
+    return line

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import html
+import os
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -396,3 +397,22 @@ def write_run_report(settings: Settings, run_id: str, results: list[CheckResult]
         encoding="utf-8",
     )
     return out
+
+
+# set by `make server` (deployments.local), which serves the reports folder over HTTP: a
+# browser opens http:// links from the Prefect UI, but refuses file:// ones
+REPORTS_URL_ENV = "OLIST_REPORTS_URL"
+
+
+def report_link(settings: Settings, page: Path) -> str:
+    """The link to a page under the reports folder that a browser opens from the Prefect
+    UI: ``$OLIST_REPORTS_URL/<path>`` when the folder is served, else a ``file://`` URI
+    (which a browser opens only when pasted into its address bar)."""
+    base = os.environ.get(REPORTS_URL_ENV, "").rstrip("/")
+    try:
+        relative = page.resolve().relative_to(settings.reports_dir.resolve())
+    except ValueError:
+        relative = None
+    if base and relative is not None:
+        return f"{base}/{relative.as_posix()}"
+    return page.resolve().as_uri()

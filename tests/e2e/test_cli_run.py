@@ -3,6 +3,7 @@ dbt, GX, MLflow on SQLite. Then a drifted file: exit 2, and the last good data s
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -37,7 +38,18 @@ def first_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_run_succeeds_and_prints_where_things_are(first_run) -> None:
     tmp, proc = first_run
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "\x1b[" not in proc.stdout + proc.stderr  # no ANSI codes when not a terminal
+    console = proc.stdout + proc.stderr
+    assert "\x1b[" not in console  # no ANSI codes when not a terminal
+    # dbt's nodes as a few progress lines and a summary, not two lines and a task line each
+    assert "Task run None" not in console
+    assert console.count("Finished in state Completed()") < 12  # the flow runs' only
+    assert re.search(r"dbt: \d+ of (\d+) nodes done \(\d+ ok, \d+ pass\) in \d+ s", console)
+    assert re.search(r"dbt: \d+ nodes in \d+ s: \d+ ok, \d+ pass\n", console)
+    for stage in ("ingest", "contracts", "dbt", "quality", "publish", "train", "score"):
+        assert re.search(rf"-- {stage} done after \d+\.\d s", console), stage
+    # a contract's warning once (the quality flow no longer repeats the contracts')
+    assert console.count("delivered_has_delivery_date") == 1
+    assert "nanobind" not in console  # the DuckDB teardown dump (olist.cli.leave)
     assert f"warehouse : {tmp / 'wh.duckdb'}" in proc.stdout
     assert f"quality   : {tmp / 'reports' / 'quality'}" in proc.stdout
     assert f"models    : {tmp / 'reports' / 'ml'}" in proc.stdout

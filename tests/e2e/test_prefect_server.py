@@ -23,7 +23,7 @@ from PIL import Image
 from deployments.local import LocalStack
 from olist.settings import repo_root
 from olist.synthetic.batches import generate_batch
-from tests.browser import run_chromium
+from tests.browser import Page, run_chromium
 from tests.warehouse_query import value
 
 pytestmark = pytest.mark.e2e
@@ -131,10 +131,13 @@ def stack(work: Path, sample_dir: Path) -> Iterator[LocalStack]:
             "OLIST_TRAIN_TRIALS": "2",
         },
     )
+    stack.reports_port = _free_port()  # as `make server`: the reports over HTTP
     try:
         stack.start_server()
         stack.create_pool()
         stack.deploy()
+        stack.create_automations()
+        stack.serve_reports()
         stack.start_worker()
         yield stack
     finally:
@@ -189,6 +192,43 @@ def test_the_platform_run_has_a_task_run_per_dbt_node_and_its_artifacts(
     assert value(work / "olist.duckdb", "select count(*) from gold.fct_orders") == 8135
 
 
+def test_the_parent_run_holds_what_a_user_looks_for_with_links_that_open(
+    api: Api, platform_run: dict, stack: LocalStack
+) -> None:
+    """The run a user opens (the deployment's) has the quality summary, every check, the
+    failing ones, the model comparison and decisions, the churn-risk rows (or why there are
+    none), and report links served over HTTP, not file:// links a browser refuses."""
+    artifacts = api.filter_all(
+        "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [platform_run["id"]]}}}
+    )
+    by_key = {a["key"]: a for a in artifacts}  # newest last: the served links win
+    assert {
+        "quality-summary",
+        "quality-checks",
+        "failing-checks",
+        "quality-report",
+        "model-comparison",
+        "model-decisions",
+        "model-report",
+        "churn-risk",
+    } <= set(by_key)
+    for key in ("quality-report", "model-report"):
+        links = [a["data"] for a in artifacts if a["key"] == key]
+        served = [d for d in links if f"(http://127.0.0.1:{stack.reports_port}/" in d]
+        assert served, links
+        url = served[-1].split("](", 1)[1].rstrip(")")
+        assert httpx.get(url, timeout=30).status_code == 200, url
+
+
+def test_the_parameters_form_is_described_and_the_automations_exist(api: Api) -> None:
+    platform = api.get("/deployments/name/platform/platform")
+    properties = platform["parameter_openapi_schema"]["properties"]
+    assert set(properties) == {"skip_train", "score"}  # no Settings object
+    assert all(p.get("description") for p in properties.values())
+    names = {a["name"] for a in api.post("/automations/filter", {})}
+    assert {"olist: run failed or crashed", "olist: data quality failed"} <= names
+
+
 def test_the_flow_run_page_shows_the_run_in_a_browser(
     stack: LocalStack, platform_run: dict, tmp_path: Path
 ) -> None:
@@ -201,6 +241,32 @@ def test_the_flow_run_page_shows_the_run_in_a_browser(
     image = Image.open(shot).convert("RGB")
     colours = image.getcolors(maxcolors=1 << 20) or []
     assert image.size == (1400, 1000) and len(colours) > 200  # a rendered page, not a blank one
+
+
+def test_the_parent_runs_artifacts_tab_renders_offline(
+    stack: LocalStack, platform_run: dict, tmp_path: Path
+) -> None:
+    """The Artifacts tab of the run a user opens lists the quality, model and churn-risk
+    artifacts; the UI requests nothing outside this machine and logs no console error but
+    the two 404s the Prefect 3.8 UI itself causes on every page (its favicon.ico and an
+    icon it asks for as ``ico/undefined.svg``)."""
+    with Page(tmp_path / "profile", width=1400, height=1400) as page:
+        page.goto(f"{stack.ui_url}/runs/flow-run/{platform_run['id']}")
+        tab = "Array.from(document.querySelectorAll('li.p-tab')).find(t => t.innerText.trim() === 'Artifacts')"
+        page.wait_for(f"!!({tab})", timeout=120)
+        page.evaluate(f"({tab}).click()")
+        page.wait_for("document.body.innerText.includes('failing-checks')", timeout=120)
+        page.wait_for("document.body.innerText.includes('model-comparison')", timeout=60)
+        page.pump(3)
+        text = page.evaluate("document.body.innerText")
+        page.screenshot(tmp_path / "artifacts-tab.png")
+        console = list(page.console)
+        external = page.external_requests(stack.ui_url, stack.ui_url.replace("http", "ws", 1))
+    for key in ("quality-summary", "quality-report", "churn-risk", "model-decisions"):
+        assert key in text, key
+    ui_own = (f"{stack.ui_url}/favicon.ico", f"{stack.ui_url}/ico/undefined.svg")
+    assert [line for line in console if not line.endswith(ui_own)] == []
+    assert external == []
 
 
 def test_daily_incremental_retrain_and_backfill_run_from_their_deployments(

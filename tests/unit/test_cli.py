@@ -404,3 +404,67 @@ def test_only_a_local_permission_error_is_called_a_read_only_folder(
     from olist.cli import describe_crash
 
     assert describe_crash(err, None)[0].startswith(title)
+
+
+def _dbt_record(message: str, flow_run: str = "f1", task_name: str = "execute_dbt_node"):
+    import logging
+
+    return logging.makeLogRecord(
+        {
+            "name": "prefect.task_runs",
+            "msg": message,
+            "levelno": logging.INFO,
+            "levelname": "INFO",
+            "task_name": task_name,
+            "task_run_name": None,
+            "flow_run_id": flow_run,
+            "flow_run_name": "quick-fox",
+        }
+    )
+
+
+def test_dbt_node_lines_become_a_progress_line_every_n_nodes() -> None:
+    from olist.cli import DbtProgress
+
+    progress = DbtProgress(every=2)
+    shown = [
+        progress.rewrite(_dbt_record(text))
+        for text in (
+            "1 of 3 START sql view model silver.a .... [RUN]",
+            "1 of 3 OK created sql view model silver.a .... [OK in 0.2s]",
+            "Finished in state Completed()",
+            "2 of 3 WARN 4 accepted_values_a ... [WARN 4 in 0.1s]",
+            "3 of 3 PASS not_null_a ... [PASS in 0.1s]",
+        )
+    ]
+    lines = [r for r in shown if r is not None]
+    assert len(lines) == 2  # after the 2nd node finished and at the last
+    assert lines[0].getMessage().startswith("dbt: 2 of 3 nodes done (1 ok, 1 warn) in ")
+    assert lines[1].getMessage().startswith("dbt: 3 of 3 nodes done (1 ok, 1 pass, 1 warn)")
+    # printed in the flow run's format: the node's task run has no name yet
+    assert lines[1].name == "prefect.flow_runs"
+
+
+def test_dbt_progress_restarts_for_each_dbt_invocation_and_leaves_other_records() -> None:
+    from olist.cli import DbtProgress
+
+    progress = DbtProgress(every=10)
+    assert progress.rewrite(_dbt_record("1 of 1 ERROR creating model x", "f1")) is not None
+    line = progress.rewrite(_dbt_record("1 of 1 PASS test y", "f2"))
+    assert line is not None and "1 of 1 nodes done (1 pass)" in line.getMessage()
+    other = _dbt_record("published 20 marts", task_name="publish-gold")
+    assert progress.rewrite(other) is other
+    # a task that completed: its stage's "done after" line says so; a failed one stays
+    assert progress.rewrite(_dbt_record("Finished in state Completed()", task_name="x")) is None
+    failed = _dbt_record("Finished in state Failed('boom')", task_name="x")
+    assert progress.rewrite(failed) is failed
+
+
+def test_a_failed_node_makes_the_progress_line_an_error() -> None:
+    import logging
+
+    from olist.cli import DbtProgress
+
+    line = DbtProgress(every=1).rewrite(_dbt_record("1 of 9 FAIL 3 not_null_x"))
+    assert line is not None and line.levelno == logging.ERROR
+    assert "(1 fail)" in line.getMessage()

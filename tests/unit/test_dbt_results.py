@@ -122,3 +122,19 @@ def test_missing_artifacts_are_none(tmp_path: Path) -> None:
     assert load_artifacts(tmp_path) is None
     (tmp_path / "run_results.json").write_text(json.dumps({"metadata": {}, "results": []}))
     assert load_artifacts(tmp_path) is None  # no manifest beside it
+
+
+def test_the_summary_counts_nodes_by_status_and_names_the_failures() -> None:
+    from olist.dbt_results import summary_line
+
+    results = [{"unique_id": f"model.olist.m{i}", "status": "success"} for i in range(3)]
+    results += [
+        {"unique_id": "test.olist.not_null_fct_orders_order_id.1a", "status": "fail"},
+        {"unique_id": "test.olist.accepted_values_x.2b", "status": "warn"},
+        {"unique_id": "model.olist.fct_orders", "status": "error"},
+        {"unique_id": "model.olist.agg_sales", "status": "skipped"},
+    ]
+    line = summary_line({"results": results, "elapsed_time": 31.7})
+    assert line.startswith("dbt: 7 nodes in 32 s: 1 error, 1 fail, 3 ok, 1 skipped, 1 warn")
+    assert "; error: fct_orders; fail: not_null_fct_orders_order_id; warn: " in line
+    assert line.endswith("warn: accepted_values_x; skipped: agg_sales")

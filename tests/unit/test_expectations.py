@@ -214,3 +214,53 @@ def test_data_docs_escape_failing_values_that_hold_markup(tmp_path: Path) -> Non
     text = "".join(p.read_text(encoding="utf-8") for p in pages)
     assert "<script>alert" not in text and "<img src=x" not in text and "<b>bold" not in text
     assert "&lt;script&gt;alert" in text or "&amp;lt;script&amp;gt;alert" in text
+
+
+def test_data_docs_hold_no_external_url_and_a_usable_index(tmp_path: Path) -> None:
+    """GX writes its pages against CDNs (Bootstrap, jQuery, Vega, its logo on S3): offline
+    they were unstyled and their scripts failed. After a build no page refers outside the
+    site, each has the local stylesheet, and the index lists the run's pages."""
+    from expectations.offline_docs import EXTERNAL_URL, STYLESHEET
+
+    path = _gold_table(tmp_path, "select * from (values ('ok'), ('no')) t(v)")
+    suite = TableSuite(
+        "gold",
+        "t",
+        lambda _: [
+            gxe.ExpectColumnValuesToBeInSet(column="v", value_set=["ok"], severity="warning")
+        ],
+    )
+    docs = tmp_path / "docs"
+    run_suites(f"duckdb:///{path}", [suite], docs_dir=docs, run_name="r1")
+    pages = list(docs.rglob("*.html"))
+    assert len(pages) >= 3  # the index, the suite, the validation
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not EXTERNAL_URL.search(text), page
+        assert "<script>" not in text, page  # GX's inline scripts are jQuery
+        assert Path(STYLESHEET).name in text, page
+    (validation,) = docs_pages(docs, "r1")
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert validation.relative_to(docs).as_posix() in index
+    assert (docs / STYLESHEET).is_file()
+
+
+def test_an_offline_page_keeps_its_content_and_local_links() -> None:
+    from expectations.offline_docs import EXTERNAL_URL, offline_page
+
+    page = (
+        '<html><head><link rel="stylesheet" href="https://cdn.x/bootstrap.css"/>'
+        '<script src="https://code.jquery.com/jquery.js"></script>'
+        '<link rel="shortcut icon" href="../static/images/favicon.ico" type="image/x-icon"/>'
+        "<style>.navbar-brand a { background: url('https://s3/logo.png') 0 0; }</style></head>"
+        '<body><img src="https://s3/logo-long.png?d=1"><script>$(".m").modal();</script>'
+        '<a href="../index.html">Home</a><table><tr><td>8 unexpected</td></tr></table>'
+        '<footer><a href="https://greatexpectations.io/newsletter">Subscribe</a></footer>'
+        "</body></html>"
+    )
+    out = offline_page(page, "s.css", "s.js", "logo.png", "fav.ico")
+    assert not EXTERNAL_URL.search(out) and "https://" not in out
+    assert "<td>8 unexpected</td>" in out and '<a href="../index.html">Home</a>' in out
+    assert '<img src="logo.png">' in out and 'href="fav.ico"' in out
+    assert '<link rel="stylesheet" href="s.css"><script src="s.js"></script>' in out
+    assert offline_page(out, "s.css", "s.js", "logo.png", "fav.ico") == out  # idempotent

@@ -27,19 +27,19 @@ POOL = "cloud-run"
 WORKER_TYPE = "cloud-run-v2"
 # The platform's deployments (root prefect.yaml has the same; see the match test below).
 EXPECTED = {
-    "platform": ("flows/platform.py:platform_flow", {"skip_train": False}, []),
+    "platform": ("flows/deployed.py:platform", {"skip_train": False}, []),
     "daily": (
-        "flows/platform.py:platform_flow",
+        "flows/deployed.py:platform",
         {"skip_train": True, "score": True},
         [{"cron": "0 3 * * *", "timezone": "America/Sao_Paulo"}],
     ),
-    "incremental": ("flows/incremental.py:incremental_flow", {}, [{"interval": 900}]),
+    "incremental": ("flows/deployed.py:incremental", {}, [{"interval": 900}]),
     "weekly-retrain": (
-        "flows/train.py:train_flow",
+        "flows/deployed.py:train",
         {"trials": 50, "timeout_seconds": 1200},
         [{"cron": "0 5 * * 0", "timezone": "America/Sao_Paulo"}],
     ),
-    "backfill": ("flows/backfill.py:backfill_flow", {}, []),
+    "backfill": ("flows/deployed.py:backfill", {}, []),
 }
 # Env values that are settings, not secrets or locations: exact literals allowed.
 LITERAL_ENV = {
