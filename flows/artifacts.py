@@ -12,7 +12,6 @@ or a note saying why there are none), and links to the reports that open from th
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,6 @@ from flows.quality import quality_artifacts
 from olist import quality_store
 from olist.quality_store import CheckResult
 from olist.reporting import (
-    REPORTS_URL_ENV,
     format_value,
     rationale,
     report_link,
@@ -76,13 +74,7 @@ def quality(settings: Settings, run_id: str, results: list[CheckResult], report:
         description=f"{len(rows)} failing checks of run {run_id}, most severe first "
         "(warnings and info do not stop publishing)",
     )
-    if os.environ.get(REPORTS_URL_ENV):  # else flows.gate's file:// link is the same
-        create_link_artifact(
-            key="quality-report",
-            link=report_link(settings, report),
-            link_text=f"Data-quality report of run {run_id}",
-            description="The full report: scorecard, trend, samples, GX Data Docs",
-        )
+    # the report's link is flows.gate.report_run's (one quality-report card per run)
 
 
 def failed_run(settings: Settings, run_id: str) -> None:

@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 
 from flows.quality import quality_artifacts, quality_flow
 from olist import alerts, engine, publish, quality_store, runs, warehouse
-from olist.reporting import write_run_report
+from olist.reporting import report_link, write_run_report
 from olist.settings import Settings
 from olist.stages import StageRecorder
 from olist.transient import TRANSIENT_RETRIES
@@ -171,7 +171,8 @@ def report_run(
         report = write_run_report(settings, run_id, results)
         create_link_artifact(
             key="quality-report",
-            link=report.resolve().as_uri(),
+            link=report_link(settings, report),  # http when make server serves reports/
             link_text=f"Data-quality report of run {run_id}",
+            description="The full report: scorecard, trend, samples, GX Data Docs",
         )
     return report
