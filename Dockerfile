@@ -28,15 +28,21 @@ COPY --chown=olist:olist dbt ./dbt
 COPY --chown=olist:olist contracts ./contracts
 COPY --chown=olist:olist expectations ./expectations
 COPY --chown=olist:olist ml ./ml
-COPY --chown=olist:olist olist ./olist
+COPY --chown=olist:olist cli ./cli
+COPY --chown=olist:olist config ./config
+COPY --chown=olist:olist ingestion ./ingestion
+COPY --chown=olist:olist quality ./quality
+COPY --chown=olist:olist reporting ./reporting
+COPY --chown=olist:olist warehouse ./warehouse
+COPY --chown=olist:olist synthetic ./synthetic
 COPY --chown=olist:olist flows ./flows
 COPY --chown=olist:olist deployments ./deployments
 # Editable, as on a laptop: one copy of the code, in /opt/olist, where the deployments'
 # entrypoints (flows/<file>.py) are loaded from.
 RUN pip install --no-deps -c constraints.txt -e .
 
-# OLIST_HOME: where olist.settings puts the dbt project and run files. The rest are
-# olist/settings.py RUNTIME_ENV_DEFAULTS (telemetry off, slow ephemeral start, GX progress
+# OLIST_HOME: where config.settings puts the dbt project and run files. The rest are
+# config/settings.py RUNTIME_ENV_DEFAULTS (telemetry off, slow ephemeral start, GX progress
 # bars), baked in because nothing calls configure_runtime() before `prefect flow-run execute`.
 ENV OLIST_HOME=/opt/olist \
     OLIST_DBT_TARGET=bigquery \

@@ -16,7 +16,7 @@ BQ_PINS   := "crucible-emulator[server]==0.1.0a2" duckdb==1.5.6 sqlglot==30.22.0
 	starlette==1.10.0 uvicorn==0.54.0 anyio==4.16.0 h11==0.16.0 click==8.5.1 idna==3.20 \
 	pytz==2026.6 PyYAML==6.0.3 typing_extensions==4.16.0
 
-# the Prefect home `olist` uses (olist.settings.configure_runtime): PREFECT_HOME, else .prefect
+# the Prefect home `olist` uses (config.settings.configure_runtime): PREFECT_HOME, else .prefect
 PREFECT_HOME_DIR := $(or $(PREFECT_HOME),$(CURDIR)/.prefect)
 PREFECT_DB_STAMP := $(PREFECT_HOME_DIR)/.olist-database-upgraded
 
@@ -81,10 +81,10 @@ stop:  ## stop the server and worker `make server` started
 	@$(BIN)/python -m deployments.local down
 
 dashboard: setup  ## KPI dashboard over the published gold marts on http://127.0.0.1:8501 (after `make run`)
-	@$(BIN)/python -m olist.dashboard --port $(DASHBOARD_PORT)
+	@$(BIN)/python -m reporting.dashboard --port $(DASHBOARD_PORT)
 
 docs: setup  ## build the dbt docs site (models, columns, tests, lineage) and serve it on http://127.0.0.1:8080
-	@$(BIN)/python -m olist.dbt_docs --port $(DOCS_PORT)
+	@$(BIN)/python -m reporting.dbt_docs --port $(DOCS_PORT)
 
 test: setup setup-bq-emulator setup-browser  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
 	@$(BIN)/python -m pytest
@@ -122,7 +122,7 @@ generate: setup  ## (re)generate the default synthetic data in data/raw
 
 clean:  ## stop `make server`, remove generated outputs (keeps .venv)
 	-@test ! -x $(BIN)/python || $(BIN)/python -m deployments.local down
-	rm -rf warehouse reports mlruns .prefect .prefect-server dbt/target dbt/logs data/raw data/batches
+	rm -rf data/olist.duckdb data/olist.duckdb.wal reports mlruns .prefect .prefect-server dbt/target dbt/logs data/raw data/batches
 
 distclean: clean  ## also remove the virtualenvs
 	rm -rf $(VENV) $(BQ_VENV)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 
-from olist.settings import RUNTIME_ENV_DEFAULTS
-from olist.synthetic.generator import generate
+from config.settings import RUNTIME_ENV_DEFAULTS
+from synthetic.generator import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -27,14 +27,16 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, median, runtime_env, scale_data, stamp
-from olist.dbt_cli import dbt_paths
+from warehouse.dbt_cli import dbt_paths
 
 MODES = ("cli", "runner", "per_wave", "per_node")
 TARGET_RATIO = 1.3  # issue target: the dbt stage through Prefect ≤ 1.3× a plain dbt build
 
 
 def _load_bronze(data: Path, wh: Path) -> None:
-    from olist import batches, cleaning, ingest, warehouse
+    from ingestion import batches, cleaning
+    from ingestion import csv_files as ingest
+    from warehouse import local as warehouse
 
     with warehouse.connect(wh) as con:
         landed = ingest.ingest_folder(con, data, "bench")

@@ -3,7 +3,7 @@
 ``python -m bench.fixed`` (and ``python -m bench``, after the other sections) measures, each
 in a fresh subprocess:
 
-- **imports**: ``python -c "import olist.cli"`` (what ``olist`` loads to parse its flags)
+- **imports**: ``python -c "import cli.main"`` (what ``olist`` loads to parse its flags)
   and ``python -c "import flows.platform"`` (Prefect, prefect-dbt, GX, MLflow, ...: what
   ``olist run`` loads before its first flow), against a bare ``python -c pass``; the
   median of at least 3 runs.
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 from bench.common import ROOT, median, runtime_env
-from olist.dbt_cli import dbt_paths
+from warehouse.dbt_cli import dbt_paths
 
 MARK = "BENCH_JSON "
 
@@ -102,7 +102,7 @@ def imports(repeat: int) -> dict:
     out = {}
     for label, module in (
         ("python", None),
-        ("olist.cli", "olist.cli"),
+        ("cli.main", "cli.main"),
         ("flows.platform", "flows.platform"),
     ):
         runs = [import_seconds(module, env) for _ in range(repeat)]
@@ -188,7 +188,7 @@ def print_fixed(f: dict) -> None:
     base = imp["python"]["seconds"]
     print("\nfixed costs (do not scale with data; medians):")
     print(f"  {'python start-up (python -c pass)':<48}{base:>8.2f}s")
-    for module in ("olist.cli", "flows.platform"):
+    for module in ("cli.main", "flows.platform"):
         s = imp[module]["seconds"]
         print(f"  {'import ' + module:<48}{s:>8.2f}s  ({s - base:.2f}s over bare python)")
     print(f"  {'Prefect API start, existing PREFECT_HOME':<48}{pw['api_start']:>8.2f}s")

@@ -5,7 +5,7 @@ in a fresh DuckDB file:
 
 (a) **load**: the 9 CSVs read into ``bronze.<table>`` with the same strict ``read_csv``
     options, the same columns (all text) and the same metadata columns (``_row_number``,
-    ``_batch_id``, ``_source_file``, ``_loaded_at``) as ``olist.ingest``; the four
+    ``_batch_id``, ``_source_file``, ``_loaded_at``) as ``ingestion.csv_files``; the four
     ``bronze.batch_*`` tables are created empty, as the platform's ingest does. The dbt
     sources (``dbt/models/staging/olist/_olist__sources.yml``) read ``bronze.*``, so the
     compiled models run unchanged. The platform writes bronze in two steps (parse into
@@ -44,8 +44,8 @@ import duckdb
 
 from bench.common import ROOT, load_json, median, newest_result, scale_data
 from contracts.sources import SOURCES
-from olist.batches import BATCH_TABLES  # bronze.batch_<table> → its CSV source
-from olist.dbt_cli import dbt_command
+from ingestion.batches import BATCH_TABLES  # bronze.batch_<table> → its CSV source
+from warehouse.dbt_cli import dbt_command
 
 FLOOR_DB = "floor"  # the floor file's stem = the database name in the compiled SQL
 
@@ -138,7 +138,7 @@ def compile_manifest(work: Path) -> dict:
 
 
 def load_sql(data: Path) -> list[tuple[str, str]]:
-    """(table, statement) creating ``bronze.<table>`` from each CSV as ``olist.ingest``
+    """(table, statement) creating ``bronze.<table>`` from each CSV as ``ingestion.csv_files``
     parses it (text columns + metadata), then the empty ``bronze.batch_*`` tables."""
     out = []
     for s in SOURCES:

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from bench.common import measure, median, private_home, runtime_env, scale_data, stamp
-from olist.synthetic.batches import generate_batch
+from synthetic.batches import generate_batch
 
 
 def batch_order_ids(path: Path) -> list[str]:
@@ -69,7 +69,7 @@ def incremental(
         ids = batch_order_ids(path)
         before_rows = orders_in_gold(warehouse, ids)
         before = set((reports / "runs").glob("incr-*/stages.json"))
-        cmd = [sys.executable, "-m", "olist", "incremental", "--source", str(data)]
+        cmd = [sys.executable, "-m", "cli", "incremental", "--source", str(data)]
         cmd += ["--warehouse", str(warehouse), "--reports", str(reports)]
         cmd += ["--batches", str(batches)]
         figures = measure(cmd, env, work / f"incremental-{i + 1}.log")

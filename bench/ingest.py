@@ -25,8 +25,10 @@ from pathlib import Path
 import duckdb
 
 from bench.common import RESULTS, ROOT, median, scale_data
-from olist import batches, cleaning, ingest, warehouse
-from olist.synthetic.batches import generate_batch
+from ingestion import batches, cleaning
+from ingestion import csv_files as ingest
+from synthetic.batches import generate_batch
+from warehouse import local as warehouse
 
 BATCH_ORDERS = 1_000
 # a batch's contracts may grow by at most 20% with ten times the history (issue: warehouse)

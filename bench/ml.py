@@ -6,7 +6,7 @@ the champion churn model's holdout ROC-AUC ≥ 0.98 × the observable ceiling an
 BTYD baseline; LTV top-decile capture ≥ the BTYD × Gamma-Gamma baseline's (issue 16).
 
 Both yardsticks use the generator's own code, never a copy of its numbers: the return
-decision is ``olist.synthetic.generator.return_logit`` and the trait priors are draws from
+decision is ``synthetic.generator.return_logit`` and the trait priors are draws from
 ``build_customers``. After an order the customer returns with p = sigmoid(return_logit(
 traits, that order's experience)), after an exponential gap of mean 365 / purchase rate days
 plus 2 (the gap's form is inline in the generator's ``_run_customers_chunk``, so
@@ -43,8 +43,8 @@ from ml.evaluation import CHURN, LTV, CandidateEvaluation
 from ml.features import History, build_features, score_cutoff
 from ml.registry import DEPLOYABLE_BASELINES
 from ml.tuning import Budget
-from olist.synthetic import generator
-from olist.synthetic.generator import LATENT_DIR, LATENT_FILE
+from synthetic import generator
+from synthetic.generator import LATENT_DIR, LATENT_FILE
 
 
 def gap_form(source: str | None = None) -> tuple[float, float]:
@@ -238,7 +238,7 @@ def _warehouse(work, data) -> os.PathLike:
         print(f"building the warehouse ({data} → {wh}) with `olist run --skip-train`", flush=True)
         env = {**os.environ, "PREFECT_HOME": str(work / "prefect")}
         subprocess.run(
-            [sys.executable, "-m", "olist", "run", "--source", str(data), "--warehouse", str(wh),
+            [sys.executable, "-m", "cli", "run", "--source", str(data), "--warehouse", str(wh),
              "--reports", str(work / "ml" / "reports"), "--batches", str(work / "ml" / "batches"),
              "--skip-train"],
             env=env, check=True, stdout=subprocess.DEVNULL,

@@ -149,7 +149,7 @@ def platform_run(data: Path, run_dir: Path, env: dict[str, str], skip_train: boo
     """One ``olist run`` into a fresh warehouse under ``run_dir`` (``env`` has
     ``PREFECT_HOME`` and ``OLIST_HOME``): its figures and stages."""
     env = {**env, "OLIST_MLFLOW_DIR": str(run_dir / "mlruns")}
-    cmd = [sys.executable, "-m", "olist", "run", "--source", str(data)]
+    cmd = [sys.executable, "-m", "cli", "run", "--source", str(data)]
     cmd += ["--warehouse", str(run_dir / "wh.duckdb"), "--reports", str(run_dir / "reports")]
     cmd += ["--batches", str(run_dir / "batches")]  # empty: the CSVs only
     cmd += ["--skip-train"] if skip_train else []
@@ -157,7 +157,7 @@ def platform_run(data: Path, run_dir: Path, env: dict[str, str], skip_train: boo
     stages_files = sorted((run_dir / "reports" / "runs").glob("*/stages.json"))
     stages = json.loads(stages_files[-1].read_text()) if stages_files else []
     checks = sum(s["seconds"] for s in stages if s["stage"] == "quality")
-    # dbt's target folder of that warehouse (olist.settings.Settings.dbt_target_path)
+    # dbt's target folder of that warehouse (config.settings.Settings.dbt_target_path)
     checks += _dbt_test_seconds(run_dir / "dbt-target" / "wh" / "run_results.json")
     return {
         "run_dir": str(run_dir),
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     generate = measure(
-        [sys.executable, "-m", "olist", "generate", "--scale", str(args.scale)]
+        [sys.executable, "-m", "cli", "generate", "--scale", str(args.scale)]
         + ["--seed", str(args.seed), "--out", str(data), "--force"],
         env,
         bench_dir / "generate.log",

@@ -181,7 +181,7 @@ def fixed_rows(result: dict | None) -> list[tuple[str, float]]:
     imp, pw, dbt = f["imports"], f["prefect"], f["dbt_parse"]
     return [
         ("import flows.platform", imp["flows.platform"]["seconds"]),
-        ("import olist.cli", imp["olist.cli"]["seconds"]),
+        ("import cli.main", imp["cli.main"]["seconds"]),
         ("Prefect API start (existing PREFECT_HOME)", pw["api_start"]),
         ("Prefect API start (fresh PREFECT_HOME)", f["prefect_fresh_home"]["api_start"]),
         ("dbt parse, cold", dbt["cold"]),

@@ -24,8 +24,10 @@ from pathlib import Path
 import duckdb
 
 from bench.common import ROOT, scale_data
-from olist import batches, cleaning, ingest, warehouse
-from olist.dbt_cli import dbt_command
+from ingestion import batches, cleaning
+from ingestion import csv_files as ingest
+from warehouse import local as warehouse
+from warehouse.dbt_cli import dbt_command
 
 QUERIES: dict[str, dict[str, str]] = {
     "payment mix of multi-item orders": {

@@ -2,7 +2,7 @@
 
 - **olist: run failed or crashed**: a flow run tagged ``olist`` (every deployment of
   prefect.yaml) enters Failed or Crashed.
-- **olist: data quality failed**: the platform emits ``olist.quality.failed`` when a run
+- **olist: data quality failed**: the platform emits ``quality.checks.failed`` when a run
   published nothing because a critical check failed (flows/artifacts.py).
 
 Each sends a notification through the block named by ``OLIST_ALERT_BLOCK`` (the one the

@@ -11,7 +11,7 @@ What it saves (names match deployments/gcp/prefect.yaml and docs/gcp.md):
   With ``--key-file`` the key's *contents* are stored (encrypted by Prefect), because a path
   on this machine would not exist in the flow-run container.
 - ``gcs-bucket/<OLIST_GCS_BUCKET_BLOCK>`` (default ``olist-landing``): the landing bucket, the
-  bucket of ``OLIST_SOURCE_URI`` (olist/landing_zone.py checks that they agree).
+  bucket of ``OLIST_SOURCE_URI`` (ingestion/landing_zone.py checks that they agree).
 - ``gcs-bucket/olist-results``: Prefect result storage
   (``PREFECT_RESULTS_DEFAULT_STORAGE_BLOCK=gcs-bucket/olist-results``).
 - Prefect variables ``olist_source_uri``, ``olist_batches_uri`` and
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from olist.settings import parse_gs_uri
+from config.settings import parse_gs_uri
 
 if TYPE_CHECKING:
     from prefect.blocks.core import Block
@@ -262,7 +262,7 @@ def main(
     if args.dry_run:
         print("dry run: nothing saved", file=stdout)
         return 0
-    from olist.settings import configure_runtime
+    from config.settings import configure_runtime
 
     configure_runtime()
     save(blocks, variables)

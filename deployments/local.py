@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from olist.settings import RUNTIME_ENV_DEFAULTS, repo_root
+from config.settings import RUNTIME_ENV_DEFAULTS, repo_root
 
 POOL = "local-process"
 DEFAULT_PORT = 4200
@@ -199,7 +199,7 @@ class LocalStack:
     def serve_reports(self, timeout: float = 30) -> str:
         """Serve the reports folder over HTTP on loopback (Python's http.server), before
         the worker starts, so flow runs link their reports with http:// URLs
-        (OLIST_REPORTS_URL, olist.reporting.report_link). Returns the URL."""
+        (OLIST_REPORTS_URL, reporting.quality_report.report_link). Returns the URL."""
         if self.reports_port is None:
             raise LocalStackError("no reports port set")
         url = f"{self.reports_url}/"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from olist.settings import configure_runtime, repo_root
+from config.settings import configure_runtime, repo_root
 
 
 def load_deployments(path: Path | None = None) -> list[dict]:

@@ -7,7 +7,7 @@ dialects; the name is private, so the pinned GX version is tested in tests/unit.
 
 BigQuery goes through GX's BigQuery datasource and sqlalchemy-bigquery: the caller passes the
 engine arguments (``engine_kwargs``, e.g. a ready ``bigquery.Client`` in ``connect_args``;
-see ``olist.bigquery_gx``). ``enable_bigquery_boolean_in_set`` works around a
+see ``quality.gx_bigquery``). ``enable_bigquery_boolean_in_set`` works around a
 sqlalchemy-bigquery bug that breaks ``expect_column_values_to_be_in_set`` on a BOOL column.
 """
 

@@ -44,7 +44,7 @@ class Baseline:
     mean_order_value: float | None = None
     five_star_share: float | None = None
     # freshness: the latest purchase must not be older than this (None = not checked);
-    # naive UTC for DuckDB, timezone-aware for BigQuery (olist.quality.freshness_floor)
+    # naive UTC for DuckDB, timezone-aware for BigQuery (quality.checks.freshness_floor)
     freshness_floor: datetime | None = None
     # the published-to-audit schema map: reconciliation reads silver beside the audit
     silver_schema: str = "silver"

@@ -1,2 +1,2 @@
-"""Prefect flows: wiring, retries and artifacts only. Logic lives in olist/, contracts/,
-expectations/ and ml/."""
+"""Prefect flows: wiring, retries and artifacts only. Logic lives in the domain packages
+(ingestion/, quality/, warehouse/, reporting/, contracts/, expectations/, ml/)."""

@@ -6,7 +6,7 @@ summary and every check (from the results the stages return), the failing checks
 they matter, the model comparison and the registry decisions (the train subflow's, copied:
 the train flow returns only its decisions), the churn-risk top rows (the score subflow's,
 or a note saying why there are none), and links to the reports that open from the UI
-(``olist.reporting.report_link``).
+(``reporting.quality_report.report_link``).
 """
 
 from __future__ import annotations
@@ -19,23 +19,23 @@ from prefect import get_run_logger
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
+from config.settings import Settings
 from flows.quality import quality_artifacts
-from olist import quality_store
-from olist.quality_store import CheckResult
-from olist.reporting import (
+from quality import store as quality_store
+from quality.store import CheckResult
+from reporting.quality_report import (
     format_value,
     rationale,
     report_link,
     table_label,
     unexpected_percent,
 )
-from olist.settings import Settings
 
 # artifacts of the subflows a user looks for on the parent run, by key
 SUBFLOW_KEYS = ("model-comparison", "model-decisions", "churn-risk")
 SEVERITY_ORDER = ("critical", "warning", "info")
 # what a run that published nothing for a failed critical check emits (deployments.automations)
-QUALITY_FAILED_EVENT = "olist.quality.failed"
+QUALITY_FAILED_EVENT = "quality.checks.failed"
 
 
 def failing_check_rows(results: list[CheckResult]) -> list[dict[str, Any]]:
@@ -80,8 +80,8 @@ def quality(settings: Settings, run_id: str, results: list[CheckResult], report:
 def failed_run(settings: Settings, run_id: str) -> None:
     """A run that stopped before publishing: the checks it recorded, on the parent run
     (the failure artifact itself is flows.gate's), and, when a critical check failed, the
-    ``olist.quality.failed`` event the ``make server`` automation reacts to."""
-    from olist import warehouse
+    ``quality.checks.failed`` event the ``make server`` automation reacts to."""
+    from warehouse import local as warehouse
 
     try:
         with warehouse.connect(settings.warehouse, read_only=True) as con:
@@ -103,7 +103,7 @@ def failed_run(settings: Settings, run_id: str) -> None:
 
 
 def quality_failed_event(settings: Settings, run_id: str, critical: list[CheckResult]) -> None:
-    """``olist.quality.failed`` about the run: a Prefect automation can notify on it."""
+    """``quality.checks.failed`` about the run: a Prefect automation can notify on it."""
     from prefect.events import emit_event
 
     names = [f"{table_label(r)} {r.check_name}" for r in critical]

@@ -17,15 +17,16 @@ from datetime import date
 
 from prefect import flow, get_run_logger, task
 
+from config.settings import Settings, load_settings
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.incremental import INCREMENTAL_MARTS
 from flows.ingest import ingest_flow
+from flows.stages import StageRecorder
 from flows.transform import transform_flow
-from olist import backfill, publish, warehouse
-from olist.engine import open_warehouse, run_workspace
-from olist.settings import Settings, load_settings
-from olist.stages import StageRecorder
+from warehouse import backfill, publish
+from warehouse import local as warehouse
+from warehouse.engine import open_warehouse, run_workspace
 
 MARTS = " ".join(INCREMENTAL_MARTS)
 # the views and tables the day partitions read

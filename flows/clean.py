@@ -11,9 +11,12 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from olist import batches, cleaning, engine, landing_zone, quality_store, warehouse
-from olist.quality import CriticalQualityFailure
-from olist.settings import Settings, load_settings
+from config.settings import Settings, load_settings
+from ingestion import batches, cleaning, landing_zone
+from quality import store as quality_store
+from quality.checks import CriticalQualityFailure
+from warehouse import engine
+from warehouse import local as warehouse
 
 
 @task(name="apply-contracts", timeout_seconds=1800)

@@ -16,11 +16,11 @@ from datetime import date
 from prefect import flow
 from prefect.states import State
 
+from config.settings import load_settings
 from flows.backfill import backfill_flow
 from flows.incremental import incremental_flow
 from flows.platform import platform_flow
 from flows.train import train_flow
-from olist.settings import load_settings
 
 
 @flow(name="platform", log_prints=True, timeout_seconds=4 * 3600)

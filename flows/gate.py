@@ -15,17 +15,20 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.runtime import flow_run
 
+from config.settings import Settings
 from flows.quality import quality_artifacts, quality_flow
-from olist import alerts, engine, publish, quality_store, runs, warehouse
-from olist.reporting import report_link, write_run_report
-from olist.settings import Settings
-from olist.stages import StageRecorder
-from olist.transient import TRANSIENT_RETRIES
+from flows.retries import TRANSIENT_RETRIES
+from flows.stages import StageRecorder
+from quality import alerts, runs
+from quality import store as quality_store
+from reporting.quality_report import report_link, write_run_report
+from warehouse import engine, publish
+from warehouse import local as warehouse
 
 
 @task(name="publish-gold", timeout_seconds=1800)
 def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
-    """Audited marts (all, or ``only`` those) → ``gold`` of the target (``olist.publish``),
+    """Audited marts (all, or ``only`` those) → ``gold`` of the target (``warehouse.publish``),
     then the run's quality verdict in the quality history, kept in the target at once (the
     training gate reads it there)."""
     with engine.open_warehouse(settings) as wh:

@@ -6,7 +6,7 @@ build's), merges the rows that changed into the incremental marts (``fct_orders`
 orders bring new customers, days and revenue, and gold must add up after every publish:
 the revenue reconciliation test is critical), audits them with their GX suites and dbt
 tests, and publishes them. Only ``dim_products`` waits for the next ``daily`` build, which
-runs even if no CSV changed (``olist.publish.gold_up_to_date``). With no new batch it
+runs even if no CSV changed (``warehouse.publish.gold_up_to_date``). With no new batch it
 changes nothing; with the warehouse busy (a daily build is running) it skips, and the next
 run picks the batches up.
 """
@@ -16,18 +16,20 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.states import Completed, State
 
+from config.settings import Settings, load_settings
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import land_order_batches
+from flows.stages import StageRecorder
 from flows.transform import transform_flow
-from olist import batches, engine, landing_zone, publish, warehouse
-from olist.locking import WarehouseBusyError
-from olist.settings import Settings, load_settings
-from olist.stages import StageRecorder
+from ingestion import batches, landing_zone
+from warehouse import engine, publish
+from warehouse import local as warehouse
+from warehouse.locking import WarehouseBusyError
 
 INCREMENTAL_MARTS = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
 # every mart built from the facts or the order dates: rebuilt and published with them so
-# that gold adds up after each publish (tests/unit/test_incremental_marts.py keeps this
+# that gold adds up after each publish (tests/unit/dbt/test_incremental_marts.py keeps this
 # list equal to dbt's marts but dim_products)
 DOWNSTREAM_MARTS = (
     "dim_customers",

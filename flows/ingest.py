@@ -1,7 +1,7 @@
 """Ingest: the 9 source CSVs and any JSON order batches → ``landing`` (strict parsing),
 every file recorded in ``ops.file_ledger``; content loaded before is skipped. Sources come
 from a folder or, in production, a GCS prefix (``OLIST_SOURCE_URI`` / ``OLIST_BATCHES_URI``):
-see ``olist.landing_zone``."""
+see ``ingestion.landing_zone``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from olist import batches, ingest, landing_zone, warehouse
-from olist.settings import Settings, load_settings
-from olist.transient import TRANSIENT_RETRIES
+from config.settings import Settings, load_settings
+from flows.retries import TRANSIENT_RETRIES
+from ingestion import batches, landing_zone
+from ingestion import csv_files as ingest
+from warehouse import local as warehouse
 
 
 @task(name="land-source-files", timeout_seconds=1800, **TRANSIENT_RETRIES)

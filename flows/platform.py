@@ -9,17 +9,19 @@ from contextlib import contextmanager
 from prefect import flow, get_run_logger
 from prefect.states import Completed, State
 
+from config.settings import Settings, load_settings
 from flows import artifacts
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import ingest_flow
 from flows.score import score_flow
+from flows.stages import StageRecorder
 from flows.train import train_flow
 from flows.transform import transform_flow
-from olist import publish, quality_store, warehouse
-from olist.engine import run_workspace
-from olist.settings import Settings, load_settings
-from olist.stages import StageRecorder
+from quality import store as quality_store
+from warehouse import local as warehouse
+from warehouse import publish
+from warehouse.engine import run_workspace
 
 
 class LoggedStages(StageRecorder):

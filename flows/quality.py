@@ -3,7 +3,7 @@
 A critical failure fails the flow; the caller then publishes nothing. The checkpoints read
 the target warehouse (GX's SQL datasource on the DuckDB file, or sqlalchemy-bigquery); the
 results go to the run's working warehouse with every other check, and from there to the
-target's ``quality.check_results`` (``olist.engine.keep_state``).
+target's ``quality.check_results`` (``warehouse.engine.keep_state``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
+from config.settings import Settings, load_settings
 from expectations import SUITES, run_suites
-from olist import engine, quality_store, warehouse
-from olist.quality import CriticalQualityFailure, baseline_of, from_gx
-from olist.reporting import gx_docs_dir
-from olist.settings import Settings, load_settings
+from quality import store as quality_store
+from quality.checks import CriticalQualityFailure, baseline_of, from_gx
+from reporting.quality_report import gx_docs_dir
+from warehouse import engine
+from warehouse import local as warehouse
 
 
 @task(name="run-gx-checkpoint", timeout_seconds=1800)

@@ -1,7 +1,7 @@
 """Score: the champions → ``gold.customer_scores`` (one row per customer) and
 ``gold.rpt_customer_churn_risk``; segments → ``gold.dim_customer_segments`` / ``dim_segment``.
 On the ``bigquery`` target the history is read from BigQuery and the tables land there too
-(``olist.gold``)."""
+(``warehouse.gold``)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from config.settings import Settings, load_settings
+from flows.retries import TRANSIENT_RETRIES
 from ml import registry, scoring, segmentation
 from ml.features import RFM, build_features, score_cutoff
-from olist import gold
-from olist.settings import Settings, load_settings
-from olist.transient import TRANSIENT_RETRIES
+from warehouse import gold
 
 SEGMENT_FEATURES = [
     *RFM,

@@ -9,13 +9,15 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from ml import registry, report, training
+from config.settings import Settings, load_settings
+from flows.retries import TRANSIENT_RETRIES
+from ml import registry, training
 from ml.evaluation import CHURN, LTV
 from ml.features import History
 from ml.tuning import Budget
-from olist import engine, gold, quality_store
-from olist.settings import Settings, load_settings
-from olist.transient import TRANSIENT_RETRIES
+from quality import store as quality_store
+from reporting import model_report as report
+from warehouse import engine, gold
 
 
 @task(name="check-quality-gate", timeout_seconds=300)

@@ -12,9 +12,12 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
 
-from olist import dbt_results, engine, quality_store, warehouse
-from olist.quality_store import CheckResult
-from olist.settings import Settings, load_settings
+from config.settings import Settings, load_settings
+from quality import dbt_results
+from quality import store as quality_store
+from quality.store import CheckResult
+from warehouse import engine
+from warehouse import local as warehouse
 
 
 @task(name="record-dbt-test-results", timeout_seconds=600)
@@ -24,7 +27,7 @@ def record_dbt_results(settings: Settings, run_id: str, started: datetime) -> li
     if artifacts is None or artifacts.generated_at < started:
         get_run_logger().warning("dbt wrote no run results: no dbt test outcome recorded")
         return []
-    # the console shows dbt's nodes as progress lines only (olist.cli): this names them
+    # the console shows dbt's nodes as progress lines only (cli.main): this names them
     failed_nodes = any(
         r["status"] in ("error", "fail") for r in artifacts.run_results.get("results", [])
     )

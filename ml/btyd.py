@@ -15,7 +15,7 @@ successor of ``lifetimes``) pulls PyMC and PyTensor, whose C compilation step is
 this project's install and fit budget on two shared cores, and ``lifetimes`` (last release
 2020) is unmaintained. The closed-form likelihoods below are ~50 lines of scipy; they are
 checked against the BG/NBD paper's CDNOW estimates and by recovering known parameters from
-data simulated by the same process (tests/unit/test_btyd.py).
+data simulated by the same process (tests/unit/ml/test_btyd.py).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ it: orders purchased before the cutoff, delivery outcomes of orders delivered be
 review scores answered before it, and the status of orders whose fate was settled by it.
 Labels use the window ``[cutoff, cutoff + H)``:
 churn = no placed order in it; LTV = the revenue of the placed orders in it.
-``tests/unit/test_features.py`` proves it by scrambling everything at or after a cutoff.
+``tests/unit/ml/test_features.py`` proves it by scrambling everything at or after a cutoff.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # MLflow's telemetry is switched off by the environment every entry point sets up before
-# importing this (olist.settings.RUNTIME_ENV_DEFAULTS; the image bakes them in): no
+# importing this (config.settings.RUNTIME_ENV_DEFAULTS; the image bakes them in): no
 # environment writes here, at import time
 import mlflow
 import mlflow.sklearn as mlflow_sklearn

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from olist.settings import configure_runtime
+from config.settings import configure_runtime
 
 configure_runtime()
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
@@ -31,7 +31,7 @@ def sample_dir() -> Path:
 @pytest.fixture(scope="session")
 def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One scale-0.1 synthetic data set for the whole session."""
-    from olist.synthetic.generator import generate
+    from synthetic.generator import generate
 
     out = tmp_path_factory.mktemp("synthetic")
     generate(out, scale=0.1, seed=1)

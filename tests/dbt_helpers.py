@@ -8,8 +8,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from olist import batches, cleaning, ingest, warehouse
-from olist.dbt_cli import dbt_command
+from ingestion import batches, cleaning
+from ingestion import csv_files as ingest
+from warehouse import local as warehouse
+from warehouse.dbt_cli import dbt_command
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from olist import warehouse
+from warehouse import local as warehouse
 
 PLACED = "order_status not in ('canceled', 'unavailable')"
 DELIVERED = "order_status = 'delivered'"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from olist import warehouse
+from warehouse import local as warehouse
 
 
 def value(path: Path, sql: str) -> object:

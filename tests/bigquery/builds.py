@@ -13,8 +13,8 @@ from typing import Any
 
 from google.cloud import bigquery
 
-from olist.dbt_cli import dbt_command
 from tests.support.bigquery_emulator import Emulator, dbt_env
+from warehouse.dbt_cli import dbt_command
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "olist-ci"

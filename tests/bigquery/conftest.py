@@ -19,8 +19,6 @@ from pathlib import Path
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import client_for
-from olist.dbt_cli import dbt_command
 from tests.bigquery.builds import (
     PROJECT,
     REPO,
@@ -35,6 +33,8 @@ from tests.bigquery.builds import (
 from tests.bigquery.emulator import require_emulator_python
 from tests.dbt_helpers import load_bronze
 from tests.support.bigquery_emulator import Emulator, copy_warehouse_schema, running_emulator
+from warehouse.bigquery_emulator import client_for
+from warehouse.dbt_cli import dbt_command
 
 
 @pytest.fixture(scope="package")

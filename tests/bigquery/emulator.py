@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from olist.settings import environment
+from config.settings import environment
 from tests.support.bigquery_emulator import default_emulator_python, emulator_installed
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Bronze → BigQuery load jobs (olist/bigquery_load.py).
+"""Bronze → BigQuery load jobs (warehouse/bigquery_load.py).
 
 The unit tests pin what production sends (quoted newlines allowed, an explicit schema,
 truncate-and-replace) and what the CSV holds. The emulator tests run real load jobs through
@@ -21,7 +21,13 @@ import duckdb
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_load import (
+from tests.bigquery.emulator import require_emulator_python
+from tests.support.bigquery_emulator import (
+    Emulator,
+    dbt_env,
+    running_emulator,
+)
+from warehouse.bigquery_load import (
     BigQueryLoadError,
     bigquery_schema,
     client_from_env,
@@ -29,12 +35,6 @@ from olist.bigquery_load import (
     load_bronze,
     load_job_config,
     load_table,
-)
-from tests.bigquery.emulator import require_emulator_python
-from tests.support.bigquery_emulator import (
-    Emulator,
-    dbt_env,
-    running_emulator,
 )
 
 PROJECT = "olist-load-ci"

@@ -3,8 +3,8 @@
 Both warehouses come from the package fixtures (conftest.py): the sample's bronze built by
 dbt on the emulator and on DuckDB. The quality task runs as the flow runs it
 (``flows.quality.run_checkpoint``): on the ``bigquery`` target with the ``OLIST_BQ_*``
-variables pointing at the emulator, which exercises ``olist.bigquery_gx`` (the inlining
-client), ``olist.quality.baseline_of`` and sqlalchemy-bigquery; on DuckDB as before.
+variables pointing at the emulator, which exercises ``quality.gx_bigquery`` (the inlining
+client), ``quality.checks.baseline_of`` and sqlalchemy-bigquery; on DuckDB as before.
 
 When the whole package runs, test_dbt_build_on_emulator.py's ``incremental`` fixture has
 already redelivered 25 orders on the emulator (copies with a later ``_loaded_at``, merged in
@@ -28,17 +28,17 @@ import pytest
 from google.cloud import bigquery
 
 import flows.quality
+from config.settings import load_settings
 from expectations import SUITES, Baseline, ExpectationOutcome
 from flows.quality import record_results, run_checkpoint
-from olist import quality_store
-from olist.bigquery_emulator import InliningClient, inlining_client_for
-from olist.bigquery_gx import gx_bigquery
-from olist.bigquery_target import target_client
-from olist.engine import BigQueryWarehouse, DuckDBWarehouse
-from olist.quality import baseline_of
-from olist.settings import load_settings
+from quality import store as quality_store
+from quality.checks import baseline_of
+from quality.gx_bigquery import gx_bigquery
 from tests.bigquery.builds import PROJECT, Build
 from tests.support.bigquery_emulator import Emulator, dbt_env
+from warehouse.bigquery import target_client
+from warehouse.bigquery_emulator import InliningClient, inlining_client_for
+from warehouse.engine import BigQueryWarehouse, DuckDBWarehouse
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 

@@ -24,20 +24,20 @@ import pytest
 from google.cloud import bigquery
 from prefect.testing.utilities import prefect_test_harness
 
+from config.settings import Settings, load_settings
 from expectations import SUITES
 from flows.backfill import backfill_flow
 from flows.incremental import INCREMENTAL_PUBLISH, incremental_flow
 from flows.platform import platform_flow
 from ml.features import History, build_features, score_cutoff
-from olist import gold
-from olist.bigquery_target import target_client
-from olist.engine import BigQueryWarehouse
-from olist.settings import Settings, load_settings
-from olist.synthetic.batches import generate_batch
+from synthetic.batches import generate_batch
 from tests.bigquery.builds import PROJECT, Build, scalar
 from tests.sample_window import END, START
 from tests.sample_window import ORDERS_IN_WINDOW as WINDOW_ORDERS
 from tests.support.bigquery_emulator import Emulator, dbt_env
+from warehouse import gold
+from warehouse.bigquery import target_client
+from warehouse.engine import BigQueryWarehouse
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 

@@ -26,11 +26,11 @@ import pandas as pd
 import pytest
 from google.cloud import bigquery
 
-from olist.bigquery_target import target_client
-from olist.engine import BigQueryWarehouse
-from olist.synthetic.batches import generate_batch
+from synthetic.batches import generate_batch
 from tests.bigquery.builds import REPO, scalar
 from tests.support.bigquery_emulator import Emulator, dbt_env
+from warehouse.bigquery import target_client
+from warehouse.engine import BigQueryWarehouse
 
 pytestmark = [pytest.mark.bigquery_emulator, pytest.mark.slow]
 
@@ -109,13 +109,13 @@ def _job(
         "OLIST_MLFLOW_DIR": str(folder / "mlruns"),
         "OLIST_SOURCE_DIR": str(landing / "source"),
         "OLIST_BATCHES_DIR": str(landing / "batches"),
-        "OLIST_WAREHOUSE": str(folder / "warehouse" / "olist.duckdb"),
+        "OLIST_WAREHOUSE": str(folder / "data" / "olist.duckdb"),
         "OLIST_REPORTS_DIR": str(folder / "reports"),
     }
     for inherited in ("PREFECT_API_URL", "MLFLOW_TRACKING_URI"):
         env.pop(inherited, None)
     proc = subprocess.run(
-        [sys.executable, "-m", "olist", "run", "--skip-train"],
+        [sys.executable, "-m", "cli", "run", "--skip-train"],
         cwd=folder,
         env=env,
         capture_output=True,

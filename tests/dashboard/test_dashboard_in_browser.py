@@ -43,12 +43,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def dashboard(sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``python -m olist.dashboard`` (what ``make dashboard`` runs) on a free port."""
+    """``python -m reporting.dashboard`` (what ``make dashboard`` runs) on a free port."""
     chromium()  # skip (or fail in CI) before starting a server nobody will look at
     port = _free_port()
     home = tmp_path_factory.mktemp("dashboard_home")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "olist.dashboard", "--warehouse", str(sample_warehouse),
+        [sys.executable, "-m", "reporting.dashboard", "--warehouse", str(sample_warehouse),
          "--port", str(port)],
         env={**os.environ, "HOME": str(home)},
         stdout=subprocess.PIPE,

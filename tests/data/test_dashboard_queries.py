@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from olist.dashboard import queries
-from olist.dashboard.queries import Filters
+from reporting.dashboard import queries
+from reporting.dashboard.queries import Filters
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from olist import cleaning, ingest
+from ingestion import cleaning
+from ingestion import csv_files as ingest
 
 ORDERS = "olist_orders_dataset.csv"
 DATA_TABLES = ("bronze", "quarantine")
@@ -333,8 +334,8 @@ def test_a_reviews_file_cut_inside_a_quoted_field_is_refused(con_b1, source: Pat
 def test_a_review_of_an_order_that_came_in_a_batch_is_not_an_orphan(
     con_b1, source: Path, tmp_path: Path
 ) -> None:
-    from olist import batches
-    from olist.synthetic.batches import generate_batch
+    from ingestion import batches
+    from synthetic.batches import generate_batch
 
     folder = tmp_path / "batches"
     generate_batch(source, folder, n_orders=5, seed=3)

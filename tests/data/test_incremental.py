@@ -9,9 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-from olist import batches, warehouse
-from olist.synthetic.batches import generate_batch
+from ingestion import batches
+from synthetic.batches import generate_batch
 from tests.dbt_helpers import dbt
+from warehouse import local as warehouse
 
 INCREMENTAL = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
 DOWNSTREAM = ("dim_customers", "agg_sales_daily", "fct_customer_ltv", "agg_cohort_retention")

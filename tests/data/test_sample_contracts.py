@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from olist import cleaning, ingest
+from ingestion import cleaning
+from ingestion import csv_files as ingest
 
 
 @pytest.fixture(scope="module")

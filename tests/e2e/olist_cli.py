@@ -21,7 +21,7 @@ def run_olist(args: list[str], tmp: Path, timeout: int = 900) -> subprocess.Comp
     # mlflow.set_tracking_uri (an earlier in-process test may have trained) exports it
     env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.run(
-        [sys.executable, "-m", "olist", *args],
+        [sys.executable, "-m", "cli", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -49,7 +49,7 @@ def test_run_succeeds_and_prints_where_things_are(first_run) -> None:
         assert re.search(rf"-- {stage} done after \d+\.\d s", console), stage
     # a contract's warning once (the quality flow no longer repeats the contracts')
     assert console.count("delivered_has_delivery_date") == 1
-    assert "nanobind" not in console  # the DuckDB teardown dump (olist.cli.leave)
+    assert "nanobind" not in console  # the DuckDB teardown dump (cli.main.leave)
     assert f"warehouse : {tmp / 'wh.duckdb'}" in proc.stdout
     assert f"quality   : {tmp / 'reports' / 'quality'}" in proc.stdout
     assert f"models    : {tmp / 'reports' / 'ml'}" in proc.stdout

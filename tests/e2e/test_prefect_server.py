@@ -20,9 +20,9 @@ import httpx
 import pytest
 from PIL import Image
 
+from config.settings import repo_root
 from deployments.local import LocalStack
-from olist.settings import repo_root
-from olist.synthetic.batches import generate_batch
+from synthetic.batches import generate_batch
 from tests.browser import Page, run_chromium
 from tests.warehouse_query import value
 

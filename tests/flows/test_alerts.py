@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
-from olist.alerts import send_alert
-from olist.quality_store import CheckResult
+from quality.alerts import send_alert
+from quality.store import CheckResult
 
 
 def _result(severity: str, passed: bool, check: str) -> CheckResult:
@@ -71,10 +71,10 @@ def test_a_dead_webhook_after_publishing_is_a_warning_not_a_failed_run(
     import duckdb
     from prefect import flow
 
+    from config.settings import load_settings
     from flows import gate
-    from olist import quality_store
-    from olist.settings import load_settings
-    from olist.stages import StageRecorder
+    from flows.stages import StageRecorder
+    from quality import store as quality_store
 
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))

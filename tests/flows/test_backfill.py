@@ -13,15 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from config.settings import Settings, load_settings
 from flows.backfill import backfill_flow
 from flows.incremental import INCREMENTAL_PUBLISH, NoFullBuildYet, incremental_flow
 from flows.platform import platform_flow
-from olist.locking import warehouse_lock
-from olist.settings import Settings, load_settings
-from olist.synthetic.batches import generate_batch
+from synthetic.batches import generate_batch
 from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import END, START
 from tests.warehouse_query import value
+from warehouse.locking import warehouse_lock
 
 
 def _settings(source: Path, work: Path) -> Settings:

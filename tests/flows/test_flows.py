@@ -13,12 +13,12 @@ from flows.clean import clean_flow
 from flows.ingest import ingest_flow
 from flows.quality import quality_flow
 from flows.transform import transform_flow
-from olist.quality import CriticalQualityFailure
+from quality.checks import CriticalQualityFailure
 
 
 @pytest.fixture(scope="module")
 def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    from olist.settings import load_settings
+    from config.settings import load_settings
 
     tmp = tmp_path_factory.mktemp("flows")
     settings = load_settings(
@@ -108,7 +108,7 @@ def test_critical_gx_failure_fails_the_flow_and_is_recorded(built, tmp_path: Pat
 
 
 def test_order_batches_flow_through_to_the_marts_exactly_once(built) -> None:
-    from olist.synthetic.batches import generate_batch
+    from synthetic.batches import generate_batch
 
     settings, _ = built
     assert settings.batches_dir is not None
@@ -155,7 +155,7 @@ def test_a_changed_date_format_stops_the_load_naming_the_column(
     import re
     import shutil
 
-    from olist.settings import load_settings
+    from config.settings import load_settings
 
     source = tmp_path / "source"
     shutil.copytree(sample_dir, source)

@@ -17,9 +17,9 @@ import pytest
 
 START = """
 import os, sys, time
-from olist.settings import configure_runtime
+from config.settings import configure_runtime
 configure_runtime()
-from olist.prefect_api import PrefectApiUnavailable, start_ephemeral_api
+from cli.prefect_api import PrefectApiUnavailable, start_ephemeral_api
 from prefect.server.api.server import SubprocessASGIServer
 timeout, retry = float(sys.argv[1]), float(sys.argv[2])
 try:

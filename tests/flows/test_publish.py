@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from config.settings import load_settings
 from expectations import SUITES
 from flows.platform import platform_flow
-from olist.settings import load_settings
-from olist.synthetic.batches import generate_batch
+from synthetic.batches import generate_batch
 from tests.warehouse_query import rows
 
 

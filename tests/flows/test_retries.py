@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from prefect import flow, task
 
-from olist.ingest import SchemaDriftError
-from olist.transient import TRANSIENT_RETRIES
+from flows.retries import TRANSIENT_RETRIES
+from ingestion.csv_files import SchemaDriftError
 
 
 def _flaky(error: BaseException, failures: int):

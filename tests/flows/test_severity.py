@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 
+from config.settings import load_settings
 from flows.platform import platform_flow
-from olist import quality_store
-from olist.settings import load_settings
+from quality import store as quality_store
 from tests.warehouse_query import rows
 
 # an "invoiced" order of the real sample, with items, a payment and a review

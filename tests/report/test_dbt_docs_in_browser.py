@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from olist.dbt_docs import generate
+from reporting.dbt_docs import generate
 from tests.browser import Page, chromium
 
 # resources a page loads by itself: tags' src/href and CSS url(), absolute or protocol-relative
@@ -91,7 +91,7 @@ def test_the_site_builds_before_any_run_without_creating_a_warehouse(tmp_path: P
     no empty warehouse file left where ``olist run`` will write."""
     import json
 
-    missing = tmp_path / "warehouse" / "olist.duckdb"
+    missing = tmp_path / "data" / "olist.duckdb"
     site = generate(missing, tmp_path / "out")
     manifest = json.loads((site / "manifest.json").read_text())
     assert "model.olist.agg_cohort_retention" in manifest["nodes"]

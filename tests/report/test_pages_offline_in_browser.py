@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import great_expectations.expectations as gxe
 
+from config.settings import load_settings
 from expectations import TableSuite, docs_pages, run_suites
-from olist.quality import from_gx
-from olist.quality_store import record_run, write_results
-from olist.reporting import gx_docs_dir, write_run_report
-from olist.settings import load_settings
+from quality.checks import from_gx
+from quality.store import record_run, write_results
+from reporting.quality_report import gx_docs_dir, write_run_report
 from tests.browser import Page
 
 

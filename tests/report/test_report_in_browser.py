@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from olist.quality_store import CheckResult, record_run, write_results
-from olist.reporting import write_run_report
-from olist.settings import load_settings
+from config.settings import load_settings
+from quality.store import CheckResult, record_run, write_results
+from reporting.quality_report import write_run_report
 from tests.browser import Page, run_chromium
 
 

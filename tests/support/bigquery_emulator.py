@@ -5,11 +5,11 @@ warehouse's schema into it. Never imported by the product (it reaches an emulato
 crucible-emulator is installed in its own virtualenv (``make setup-bq-emulator``: it pins its
 own duckdb) and started through ``crucible_serve.py`` beside this file, which fixes crucible's
 handling of ``NUMERIC(P, S)``. Bronze is copied through the BigQuery API itself
-(``olist.bigquery_emulator.copy_table``), so any BigQuery endpoint works as a target.
+(``warehouse.bigquery_emulator.copy_table``), so any BigQuery endpoint works as a target.
 
 Use from a shell (prints the environment for ``dbt --target bigquery``, serves until Ctrl-C)::
 
-    .venv/bin/python -m tests.support.bigquery_emulator --warehouse warehouse/olist.duckdb
+    .venv/bin/python -m tests.support.bigquery_emulator --warehouse data/olist.duckdb
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import IO
 import duckdb
 from google.cloud import bigquery
 
-from olist.bigquery_emulator import (
+from warehouse.bigquery_emulator import (
     DEFAULT_PROJECT,
     MAX_STATEMENT_BYTES,
     EmulatorError,
@@ -211,7 +211,7 @@ def running_emulator(
 
 # --- command line ------------------------------------------------------------------------------
 def main(argv: list[str] | None = None, stdout: IO[str] = sys.stdout) -> int:
-    from olist.settings import repo_root
+    from config.settings import repo_root
 
     parser = argparse.ArgumentParser(
         prog="python -m tests.support.bigquery_emulator",

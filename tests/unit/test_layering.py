@@ -9,7 +9,20 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PRODUCT_PACKAGES = ("olist", "flows", "contracts", "expectations", "ml", "deployments")
+PRODUCT_PACKAGES = (
+    "cli",
+    "config",
+    "flows",
+    "ingestion",
+    "quality",
+    "reporting",
+    "warehouse",
+    "synthetic",
+    "contracts",
+    "expectations",
+    "ml",
+    "deployments",
+)
 
 
 def _imports(path: Path) -> list[str]:

@@ -1,0 +1,1 @@
+"""The ``olist`` command: arguments → flows, errors → exit codes and one paragraph."""

@@ -1,0 +1,1 @@
+"""Landing zones, CSV and JSON-batch landing, the file ledger, applying the contracts."""

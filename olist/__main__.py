@@ -1,3 +1,0 @@
-from olist.cli import entry
-
-entry()

@@ -1,0 +1,1 @@
+"""Check results and verdicts, the GX and dbt adapters, run bookkeeping, alerts."""

@@ -1,0 +1,1 @@
+"""What people read: the quality and model reports, the KPI dashboard, the dbt docs site."""

@@ -1,0 +1,1 @@
+"""The warehouse interface, its DuckDB and BigQuery engines, publish, and the tables Python writes."""
