@@ -569,9 +569,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _stage_flows() -> dict:
+    from flows.checks import quality_flow
     from flows.clean import clean_flow
     from flows.ingest import ingest_flow
-    from flows.quality import quality_flow
     from flows.score import score_flow
     from flows.train import train_flow
     from flows.transform import transform_flow

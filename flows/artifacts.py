@@ -20,7 +20,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.runtime import flow_run
 
 from config.settings import Settings
-from flows.quality import quality_artifacts
+from flows.checks import quality_artifacts
 from quality import store as quality_store
 from quality.store import CheckResult
 from reporting.quality_report import (

@@ -16,7 +16,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.runtime import flow_run
 
 from config.settings import Settings
-from flows.quality import quality_artifacts, quality_flow
+from flows.checks import quality_artifacts, quality_flow
 from flows.retries import TRANSIENT_RETRIES
 from flows.stages import StageRecorder
 from quality import alerts, runs

@@ -2,7 +2,7 @@
 
 Both warehouses come from the package fixtures (conftest.py): the sample's bronze built by
 dbt on the emulator and on DuckDB. The quality task runs as the flow runs it
-(``flows.quality.run_checkpoint``): on the ``bigquery`` target with the ``OLIST_BQ_*``
+(``flows.checks.run_checkpoint``): on the ``bigquery`` target with the ``OLIST_BQ_*``
 variables pointing at the emulator, which exercises ``quality.gx_bigquery`` (the inlining
 client), ``quality.checks.baseline_of`` and sqlalchemy-bigquery; on DuckDB as before.
 
@@ -27,10 +27,10 @@ import duckdb
 import pytest
 from google.cloud import bigquery
 
-import flows.quality
+import flows.checks
 from config.settings import load_settings
 from expectations import SUITES, Baseline, ExpectationOutcome
-from flows.quality import record_results, run_checkpoint
+from flows.checks import record_results, run_checkpoint
 from quality import store as quality_store
 from quality.checks import baseline_of
 from quality.gx_bigquery import gx_bigquery
@@ -69,7 +69,7 @@ def _key(o: ExpectationOutcome) -> tuple[str, str, str | None, str]:
 def _checkpoint(**kwargs: Any) -> Run:
     """``run_checkpoint`` with the outcomes ``run_suites`` handed it recorded on the side."""
     seen: list[ExpectationOutcome] = []
-    real = flows.quality.run_suites
+    real = flows.checks.run_suites
 
     def recording(*args: Any, **kw: Any) -> list[ExpectationOutcome]:
         outcomes = real(*args, **kw)
@@ -78,7 +78,7 @@ def _checkpoint(**kwargs: Any) -> Run:
 
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flows.quality, "run_suites", recording)
+        patch.setattr(flows.checks, "run_suites", recording)
         results = run_checkpoint.fn(**kwargs)
     return Run(seen, results, time.perf_counter() - started)
 

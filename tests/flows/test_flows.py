@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.checks import quality_flow
 from flows.clean import clean_flow
 from flows.ingest import ingest_flow
-from flows.quality import quality_flow
 from flows.transform import transform_flow
 from quality.checks import CriticalQualityFailure
 

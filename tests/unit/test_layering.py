@@ -52,3 +52,11 @@ def test_the_layering_check_sees_a_test_import(tmp_path: Path) -> None:
         "from tests.support.bigquery_emulator import Emulator\nimport tests.conftest\n"
     )
     assert _imports(module) == ["tests.support.bigquery_emulator", "tests.conftest"]
+
+
+def test_no_flow_module_shadows_a_package_when_prefect_loads_a_flow_script() -> None:
+    """A worker loads ``flows/<file>.py`` as a script, with ``flows/`` first on sys.path: a
+    module there named like one of our packages (``flows/quality.py`` against ``quality/``)
+    would be imported in its place and the deployment would crash on start."""
+    flow_modules = {p.stem for p in (REPO / "flows").glob("*.py")}
+    assert flow_modules & set(PRODUCT_PACKAGES) == set()
