@@ -137,5 +137,14 @@ def newest_result(scale: float, results: Path = RESULTS) -> Path | None:
     return max(found)[1] if found else None
 
 
+def newest_batch_contracts(scale: float, results: Path = RESULTS) -> dict | None:
+    """The newest ``bench.ingest`` result of a scale that holds a batch's contracts figure
+    (older ingest results lack it)."""
+    for path in sorted(results.glob(f"*-ingest-scale{scale:g}.json"), reverse=True):
+        if "batch_contracts_seconds" in (result := load_json(path)):
+            return result
+    return None
+
+
 def load_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.common import RESULTS, ROOT, median, scale_data
+from bench.common import RESULTS, ROOT, median, newest_batch_contracts, scale_data
 from ingestion import batches, cleaning
 from ingestion import csv_files as ingest
 from synthetic.batches import generate_batch
@@ -68,18 +68,9 @@ def _batch_contracts(
     }
 
 
-def _newest(scale: float, results: Path) -> dict | None:
-    files = sorted(results.glob(f"*-ingest-scale{scale:g}.json"))
-    for path in reversed(files):
-        result = json.loads(path.read_text())
-        if "batch_contracts_seconds" in result:
-            return result
-    return None
-
-
 def print_growth(results: Path = RESULTS) -> None:
     """Scale 10 against scale 1: the full contracts stage and a batch's contracts."""
-    small, large = _newest(1, results), _newest(10, results)
+    small, large = newest_batch_contracts(1, results), newest_batch_contracts(10, results)
     if small is None or large is None:
         print("(run scale 1 and scale 10 to see how a batch's contracts grow with history)")
         return

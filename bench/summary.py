@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import RESULTS, load_json, machine, newest_result
+from bench.common import RESULTS, load_json, machine, newest_batch_contracts, newest_result
 
 GIB = 1024.0
 
@@ -105,21 +105,10 @@ def _newest_json(results: Path, pattern: str) -> dict | None:
 
 
 def extras(results: Path = RESULTS) -> Extras:
-    ingest = {
-        scale: next(
-            (
-                r
-                for p in sorted(results.glob(f"*-ingest-scale{scale}.json"), reverse=True)
-                if "batch_contracts_seconds" in (r := load_json(p))
-            ),
-            None,
-        )
-        for scale in (1, 10)
-    }
     return Extras(
         dbt_modes=_newest_json(results, "*-dbt-modes-scale1.json"),
-        ingest1=ingest[1],
-        ingest10=ingest[10],
+        ingest1=newest_batch_contracts(1, results),
+        ingest10=newest_batch_contracts(10, results),
         test_suite=_newest_json(results, "*-test-suite.json"),
     )
 
