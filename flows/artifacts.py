@@ -64,8 +64,9 @@ def failing_check_rows(results: list[CheckResult]) -> list[dict[str, Any]]:
     ]
 
 
-def quality(settings: Settings, run_id: str, results: list[CheckResult], report: Path) -> None:
-    """Summary by severity, every check, the failing ones, and the report's link."""
+def quality(run_id: str, results: list[CheckResult]) -> None:
+    """Summary by severity, every check and the failing ones (the report's link is
+    ``flows.gate.report_run``'s: one quality-report card per run)."""
     quality_artifacts(run_id, results)  # quality-checks (table), quality-summary (markdown)
     rows = failing_check_rows(results)
     create_table_artifact(
@@ -74,7 +75,6 @@ def quality(settings: Settings, run_id: str, results: list[CheckResult], report:
         description=f"{len(rows)} failing checks of run {run_id}, most severe first "
         "(warnings and info do not stop publishing)",
     )
-    # the report's link is flows.gate.report_run's (one quality-report card per run)
 
 
 def failed_run(settings: Settings, run_id: str) -> None:

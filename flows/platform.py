@@ -127,7 +127,7 @@ def platform_flow(
             page = settings.reports_dir / "ml" / f"{run_id}.html"
             model_report = page if page.is_file() else None
             # what a user looks for, on the run they open in the UI
-            artifacts.quality(settings, run_id, results, report)
+            artifacts.quality(run_id, results)
             artifacts.models(settings, run_id, models, model_report)
             copied = artifacts.copy_from_subflows()
             if score:
