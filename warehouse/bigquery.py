@@ -9,10 +9,11 @@ between the two:
   An endpoint that is not Google's is a local emulator (crucible-emulator), which gets an
   anonymous ``InliningClient`` (it refuses query parameters; see ``warehouse.bigquery_emulator``).
 - ``replace_from_duckdb``: DuckDB tables → BigQuery (a new bronze version before dbt, the
-  staging tables of appends and merges, the customer scores after scoring). On BigQuery by load jobs (``warehouse.bigquery_load``: free, atomic per table,
-  quoted newlines allowed). crucible cannot load CSV with quoted newlines (review comments
-  have them), so there the same tables go by DML (``warehouse.bigquery_emulator.copy_table``),
-  exact for any text.
+  staging tables of appends and merges, the customer scores after scoring). On BigQuery by
+  Parquet load jobs (``warehouse.bigquery_load``: free, atomic per table, every value typed).
+  crucible runs no Parquet load jobs (nor CSV ones with quoted newlines, which review
+  comments need), so there the same tables go by DML
+  (``warehouse.bigquery_emulator.copy_table``), exact for any text.
 - ``read_frame``: a query's result as the DataFrame DuckDB would have returned, so the ML code
   reads gold from either warehouse: instants as naive UTC ``datetime64``, ``NUMERIC`` as float.
 """
@@ -31,6 +32,7 @@ from google.cloud import bigquery
 
 from warehouse import bigquery_load
 from warehouse.bigquery_emulator import copy_table, inlining_client_for
+from warehouse.local import schema_tables
 
 Progress = Callable[[str, int], None]
 
@@ -92,7 +94,7 @@ def replace_from_duckdb(
         return bigquery_load.load_bronze(
             con, target.client, dataset, tables, progress, schema=schema
         )
-    names = list(tables) if tables is not None else bigquery_load.bronze_tables(con, schema)
+    names = list(tables) if tables is not None else schema_tables(con, schema)
     if not names:
         raise bigquery_load.BigQueryLoadError(f"the DuckDB schema {schema!r} has no tables")
     done: dict[str, int] = {}

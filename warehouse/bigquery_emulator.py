@@ -2,12 +2,13 @@
 
 The product reaches an emulator only through settings: a non-Google ``OLIST_BQ_API_ENDPOINT``
 (see ``warehouse.bigquery.is_emulator_endpoint``). crucible-emulator 0.1.0a2, our local
-BigQuery, implements neither load jobs with quoted newlines, JSON/Parquet loads nor
-``tabledata.insertAll``, and refuses query parameters; so on such an endpoint tables are copied
-by ``INSERT ... SELECT`` over ``UNNEST(JSON_QUERY_ARRAY(...))`` of one JSON string literal per
-chunk (exact for any text, one statement per < 1 MB, BigQuery's limit on query text), and
-named parameters are inlined as GoogleSQL literals (``InliningClient``). On real BigQuery,
-load jobs (``warehouse.bigquery_load``) and bound parameters are used instead.
+BigQuery, implements neither Parquet or JSON load jobs, CSV ones with quoted newlines nor
+``tabledata.insertAll`` (``warehouse.bigquery_load`` has the evidence), and refuses query
+parameters; so on such an endpoint tables are copied by ``INSERT ... SELECT`` over
+``UNNEST(JSON_QUERY_ARRAY(...))`` of one JSON string literal per chunk (exact for any text,
+one statement per < 1 MB, BigQuery's limit on query text), and named parameters are inlined
+as GoogleSQL literals (``InliningClient``). On real BigQuery, Parquet load jobs
+(``warehouse.bigquery_load``) and bound parameters are used instead.
 
 Starting and stopping the emulator process is test support: ``tests/support/bigquery_emulator.py``.
 """

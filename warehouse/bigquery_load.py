@@ -7,24 +7,35 @@ atomically (``WRITE_TRUNCATE``: readers see the old table or the new one, never 
 they take files of any size (the emulator copy in ``bigquery_emulator`` pays per statement on
 real BigQuery and stays under 1 MB of SQL per statement).
 
-Each table goes through a CSV file written by DuckDB's ``COPY`` (RFC 4180: fields with a
-comma, quote or newline are quoted, quotes doubled). Three choices keep it exact:
+Each table goes through a Parquet file written by DuckDB's ``COPY``. Parquet carries every
+value typed, so nothing is spelled as text and read back: a review comment's newlines, quotes
+and commas are bytes of a string, NULL is a null and ``''`` an empty string, NaN a double,
+a ``NUMERIC`` a decimal. Two choices keep it exact:
 
-- ``allow_quoted_newlines``: review comments span lines; without the flag BigQuery reads
-  each line as a row and rejects the file.
-- An explicit schema from the DuckDB column types (``bigquery_type``), never autodetect, which
-  would turn zip prefixes such as ``01037`` into integers.
-- Values BigQuery's CSV reader spells differently are formatted in the ``COPY`` itself:
-  timestamps as UTC ``YYYY-MM-DD HH:MM:SS.ffffff`` (DuckDB writes ``+00`` offsets and short
-  fractions), bytes as base64, NaN as ``NaN``. NULL is an empty unquoted field and an empty
-  string a quoted ``""``, which BigQuery keeps apart.
+- An explicit schema from the DuckDB column types (``bigquery_type``), never autodetect, and
+  ``decimal_target_types`` NUMERIC then BIGNUMERIC, the same rule ``bigquery_type`` applies;
+  zip prefixes such as ``01037`` are strings in DuckDB and stay strings.
+- The ``COPY`` writes each column as the Parquet type BigQuery reads into that schema
+  (``_parquet_expression``): instants as ``TIMESTAMP(isAdjustedToUTC=true, MICROS)`` (a
+  naive DuckDB timestamp is UTC here and would otherwise be written as a local one, which
+  BigQuery takes for a ``DATETIME``), small and unsigned integers widened to INT64, FLOAT to
+  DOUBLE and UUID to text (DuckDB writes it as 16 bytes). Types with no lossless Parquet
+  form BigQuery reads (HUGEINT, which DuckDB writes as a DOUBLE, nested types) are refused
+  by ``bigquery_type``, naming the column.
 
 The loaded row count is checked against the rows DuckDB exported, so a silent partial load
 fails the run with both numbers.
 
-The local emulator (crucible-emulator 0.1.0a2) runs CSV load jobs but refuses the
-``allowQuotedNewlines`` field, so its test loads newline-free tables with
-``quoted_newlines=False``; the flag itself is covered by a unit test of the job config.
+The local emulator (crucible-emulator 0.1.0a2) runs CSV load jobs only. Its load handler
+(``crucible/server/bigquery/jobs.py``, ``Runner._load``) fails a Parquet load job with "Not
+supported by Crucible: load job configuration field decimalTargetTypes" and, without that
+field, "... load job sourceFormat PARQUET"; its CSV loads refuse ``allowQuotedNewlines``.
+So on an emulator the same tables go by DML instead (``warehouse.bigquery.replace_from_duckdb``
+→ ``warehouse.bigquery_emulator.copy_table``: bronze, the engine's staging tables, the
+replaced bookkeeping tables). ``tests/bigquery/test_bigquery_load.py`` pins the refusal (it
+fails the day crucible loads Parquet, the day to drop the DML copy);
+``tests/unit/warehouse/test_bigquery_load.py`` reads the Parquet file this module writes back
+value by value and checks each column's Parquet type.
 """
 
 from __future__ import annotations
@@ -41,9 +52,9 @@ from google.api_core.exceptions import GoogleAPICallError
 from google.cloud import bigquery
 
 from warehouse.bigquery_emulator import EmulatorError, bigquery_type
+from warehouse.local import schema_tables
 
 BRONZE = "bronze"
-TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # six fraction digits: every BigQuery reader takes it
 LOAD_TIMEOUT_SECONDS = 900.0
 
 # The defaults of dbt/profiles.yml's bigquery target: the client must reach what dbt reaches.
@@ -87,52 +98,63 @@ def bigquery_schema(
     return fields
 
 
-def load_job_config(
-    schema: Sequence[bigquery.SchemaField], *, quoted_newlines: bool = True
-) -> bigquery.LoadJobConfig:
-    """How BigQuery must read the files ``export_csv`` writes.
-
-    ``quoted_newlines=False`` leaves the field out of the request altogether (BigQuery's
-    default is false): only for emulators that refuse it, with data known to have none."""
-    config = bigquery.LoadJobConfig(
-        source_format=bigquery.SourceFormat.CSV,
-        skip_leading_rows=1,
+def load_job_config(schema: Sequence[bigquery.SchemaField]) -> bigquery.LoadJobConfig:
+    """How BigQuery must read the files ``export_parquet`` writes: into ``schema``, replacing
+    the table. ``decimal_target_types`` lists the types in the order BigQuery tries them, so a
+    decimal becomes NUMERIC when it fits (precision - scale <= 29, scale <= 9) and BIGNUMERIC
+    otherwise, as ``bigquery_type`` decides for the schema."""
+    return bigquery.LoadJobConfig(
+        source_format=bigquery.SourceFormat.PARQUET,
         schema=list(schema),
         write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+        decimal_target_types=[
+            bigquery.DecimalTargetType.NUMERIC,
+            bigquery.DecimalTargetType.BIGNUMERIC,
+        ],
     )
-    if quoted_newlines:
-        config.allow_quoted_newlines = True
-    return config
 
 
 # --- export ------------------------------------------------------------------------------------
-def _csv_expression(name: str, duckdb_type: str) -> str:
-    """The column as BigQuery's CSV reader wants to read it."""
+_WIDENED = {
+    "TINYINT": "BIGINT",
+    "SMALLINT": "BIGINT",
+    "INTEGER": "BIGINT",
+    "UTINYINT": "BIGINT",
+    "USMALLINT": "BIGINT",
+    "UINTEGER": "BIGINT",
+    "FLOAT": "DOUBLE",
+    "UUID": "VARCHAR",
+}
+
+
+def _parquet_expression(name: str, duckdb_type: str) -> str:
+    """The column as the Parquet type BigQuery reads into ``bigquery_type(duckdb_type)``."""
     column = _quote(name)
     kind = duckdb_type.upper()
-    if kind == "TIMESTAMP WITH TIME ZONE":
-        return f"strftime(timezone('UTC', {column}), '{TIMESTAMP_FORMAT}') as {column}"
-    if kind.startswith("TIMESTAMP"):
-        return f"strftime({column}, '{TIMESTAMP_FORMAT}') as {column}"
-    if kind == "BLOB":
-        return f"base64({column}) as {column}"
-    if kind in ("DOUBLE", "FLOAT"):
-        return (
-            f"case when isnan({column}) then 'NaN' else cast({column} as varchar) end as {column}"
-        )
+    if kind in ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS"):
+        # the cast first: timezone() of a TIMESTAMP_S/_MS would pick the nanosecond overload
+        return f"timezone('UTC', cast({column} as timestamp)) as {column}"
+    if kind in _WIDENED:
+        return f"cast({column} as {_WIDENED[kind]}) as {column}"
+    # written as BigQuery reads it, TIMESTAMP WITH TIME ZONE (UTC micros) too; JSON keeps
+    # Parquet's JSON logical type (no bronze column is JSON: not tried against BigQuery)
     return column
 
 
-def export_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path, schema: str = BRONZE) -> int:
-    """Write ``schema.table`` to ``path`` as RFC 4180 CSV with a header; the rows written.
+def export_parquet(
+    con: duckdb.DuckDBPyConnection, table: str, path: Path, schema: str = BRONZE
+) -> int:
+    """Write ``schema.table`` to ``path`` as Parquet; the rows written.
 
     The count comes from the same ``COPY`` as the file, so it is the file's count even if the
     table changes meanwhile."""
-    select = ", ".join(_csv_expression(name, kind) for name, kind in _columns(con, schema, table))
+    select = ", ".join(
+        _parquet_expression(name, kind) for name, kind in _columns(con, schema, table)
+    )
     target = str(path).replace("'", "''")
     row = con.execute(
         f"copy (select {select} from {_quote(schema)}.{_quote(table)}) to '{target}' "
-        "(format csv, header, delimiter ',', quote '\"', escape '\"')"
+        "(format parquet, compression zstd)"
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -150,7 +172,6 @@ def load_table(
     table: str,
     *,
     schema: str = BRONZE,
-    quoted_newlines: bool = True,
     timeout: float | None = LOAD_TIMEOUT_SECONDS,
     workdir: Path | None = None,
 ) -> int:
@@ -159,9 +180,9 @@ def load_table(
     fields = bigquery_schema(con, table, schema)
     destination = bigquery.DatasetReference(client.project, dataset).table(table)
     with tempfile.TemporaryDirectory(prefix="olist-bq-load-", dir=workdir) as tmp:
-        path = Path(tmp) / f"{table}.csv"
-        exported = export_csv(con, table, path, schema)
-        config = load_job_config(fields, quoted_newlines=quoted_newlines)
+        path = Path(tmp) / f"{table}.parquet"
+        exported = export_parquet(con, table, path, schema)
+        config = load_job_config(fields)
         try:
             with path.open("rb") as data:
                 job = client.load_table_from_file(
@@ -187,19 +208,6 @@ def load_table(
     return int(loaded)
 
 
-def bronze_tables(con: duckdb.DuckDBPyConnection, schema: str = BRONZE) -> list[str]:
-    """Every table and view of the DuckDB schema, empty ones too (dbt unions the empty
-    ``batch_*`` tables, so they must exist in BigQuery)."""
-    return [
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? "
-            "order by table_name",
-            [schema],
-        ).fetchall()
-    ]
-
-
 def load_bronze(
     con: duckdb.DuckDBPyConnection,
     client: bigquery.Client,
@@ -207,23 +215,21 @@ def load_bronze(
     tables: Iterable[str] | None = None,
     progress: Progress | None = None,
     *,
-    quoted_newlines: bool = True,
     schema: str = BRONZE,
 ) -> dict[str, int]:
-    """Load ``tables`` (default: all of the DuckDB ``schema``, bronze unless told) into the
+    """Load ``tables`` (default: all of the DuckDB ``schema``, bronze unless told, empty tables
+    too: dbt unions the empty ``batch_*`` tables, so they must exist in BigQuery) into the
     BigQuery ``dataset``, one load job each; table → rows loaded.
 
     The dataset must exist: creating it needs a project-level role the flow-run service
     account should not have (docs/gcp.md creates it once). ``progress(table, rows)`` is
     called after each table, e.g. to log it."""
-    names = list(tables) if tables is not None else bronze_tables(con, schema)
+    names = list(tables) if tables is not None else schema_tables(con, schema)
     if not names:
         raise BigQueryLoadError(f"the DuckDB schema {schema!r} has no tables to load")
     loaded: dict[str, int] = {}
     for table in names:
-        loaded[table] = load_table(
-            con, client, dataset, table, schema=schema, quoted_newlines=quoted_newlines
-        )
+        loaded[table] = load_table(con, client, dataset, table, schema=schema)
         if progress is not None:
             progress(table, loaded[table])
     return loaded

@@ -347,7 +347,7 @@ class BigQueryWarehouse(_Closing):
 
     def replace(self, schema: str, frames: Mapping[str, pd.DataFrame]) -> dict[str, int]:
         """Through an in-memory DuckDB, so the frames reach BigQuery by the same typed path as
-        bronze (load jobs on Google, DML copies on an emulator)."""
+        bronze (Parquet load jobs on Google, DML copies on an emulator)."""
         from warehouse.bigquery import replace_from_duckdb
 
         con = duckdb.connect()

@@ -69,6 +69,16 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     )
 
 
+def schema_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    """Every table and view of ``schema``, empty ones too, by name."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "order by table_name",
+        [schema],
+    ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
 def row_count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
     return int(scalar(con, f'select count(*) from {schema}."{table}"') or 0)
 

@@ -186,12 +186,12 @@ def keep_bronze(wh: BigQueryWarehouse, path: Path, run_id: str) -> dict[str, int
         }
         # a CSV version loaded by this run is the whole table (the parents' key columns the
         # scratch file was given are not)
-        snapshots = [t for t in _tables(con, "bronze") if t in loaded_now]
+        snapshots = [t for t in warehouse.schema_tables(con, "bronze") if t in loaded_now]
         if snapshots:  # a new version of a source file is the whole table
             wh.ensure_schema("bronze")
             kept |= replace_from_duckdb(con, wh.target, "bronze", "bronze", snapshots)
         for schema in ("bronze", "quarantine"):
-            for table in _tables(con, schema):
+            for table in warehouse.schema_tables(con, schema):
                 if schema == "bronze" and table not in BATCH_TABLES:
                     continue  # a snapshot (above) or a parent's keys
                 rows = _frame(con, f"select * from {schema}.{table}")
@@ -199,14 +199,3 @@ def keep_bronze(wh: BigQueryWarehouse, path: Path, run_id: str) -> dict[str, int
                     rows = rows[rows["_source_file"].isin(owned)]
                 kept[f"{schema}.{table}"] = wh.append(schema, table, rows)
     return kept
-
-
-def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    return [
-        str(name)
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? "
-            "order by table_name",
-            [schema],
-        ).fetchall()
-    ]

@@ -40,6 +40,7 @@ from warehouse.bigquery_emulator import (
     client_for,
     copy_table,
 )
+from warehouse.local import schema_tables
 
 
 def copy_schema(
@@ -53,14 +54,7 @@ def copy_schema(
     ``batch_*`` tables) into a BigQuery dataset of the same name, replacing what is there."""
     dataset = dataset or schema
     client.create_dataset(bigquery.Dataset(f"{client.project}.{dataset}"), exists_ok=True)
-    tables = [
-        row[0]
-        for row in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? "
-            "order by table_name",
-            [schema],
-        ).fetchall()
-    ]
+    tables = schema_tables(con, schema)
     if not tables:
         raise EmulatorError(f"the DuckDB schema {schema!r} has no tables to copy")
     return [copy_table(con, client, schema, t, dataset, max_statement_bytes) for t in tables]
