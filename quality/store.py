@@ -169,7 +169,9 @@ def run_recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     ensure_tables(con)
     return bool(
         scalar(
-            con, "select count(*) from quality.runs where run_id = ? and verdict is not null", [run_id]
+            con,
+            "select count(*) from quality.runs where run_id = ? and verdict is not null",
+            [run_id],
         )
     )
 

@@ -56,9 +56,9 @@ def test_a_failed_run_keeps_its_error_beside_its_verdict(tmp_path: Path) -> None
     runs.finish_run(con, "bad", "failed", "dbt test failed")
     quality_store.record_run(con, "bad", None, published=False, message="dbt test failed")
 
-    assert con.execute("select status, verdict, published, message from quality.runs").fetchall() == [
-        ("failed", "fail", False, "dbt test failed")
-    ]
+    assert con.execute(
+        "select status, verdict, published, message from quality.runs"
+    ).fetchall() == [("failed", "fail", False, "dbt test failed")]
     assert "bad" in (quality_store.training_blocker(con) or "")
     con.close()
 
