@@ -402,7 +402,7 @@ def describe_crash(err: BaseException, settings: Settings | None) -> tuple[str, 
         f"{type(err).__name__}: {first}. This is an error of the platform or its "
         "environment, not a refusal of the data. Publishing is all or nothing, so gold in "
         f"{warehouse} holds the last good run (or this one, if it got past publish: see "
-        "ops.platform_runs and quality.runs). Run the same command again; if it fails the "
+        "quality.runs). Run the same command again; if it fails the "
         "same way, report it with the log file below.",
     )
 

@@ -113,7 +113,7 @@ def _record_failure(settings: Settings, run_id: str, err: BaseException) -> None
 
 @contextmanager
 def recorded_run(settings: Settings, run_id: str, stages: StageRecorder) -> Iterator[None]:
-    """``ops.platform_runs`` bookkeeping around a run that changes the warehouse: on
+    """``quality.runs`` bookkeeping around a run that changes the warehouse: on
     failure the run is recorded as failed and reported (nothing was published); the stage
     timings are written either way."""
     with warehouse.connect(settings.warehouse) as con:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from warehouse.local import table_exists
+from quality import runs
+from warehouse.local import scalar, table_exists
 
 if TYPE_CHECKING:
     from warehouse.engine import Warehouse
@@ -77,26 +78,10 @@ COLUMNS = (
 )
 
 
-RUNS_DDL = """
-create table if not exists quality.runs (
-    run_id            varchar not null,
-    flow_run_id       varchar,
-    checks            bigint not null,
-    critical_failed   bigint not null,
-    warning_failed    bigint not null,
-    info_failed       bigint not null,
-    verdict           varchar not null,
-    published         boolean not null,
-    message           varchar,
-    recorded_at       timestamp not null
-)
-"""
-
-
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists quality")
     con.execute(CHECK_RESULTS_DDL)
-    con.execute(RUNS_DDL)
+    runs.ensure_table(con)
 
 
 # The contract stage's file-level gates (ingestion.cleaning.GATES): a table that does not
@@ -149,32 +134,45 @@ def record_run(
     published: bool,
     message: str | None = None,
 ) -> str:
-    """One ``quality.runs`` row from the run's rows in ``quality.check_results``."""
+    """The run's verdict, from its rows in ``quality.check_results``, on its ``quality.runs``
+    row (``quality.runs.start_run`` made it; its status is the run's end's to set)."""
     ensure_tables(con)
     results = results_for_run(con, run_id)
     outcome = verdict(results, failed_run=not published)
     failed = [r for r in results if not r.passed]
+    counts = [
+        len(results),
+        sum(run_severity(r) == "critical" for r in failed),
+        sum(run_severity(r) == "warning" for r in failed),
+        sum(run_severity(r) == "info" for r in failed),
+    ]
+    if not scalar(con, "select count(*) from quality.runs where run_id = ?", [run_id]):
+        # a verdict for a run nobody started (a test, a hand-made record): the run is over
+        con.execute(
+            "insert into quality.runs (run_id, flow_run_id, status, started_at, finished_at) "
+            "values (?, ?, ?, now()::timestamp, now()::timestamp)",
+            [run_id, flow_run_id, "succeeded" if published else "failed"],
+        )
     con.execute(
-        "insert into quality.runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)",
-        [
-            run_id,
-            flow_run_id,
-            len(results),
-            sum(run_severity(r) == "critical" for r in failed),
-            sum(run_severity(r) == "warning" for r in failed),
-            sum(run_severity(r) == "info" for r in failed),
-            outcome,
-            published,
-            message,
-        ],
+        "update quality.runs set flow_run_id = coalesce(flow_run_id, ?), checks = ?, "
+        "critical_failed = ?, warning_failed = ?, info_failed = ?, verdict = ?, "
+        "published = ?, message = coalesce(?, message), recorded_at = now()::timestamp "
+        "where run_id = ?",
+        [flow_run_id, *counts, outcome, published, message, run_id],
     )
     return outcome
 
 
 def run_recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Whether the gate gave ``run_id`` its verdict already (a run that published, then
+    failed, keeps the verdict of what it published)."""
     ensure_tables(con)
     return bool(
-        con.execute("select count(*) from quality.runs where run_id = ?", [run_id]).fetchall()[0][0]
+        scalar(
+            con,
+            "select count(*) from quality.runs where run_id = ? and verdict is not null",
+            [run_id],
+        )
     )
 
 
@@ -234,7 +232,8 @@ def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
             return str(rows[0][0])
     if table_exists(con, "quality", "runs"):
         rows = con.execute(
-            "select run_id from quality.runs order by recorded_at desc limit 1"
+            "select run_id from quality.runs where verdict is not null "
+            "order by recorded_at desc limit 1"
         ).fetchall()
         return str(rows[0][0]) if rows else None
     return None
@@ -245,14 +244,15 @@ class TrainingBlocked(RuntimeError):
 
 
 def training_blocker(source: duckdb.DuckDBPyConnection | Warehouse) -> str | None:
-    """Why models must not train now: the latest platform run published nothing (a gate
-    failed, or the run broke). A run that published is trusted, whatever it quarantined,
+    """Why models must not train now: the latest run the gate judged published nothing (a
+    gate failed, or the run broke); runs without a verdict (still running, or abandoned) do
+    not count. A run that published is trusted, whatever it quarantined,
     so its verdict alone does not block (runs recorded before severity was fixed say
     ``fail`` for a quarantined row). None when training may start. ``source``: a DuckDB
     connection or the target warehouse."""
     sql = (
         "select run_id, verdict, critical_failed, published from quality.runs "
-        "order by recorded_at desc limit 1"
+        "where verdict is not null order by recorded_at desc limit 1"
     )
     if isinstance(source, duckdb.DuckDBPyConnection):
         if not table_exists(source, "quality", "runs"):

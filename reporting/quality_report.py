@@ -288,7 +288,7 @@ def _history(con: Any) -> list[tuple[str, int, int, int, str]]:
         return []
     rows = con.execute(
         "select run_id, critical_failed, warning_failed, info_failed, verdict "
-        f"from quality.runs order by recorded_at desc limit {TREND_RUNS}"
+        f"from quality.runs where verdict is not null order by recorded_at desc limit {TREND_RUNS}"
     ).fetchall()
     return list(reversed(rows))
 

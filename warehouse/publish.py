@@ -83,7 +83,7 @@ def gold_up_to_date(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     if not table_exists(con, "ops", "partial_publications"):
         return True
-    latest = scalar(con, "select run_id from ops.platform_runs order by started_at desc limit 1")
+    latest = scalar(con, "select run_id from quality.runs order by started_at desc limit 1")
     partial = scalar(
         con, "select count(*) from ops.partial_publications where run_id = ?", [latest]
     )

@@ -6,10 +6,10 @@ when the run ends. Around it (``BigQueryWarehouse.workspace``):
 
 1. the Prefect concurrency slot ``olist-warehouse`` (one writer at a time, ``warehouse.locking``);
 2. the scratch file receives the small bookkeeping tables the stages decide with, read from
-   BigQuery: the file ledger (which content is loaded), the run rows, partial publications,
-   the quality verdicts per run and the backfill's done days, and the keys of the products
-   and sellers that order batches name. Never bronze rows or the check history: those grow
-   with every load;
+   BigQuery: the file ledger (which content is loaded), the runs (``quality.runs``: each
+   run's status and verdict), partial publications and the backfill's done days, and the
+   keys of the products and sellers that order batches name. Never bronze rows or the check
+   history: those grow with every load;
 3. once the contracts commit, ``keep_bronze`` claims the loaded files in BigQuery's
    ``ops.file_ledger`` and then makes the new rows visible to dbt there: a CSV table that
    arrived in a new version replaces ``bronze.<table>``; order-batch rows are appended to
@@ -17,7 +17,7 @@ when the run ends. Around it (``BigQueryWarehouse.workspace``):
    slot never append one file twice (``MERGE … WHEN NOT MATCHED`` on the file's sha256);
    quarantined rows and parse errors are appended likewise;
 4. ``keep_state`` (after publishing, and when the run ends, succeeded or failed) claims the
-   ledger rows, merges the run rows and quality verdicts on their run id, replaces the
+   ledger rows, merges the run rows (status and verdict) on their run id, replaces the
    backfill's done days (a restart forgets some; the table is one row per day) and appends
    the run's ``quality.check_results`` rows (a claim on each row's identity, so keeping
    twice adds nothing).
@@ -37,7 +37,6 @@ import pandas as pd
 from config.settings import Settings
 from ingestion import csv_files as ingest
 from quality import runs
-from quality import store as quality_store
 from warehouse import backfill, publish
 from warehouse import local as warehouse
 from warehouse.locking import global_slot
@@ -47,9 +46,8 @@ if TYPE_CHECKING:
 
 # (schema, table, DDL, key): the bookkeeping a run reads, brought into the scratch file
 HYDRATED = (
-    ("ops", "platform_runs", runs.RUNS_DDL, ("run_id",)),
     ("ops", "partial_publications", publish.PARTIAL_DDL, ("run_id",)),
-    ("quality", "runs", quality_store.RUNS_DDL, ("run_id",)),
+    ("quality", "runs", runs.RUNS_DDL, ("run_id",)),  # each run's lifecycle and verdict
     ("ops", "backfill_partitions", backfill.BACKFILL_DDL, ()),  # replaced whole: see keep_state
 )
 LEDGER = ("ops", "file_ledger", ingest.LEDGER_DDL)

@@ -211,7 +211,7 @@ def test_job_1_loads_the_sample_into_bigquery_and_publishes(
         )
     }
     assert {"pandera", "great_expectations"} <= engines  # contracts and GX, one history
-    assert _count(bq, "ops.platform_runs", "status = 'succeeded'") == 1
+    assert _count(bq, "quality.runs", "status = 'succeeded' and published") == 1
     assert _count(bq, "gold.fct_orders") == _count(bq, "gold_audit.fct_orders") > 0
 
 

@@ -112,7 +112,7 @@ def test_rerunning_the_same_input_changes_nothing(first_run, sample_dir: Path) -
             return con.sql(
                 "select (select count(*) from ops.file_ledger), "
                 "(select count(*) from quality.check_results), "
-                "(select count(*) from ops.platform_runs), "
+                "(select count(*) from quality.runs), "
                 "(select sum(hash(order_id)) from gold.fct_orders)"
             ).fetchall()
         finally:

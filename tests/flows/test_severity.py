@@ -70,7 +70,7 @@ def test_one_unknown_order_status_is_quarantined_and_the_run_publishes_and_train
         "where run_id = 'one-bad-row' and table_name = 'orders' "
         "and column_name = 'order_status' and not passed",
     ) == [("critical", 1)]
-    assert rows(wh, "select status from ops.platform_runs") == [("succeeded",)]
+    assert rows(wh, "select status from quality.runs") == [("succeeded",)]
     stages = [s["stage"] for s in result["stages"]]
     assert "train" in stages and "score" in stages  # training was not blocked
     con = duckdb.connect(str(wh), read_only=True)

@@ -77,8 +77,9 @@ def test_a_run_recorded_fail_before_the_fix_but_published_does_not_block_trainin
     con = duckdb.connect(str(tmp_path / "wh.duckdb"))
     quality_store.ensure_tables(con)
     con.execute(
-        "insert into quality.runs values ('old', null, 40, 1, 0, 0, 'fail', true, null, "
-        "now()::timestamp)"
+        "insert into quality.runs (run_id, status, started_at, checks, critical_failed, "
+        "warning_failed, info_failed, verdict, published, recorded_at) values ('old', "
+        "'succeeded', now()::timestamp, 40, 1, 0, 0, 'fail', true, now()::timestamp)"
     )
     assert quality_store.training_blocker(con) is None
     quality_store.record_run(con, "refused", None, published=False, message="a gate failed")
