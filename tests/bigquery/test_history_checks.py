@@ -28,7 +28,10 @@ from warehouse.target_state import hydrate
 pytestmark = [pytest.mark.bigquery_emulator]
 
 PROJECT = "olist-history"
-HISTORY = ("orders", "order_items", "order_payments", "order_reviews", "customers", "batch_orders")
+HISTORY = (
+    *("orders", "order_items", "order_payments", "order_reviews", "customers", "batch_orders"),
+    *("products", "sellers"),  # the keys a run's working file once received
+)
 
 
 @pytest.fixture(scope="module")
