@@ -280,20 +280,45 @@ def _publish_table(
     return CleanResult(t, loaded, quarantined, []), checks
 
 
-def _local_keys(
-    con: duckdb.DuckDBPyConnection, ref: Reference, parent: str | None
-) -> pd.Series:
-    """The distinct keys ``landing.<child>`` names that ``parent`` (a relation of this run's
-    file, or None) lacks: the candidates left for history to answer."""
+def _unmatched(
+    con: duckdb.DuckDBPyConnection, ref: Reference, parent: str | None, keys_only: bool
+) -> pd.DataFrame:
+    """Rows of ``landing.<child>`` (``_row_number`` and the key), or with ``keys_only`` its
+    distinct keys (``new_key``), whose key ``parent`` (a relation of this run's file, or None)
+    lacks."""
     unmatched = (
         f" and not exists (select 1 from {parent} p where p.{ref.parent_column} = c.{ref.column})"
         if parent
         else ""
     )
+    select = (
+        f"distinct cast(c.{ref.column} as varchar) as new_key"
+        if keys_only
+        else f"c._row_number, c.{ref.column}"
+    )
     return con.sql(
-        f"select distinct cast(c.{ref.column} as varchar) as new_key from landing.{ref.child} c "
-        f"where c.{ref.column} is not null{unmatched}"
-    ).df()["new_key"]
+        f"select {select} from landing.{ref.child} c where c.{ref.column} is not null"
+        f"{unmatched}"
+    ).df()
+
+
+def _rows_naming(
+    con: duckdb.DuckDBPyConnection, ref: Reference, missing: list[str]
+) -> pd.DataFrame:
+    """Rows of ``landing.<child>`` whose key is one of ``missing``."""
+    if not missing:
+        return pd.DataFrame(
+            {"_row_number": pd.Series([], dtype="int64"), ref.column: pd.Series([], dtype="str")}
+        )
+    con.register("_missing", pd.DataFrame({"new_key": pd.Series(missing, dtype="str")}))
+    try:
+        return con.sql(
+            f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
+            f"where cast(c.{ref.column} as varchar) in (select new_key from _missing) "
+            "order by c._row_number"
+        ).df()
+    finally:
+        con.unregister("_missing")
 
 
 def find_orphans(
@@ -332,30 +357,20 @@ def find_orphans(
             local = None
         else:  # no version of the parent anywhere yet: nothing to check against
             continue
-        try:
-            candidates = _local_keys(con, ref, local)
-        finally:
-            if ref.parent in rejected:
-                con.unregister("_rejected_parent")
         past = [
             KeyColumn("bronze", table, ref.parent_column)
             for table in ((ref.parent,) if local is None else ()) + (f"batch_{ref.parent}",)
             if table in in_history
         ]
-        missing = (
-            history.absent_keys(candidates, past, run_id)
-            if past
-            else sorted(str(k) for k in candidates)
-        )
-        con.register("_missing", pd.DataFrame({"new_key": pd.Series(missing, dtype="str")}))
         try:
-            found = con.sql(
-                f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
-                f"where cast(c.{ref.column} as varchar) in (select new_key from _missing) "
-                "order by c._row_number"
-            ).df()
+            if past:  # the keys the run's files cannot place go to history
+                candidates = _unmatched(con, ref, local, keys_only=True)["new_key"]
+                found = _rows_naming(con, ref, history.absent_keys(candidates, past, run_id))
+            else:
+                found = _unmatched(con, ref, local, keys_only=False)
         finally:
-            con.unregister("_missing")
+            if ref.parent in rejected:
+                con.unregister("_rejected_parent")
         observed = row_count(con, "landing", ref.child)
         checks.append(
             CheckResult(

@@ -184,6 +184,7 @@ def test_absent_keys_are_those_in_no_history_column(tmp_path: Path) -> None:
         keys = pd.Series(["p9", "p1", "p3", "p9", None, "p0"])
         assert wh.absent_keys(keys, history, "r1") == ["p0", "p9"]
         assert wh.absent_keys(keys, history[:1], "r1") == ["p0", "p3", "p9"]
+        assert wh.absent_keys(keys, [], "r1") == ["p0", "p1", "p3", "p9"]
         assert wh.absent_keys(pd.Series([], dtype="str"), history, "r1") == []
         assert "_history_keys" not in wh.query("show tables")["name"].tolist()
 
