@@ -297,8 +297,7 @@ def _unmatched(
         else f"c._row_number, c.{ref.column}"
     )
     return con.sql(
-        f"select {select} from landing.{ref.child} c where c.{ref.column} is not null"
-        f"{unmatched}"
+        f"select {select} from landing.{ref.child} c where c.{ref.column} is not null{unmatched}"
     ).df()
 
 
