@@ -402,8 +402,9 @@ def clean_batches(
 
     The keys a batch names are looked up in ``history`` (the target warehouse; default: the
     file ``con`` is open on), except for the CSV tables in ``fresh``, which this run's
-    contracts just loaded into ``con``'s bronze. Nothing here reads bronze in this process, so
-    the cost is the batch's, whatever the history holds."""
+    contracts just loaded into ``con``'s bronze. History is only ever asked in its engine and
+    what was loaded is counted from the batch's own rows, so the cost follows the batch, not
+    the history (one scan of the parents' key columns aside)."""
     if not all(table_exists(con, "landing", t) for t in BATCH_TABLES):
         return [], [], True
     frames = {t: con.sql(f"select * from landing.{t}").df() for t in BATCH_TABLES}
