@@ -21,7 +21,7 @@ from warehouse import local as warehouse
 
 @task(name="apply-contracts", timeout_seconds=1800)
 def apply_contracts(
-    warehouse_path: Path,
+    settings: Settings,
     run_id: str,
     tables: list[str] | None,
     threshold: float,
@@ -30,13 +30,20 @@ def apply_contracts(
     max_row_drop: float = 0.1,
     corrections: list[str] | None = None,
 ) -> cleaning.CleanOutcome:
+    """The run's working file (``settings.warehouse``) parses and checks the new rows; the
+    checks against earlier loads run in the target warehouse (``history``)."""
     logger = get_run_logger()
-    with warehouse.connect(warehouse_path) as con:
+    with (
+        warehouse.connect(settings.warehouse) as con,
+        engine.open_warehouse(settings) as history,
+    ):
         outcome = cleaning.clean_all(
-            con, run_id, tables, threshold, max_row_drop, tuple(corrections or ())
+            con, run_id, tables, threshold, max_row_drop, tuple(corrections or ()), history
         )
         if outcome.committed:
-            batch_tables, batch_checks, committed = batches.clean_batches(con, run_id, threshold)
+            batch_tables, batch_checks, committed = batches.clean_batches(
+                con, run_id, threshold, history, fresh=[t.table for t in outcome.tables]
+            )
             outcome.tables.extend(batch_tables)
             outcome.checks.extend(batch_checks)
             outcome.committed = committed
@@ -91,7 +98,7 @@ def clean_flow(
     they loaded is then kept in the target warehouse (``keep_loaded_bronze``)."""
     settings = settings or load_settings()
     outcome = apply_contracts(
-        settings.warehouse,
+        settings,
         run_id,
         tables,
         settings.quarantine_threshold,

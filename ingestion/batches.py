@@ -19,6 +19,7 @@ zone (``ingestion.landing_zone``): a local folder or, in production, a GCS prefi
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,7 @@ from ingestion.cleaning import (
 from ingestion.csv_files import already_loaded, ensure_ledger, sha256_file
 from ingestion.landing_zone import LandingZone, as_zone
 from quality.store import CheckResult
+from warehouse.engine import Warehouse
 from warehouse.local import ensure_schemas, scalar, table_exists
 
 BATCH_GLOB = "*.json"
@@ -386,18 +388,30 @@ def _whole_orders(
 
 
 def clean_batches(
-    con: duckdb.DuckDBPyConnection, run_id: str, threshold: float = 0.01
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    threshold: float = 0.01,
+    history: Warehouse | None = None,
+    fresh: Collection[str] = (),
 ) -> tuple[list[CleanResult], list[CheckResult], bool]:
     """Validate landed batch rows and append them to bronze in one transaction.
 
     Bad orders are quarantined whole; a file with more than ``threshold`` of its orders
     quarantined is refused as a whole (``rejected/``, with the reasons), and the other files
-    load. Only a file whose rows do not reconcile (a defect of ours) stops the load."""
+    load. Only a file whose rows do not reconcile (a defect of ours) stops the load.
+
+    The keys a batch names are looked up in ``history`` (the target warehouse; default: the
+    file ``con`` is open on), except for the CSV tables in ``fresh``, which this run's
+    contracts just loaded into ``con``'s bronze. History is only ever asked in its engine and
+    what was loaded is counted from the batch's own rows, so the cost follows the batch, not
+    the history (one scan of the parents' key columns aside)."""
     if not all(table_exists(con, "landing", t) for t in BATCH_TABLES):
         return [], [], True
     frames = {t: con.sql(f"select * from landing.{t}").df() for t in BATCH_TABLES}
     rejected, checks = _validate_per_file(frames, run_id)
-    merged, orphan_checks = find_orphans(con, rejected, run_id, BATCH_REFERENCES)
+    merged, orphan_checks = find_orphans(
+        con, rejected, run_id, BATCH_REFERENCES, history=history, fresh=fresh
+    )
     rejected.update(merged)
     checks.extend(orphan_checks)
     rejected = _whole_orders(frames, rejected)
@@ -446,13 +460,18 @@ def clean_batches(
     con.execute("begin transaction")
     try:
         con.register("_refused", refused_frame)
+        inserted: dict[str, int] = {}
         for table in BATCH_TABLES:
             con.register("_rejected", rejected[table])
             try:
-                con.execute(
-                    f"insert into bronze.{table} select * from landing.{table} "
-                    f"where _row_number not in (select _row_number from _rejected) "
-                    f"and _source_file not in (select file_name from _refused)"
+                inserted[table] = int(
+                    scalar(
+                        con,
+                        f"insert into bronze.{table} select * from landing.{table} "
+                        f"where _row_number not in (select _row_number from _rejected) "
+                        f"and _source_file not in (select file_name from _refused)",
+                    )
+                    or 0
                 )
                 con.execute(
                     f"insert into quarantine.{table} select l.*, r._reason "
@@ -465,7 +484,25 @@ def clean_batches(
             bad = int(kept["_row_number"].isin(rejected[table]["_row_number"]).sum())
             results.append(CleanResult(table, len(kept) - bad, bad, []))
         con.unregister("_refused")
+        # what each file loaded, from the batch's own rows: re-counting bronze.batch_orders
+        # would scan the whole batch history; the insert's own count guards the sum
+        good_orders = orders[~orders["_row_number"].isin(rejected["batch_orders"]["_row_number"])]
+        loaded_per_file = good_orders.groupby("_source_file").size()
+        kept_orders = int(loaded_per_file[~loaded_per_file.index.isin(refused)].sum())
         gate_ok = True
+        if inserted["batch_orders"] != kept_orders:
+            miscount = gate_check(
+                run_id,
+                "batch_orders",
+                "records_reconcile",
+                False,
+                kept_orders,
+                abs(inserted["batch_orders"] - kept_orders),
+                f"{inserted['batch_orders']} orders appended to bronze.batch_orders, "
+                f"{kept_orders} expected from the accepted files",
+            )
+            checks.append(miscount)
+            gate_ok = False
         for file_name, records in files:
             if file_name in refused:  # one 'rejected' row per content, as in landing
                 con.execute(
@@ -482,16 +519,7 @@ def clean_batches(
                 )
                 continue
             quarantined = int(quarantined_per_file.get(file_name, 0))
-            loaded = int(
-                scalar(
-                    con,
-                    "select count(*) from bronze.batch_orders where _source_file = ? and "
-                    "_loaded_at = (select max(_loaded_at) from landing.batch_orders "
-                    "where _source_file = ?)",
-                    [file_name, file_name],
-                )
-                or 0
-            )
+            loaded = int(loaded_per_file.get(file_name, 0))
             reconcile = gate_check(
                 run_id,
                 "batch_orders",

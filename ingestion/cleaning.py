@@ -8,6 +8,7 @@ Every check's outcome becomes a ``CheckResult`` for ``quality.check_results``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import duckdb
@@ -18,6 +19,7 @@ from pandera.config import ValidationDepth, config_context
 from contracts import CONTRACTS, check_severity
 from contracts.sources import BATCH_REFERENCES, REFERENCES, SOURCES, Reference, SourceTable
 from quality.store import CheckResult
+from warehouse.engine import DuckDBWarehouse, KeyColumn, Warehouse
 from warehouse.local import row_count, scalar, table_exists
 
 META_COLUMNS = ("_row_number", "_batch_id", "_source_file", "_loaded_at")
@@ -278,15 +280,65 @@ def _publish_table(
     return CleanResult(t, loaded, quarantined, []), checks
 
 
+def _unmatched(
+    con: duckdb.DuckDBPyConnection, ref: Reference, parent: str | None, keys_only: bool
+) -> pd.DataFrame:
+    """Rows of ``landing.<child>`` (``_row_number`` and the key), or with ``keys_only`` its
+    distinct keys (``new_key``), whose key ``parent`` (a relation of this run's file, or None)
+    lacks."""
+    unmatched = (
+        f" and not exists (select 1 from {parent} p where p.{ref.parent_column} = c.{ref.column})"
+        if parent
+        else ""
+    )
+    select = (
+        f"distinct cast(c.{ref.column} as varchar) as new_key"
+        if keys_only
+        else f"c._row_number, c.{ref.column}"
+    )
+    return con.sql(
+        f"select {select} from landing.{ref.child} c where c.{ref.column} is not null{unmatched}"
+    ).df()
+
+
+def _rows_naming(
+    con: duckdb.DuckDBPyConnection, ref: Reference, missing: list[str]
+) -> pd.DataFrame:
+    """Rows of ``landing.<child>`` whose key is one of ``missing``."""
+    if not missing:
+        return pd.DataFrame(
+            {"_row_number": pd.Series([], dtype="int64"), ref.column: pd.Series([], dtype="str")}
+        )
+    con.register("_missing", pd.DataFrame({"new_key": pd.Series(missing, dtype="str")}))
+    try:
+        return con.sql(
+            f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
+            f"where cast(c.{ref.column} as varchar) in (select new_key from _missing) "
+            "order by c._row_number"
+        ).df()
+    finally:
+        con.unregister("_missing")
+
+
 def find_orphans(
     con: duckdb.DuckDBPyConnection,
     rejected: dict[str, pd.DataFrame],
     run_id: str,
     references: tuple[Reference, ...] = REFERENCES,
+    history: Warehouse | None = None,
+    fresh: Collection[str] = (),
 ) -> tuple[dict[str, pd.DataFrame], list[CheckResult]]:
     """Rows of landed tables whose foreign key names no parent row. The parent is the landed
-    file (minus its rejected rows) or, when that file did not change, bronze; rows that
-    arrived in order batches (``bronze.batch_<parent>``) are parents too."""
+    file (minus its rejected rows), a table in ``fresh`` (loaded into ``con``'s bronze by
+    this run), or else the target's ``bronze.<parent>``; rows that arrived in order batches
+    (``bronze.batch_<parent>``) are parents too.
+
+    The run's file answers first; the keys it cannot place are asked of ``history`` (the
+    target warehouse; default: the file ``con`` is open on, which on DuckDB is the target),
+    in its engine: history is never read into this process. Which rows name a missing key,
+    and why they are quarantined, is decided here."""
+    history = DuckDBWarehouse.over(con) if history is None else history
+    in_history = set(history.tables("bronze"))
     extra: dict[str, list[pd.DataFrame]] = {}
     checks = []
     for ref in references:
@@ -294,25 +346,27 @@ def find_orphans(
             continue
         if ref.parent in rejected:
             con.register("_rejected_parent", rejected[ref.parent])
-            parent = (
+            local: str | None = (
                 f"(select {ref.parent_column} from landing.{ref.parent} where _row_number "
                 f"not in (select _row_number from _rejected_parent))"
             )
-        elif table_exists(con, "bronze", ref.parent):
-            parent = f"bronze.{ref.parent}"
-        else:
+        elif ref.parent in fresh:
+            local = f"bronze.{ref.parent}"
+        elif ref.parent in in_history:
+            local = None
+        else:  # no version of the parent anywhere yet: nothing to check against
             continue
-        if table_exists(con, "bronze", f"batch_{ref.parent}"):
-            parent = (
-                f"(select {ref.parent_column} from {parent} union all "
-                f"select {ref.parent_column} from bronze.batch_{ref.parent})"
-            )
+        past = [
+            KeyColumn("bronze", table, ref.parent_column)
+            for table in ((ref.parent,) if local is None else ()) + (f"batch_{ref.parent}",)
+            if table in in_history
+        ]
         try:
-            found = con.sql(
-                f"select c._row_number, c.{ref.column} from landing.{ref.child} c "
-                f"where c.{ref.column} is not null and not exists (select 1 from {parent} p "
-                f"where p.{ref.parent_column} = c.{ref.column})"
-            ).df()
+            if past:  # the keys the run's files cannot place go to history
+                candidates = _unmatched(con, ref, local, keys_only=True)["new_key"]
+                found = _rows_naming(con, ref, history.absent_keys(candidates, past, run_id))
+            else:
+                found = _unmatched(con, ref, local, keys_only=False)
         finally:
             if ref.parent in rejected:
                 con.unregister("_rejected_parent")
@@ -405,33 +459,38 @@ def find_dropped_parents(
     landed: list[str],
     run_id: str,
     corrections: tuple[str, ...] = (),
+    history: Warehouse | None = None,
 ) -> list[CheckResult]:
     """Every key that rows already in bronze (children not delivered again in this run,
     order batches included) name in a landed parent file must be in that file: a parent
-    cut short would orphan them. Checked in the engine: the new file against history.
+    cut short would orphan them. Checked in the engine of ``history`` (the target; default:
+    the file ``con`` is open on): the new file's keys go there, history stays.
 
     A parent declared a correction may drop keys: then the finding is a warning."""
+    history = DuckDBWarehouse.over(con) if history is None else history
+    in_history = set(history.tables("bronze"))
     checks = []
     for ref in (*REFERENCES, *BATCH_REFERENCES):
         if (
             ref.parent not in landed
             or ref.child in landed
-            or not table_exists(con, "bronze", ref.child)
+            or ref.child not in in_history
             or not table_exists(con, "landing", ref.parent)
         ):
             continue
-        parent = f"landing.{ref.parent}"
-        if table_exists(con, "bronze", f"batch_{ref.parent}"):  # batch rows are parents too
-            parent = (
-                f"(select {ref.parent_column} from {parent} union all "
-                f"select {ref.parent_column} from bronze.batch_{ref.parent})"
-            )
-        missing, samples = con.execute(
-            f"select count(*), list(distinct c.{ref.column})[:5] from bronze.{ref.child} c "
-            f"where c.{ref.column} is not null and not exists (select 1 from "
-            f"{parent} p where p.{ref.parent_column} = c.{ref.column})"
-        ).fetchall()[0]
-        observed = row_count(con, "bronze", ref.child)
+        keys = con.sql(
+            f"select distinct cast({ref.parent_column} as varchar) as new_key "
+            f"from landing.{ref.parent}"
+        ).df()["new_key"]
+        batch_parent = f"batch_{ref.parent}"  # batch rows are parents too
+        observed, missing, samples = history.rows_naming_absent(
+            KeyColumn("bronze", ref.child, ref.column),
+            keys,
+            [KeyColumn("bronze", batch_parent, ref.parent_column)]
+            if batch_parent in in_history
+            else [],
+            run_id,
+        )
         declared = ref.parent in corrections
         file_name = con.execute(
             "select any_value(file_name) from ops.file_ledger "
@@ -445,7 +504,7 @@ def find_dropped_parents(
                 table_name=ref.parent,
                 column_name=ref.parent_column,
                 check_name=f"referenced_by_{ref.child}_{ref.column}",
-                check_engine="duckdb",
+                check_engine="ingest",
                 severity="warning" if declared else "critical",
                 passed=missing == 0,
                 observed_count=observed,
@@ -460,7 +519,7 @@ def find_dropped_parents(
                             if declared
                             else f" (if it is a correction: OLIST_CORRECTIONS={ref.parent})"
                         ),
-                        *[str(v) for v in samples or []],
+                        *samples,
                     ]
                     if missing
                     else []
@@ -536,6 +595,7 @@ def clean_all(
     quarantine_threshold: float = 0.01,
     max_row_drop: float = 0.1,
     corrections: tuple[str, ...] = (),
+    history: Warehouse | None = None,
 ) -> CleanOutcome:
     """Validate every landed table, then publish all of them to bronze in one transaction.
 
@@ -543,13 +603,16 @@ def clean_all(
     records, has more than ``max_row_drop`` fewer records than the version it replaces, or
     lacks keys that rows in bronze name (unless a table or file in ``corrections``),
     nothing is written to bronze, quarantine or the ledger.
+
+    ``history`` is the target warehouse the checks against earlier loads run in (default:
+    the file ``con`` is open on, which is the target on DuckDB).
     """
     if tables is None:  # whatever the last ingest landed
         tables = [s.table for s in SOURCES if table_exists(con, "landing", s.table)]
     sources = [s for s in SOURCES if s.table in tables]
     validated = [(s, *_validate_landed(con, s, run_id)) for s in sources]
     rejected = {s.table: frame for s, frame, _ in validated}
-    with_orphans, orphan_checks = find_orphans(con, rejected, run_id)
+    with_orphans, orphan_checks = find_orphans(con, rejected, run_id, history=history)
     validated = [(s, with_orphans.get(s.table, frame), checks) for s, frame, checks in validated]
     outcome = CleanOutcome([], [c for _, _, checks in validated for c in checks], False)
     outcome.checks.extend(orphan_checks)
@@ -558,7 +621,7 @@ def clean_all(
         if drop is not None:
             outcome.checks.append(drop)
     outcome.checks.extend(
-        find_dropped_parents(con, [s.table for s in sources], run_id, corrections)
+        find_dropped_parents(con, [s.table for s in sources], run_id, corrections, history)
     )
     con.execute("begin transaction")
     try:

@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager, nullco
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import duckdb
 import pandas as pd
@@ -58,6 +58,65 @@ def _bigquery_type(value: object) -> str:
         if isinstance(value, kind):
             return name
     raise TypeError(f"no BigQuery parameter type for {type(value).__name__}: {value!r}")
+
+
+class KeyColumn(NamedTuple):
+    """A key column of a warehouse table: ``schema.table.column``."""
+
+    schema: str
+    table: str
+    column: str
+
+
+class KeyShortfall(NamedTuple):
+    """Rows of a table that name a key missing elsewhere: how many rows the table has, how
+    many of them name a missing key, and up to five of those keys."""
+
+    observed: int
+    missing: int
+    samples: list[str]
+
+
+def _absent(value: str, keys: str | None, history: Sequence[tuple[str, str]]) -> str:
+    """The condition that ``value`` is in neither the ``keys`` table (column ``new_key``) nor
+    any (table, column) of ``history``: anti-joins both engines plan as such."""
+    tests = [f"not exists (select 1 from {keys} k where k.new_key = {value})"] if keys else []
+    tests += [
+        f"not exists (select 1 from {table} h where h.{column} = {value})"
+        for table, column in history
+    ]
+    return " and ".join(tests) or "true"
+
+
+def _absent_keys_sql(keys: str, history: Sequence[tuple[str, str]]) -> str:
+    """The keys no history column holds, as a left join that both engines build on the few
+    keys and answer with one scan of each history column: ``not exists`` made DuckDB hash the
+    history side, whose cost grows with it (29 against 12 ms on 330,000 products)."""
+    known = " union all ".join(
+        f"select {column} as known from {table}" for table, column in history
+    )
+    return (
+        f"select distinct k0.new_key from {keys} k0 left join ({known}) h "
+        "on h.known = k0.new_key where k0.new_key is not null and h.known is null order by 1"
+    )
+
+
+def _shortfall_sql(
+    table: str, column: str, keys: str | None, history: Sequence[tuple[str, str]]
+) -> tuple[str, str]:
+    """(observed and missing counts, up to five missing keys) of ``table.column``."""
+    where = f"c.{column} is not null and {_absent(f'c.{column}', keys, history)}"
+    return (
+        f"select (select count(*) from {table}) as observed, count(*) as missing "
+        f"from {table} c where {where}",
+        f"select distinct c.{column} as new_key from {table} c where {where} order by 1 limit 5",
+    )
+
+
+def _key_frame(keys: pd.Series) -> pd.DataFrame:
+    """The distinct, present ``keys`` as text, in the one column the SQL above names."""
+    values = keys.dropna().astype(str).drop_duplicates()
+    return pd.DataFrame({"new_key": pd.Series(values.to_numpy(), dtype="str")})
 
 
 class UnknownEngine(ValueError):
@@ -120,6 +179,21 @@ class Warehouse(Protocol):
         """Insert only the rows of ``frame`` whose ``keys`` (NULL equal to NULL) no row of
         ``schema.table`` has yet: the idempotent write that makes a ledger exactly-once even
         for two writers (a ``MERGE … WHEN NOT MATCHED`` on BigQuery); the rows inserted."""
+        ...
+
+    def absent_keys(self, keys: pd.Series, history: Sequence[KeyColumn], run_id: str) -> list[str]:
+        """The distinct ``keys`` (text) that no row of any ``history`` column holds, sorted.
+        Runs in the engine, history never leaves it: only the keys travel (on BigQuery to a
+        scratch table named for ``run_id``, dropped afterwards). Every ``history`` table must
+        exist (callers list them first)."""
+        ...
+
+    def rows_naming_absent(
+        self, rows: KeyColumn, keys: pd.Series, history: Sequence[KeyColumn], run_id: str
+    ) -> KeyShortfall:
+        """How many rows of ``rows``' table name (in its column, when not null) a key that is
+        neither among ``keys`` nor in any ``history`` column, with up to five such keys; as
+        :meth:`absent_keys`, in the engine, only ``keys`` travel."""
         ...
 
     def workspace(self, settings: Settings, holder: str) -> AbstractContextManager[Settings]:
@@ -283,6 +357,58 @@ class DuckDBWarehouse(_Closing):
                 f"where not exists (select 1 from {target} t where {match})"
             ],
         )
+
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection) -> DuckDBWarehouse:
+        """This engine over a connection its owner opened (and closes): the file a run's
+        contracts work in is, on DuckDB, the target itself."""
+        (path,) = con.execute(
+            "select path from duckdb_databases() where database_name = current_database()"
+        ).fetchall()[0]
+        wh = cls(Path(path or ":memory:"))
+        wh._con = con
+        return wh
+
+    @contextmanager
+    def _keys(self, keys: pd.Series | None) -> Iterator[str | None]:
+        if keys is None:
+            yield None
+            return
+        con = self._connection()
+        con.register("_history_keys", _key_frame(keys))
+        try:
+            yield "_history_keys"
+        finally:
+            con.unregister("_history_keys")
+
+    @staticmethod
+    def _history(history: Sequence[KeyColumn]) -> list[tuple[str, str]]:
+        return [(_name(h.schema, h.table), quote_ident(h.column)) for h in history]
+
+    def absent_keys(self, keys: pd.Series, history: Sequence[KeyColumn], run_id: str) -> list[str]:
+        if keys.dropna().empty:
+            return []
+        if not history:
+            return sorted(_key_frame(keys)["new_key"])
+        with self._keys(keys) as staged:
+            assert staged is not None
+            sql = _absent_keys_sql(staged, self._history(history))
+            return [str(row[0]) for row in self._connection().execute(sql).fetchall()]
+
+    def rows_naming_absent(
+        self, rows: KeyColumn, keys: pd.Series, history: Sequence[KeyColumn], run_id: str
+    ) -> KeyShortfall:
+        con = self._connection()
+        with self._keys(None if keys.dropna().empty else keys) as staged:
+            counts, samples = _shortfall_sql(
+                _name(rows.schema, rows.table),
+                quote_ident(rows.column),
+                staged,
+                self._history(history),
+            )
+            observed, missing = con.execute(counts).fetchall()[0]
+            found = [str(r[0]) for r in con.execute(samples).fetchall()] if missing else []
+        return KeyShortfall(int(observed), int(missing), found)
 
     @contextmanager
     def workspace(self, settings: Settings, holder: str) -> Iterator[Settings]:
@@ -454,6 +580,62 @@ class BigQueryWarehouse(_Closing):
                 f"when not matched then {self._insert(columns, frame)}"
             )
 
+    @contextmanager
+    def _keys(self, keys: pd.Series | None, run_id: str) -> Iterator[str | None]:
+        """The distinct keys as a table of the run in ``ops`` (``_keys_<run id>_<n>``: a
+        crashed run's leftover says whose it is), dropped afterwards; the only data a history
+        check sends to BigQuery."""
+        from warehouse.bigquery import replace_from_duckdb
+
+        if keys is None:
+            yield None
+            return
+        run = re.sub(r"[^A-Za-z0-9_]", "_", run_id)[:64]
+        name = f"_keys_{run}_{uuid.uuid4().hex[:8]}"
+        self.ensure_schema(KEYS_SCHEMA)
+        con = duckdb.connect()
+        try:
+            con.register("_frame", _key_frame(keys))
+            con.execute("create schema stage")
+            con.execute(f"create table stage.{quote_ident(name)} as select * from _frame")
+            replace_from_duckdb(con, self.target, "stage", KEYS_SCHEMA, tables=[name])
+        finally:
+            con.close()
+        try:
+            yield self.target.table_id(KEYS_SCHEMA, name)
+        finally:
+            self._run(f"drop table if exists {self.target.table_id(KEYS_SCHEMA, name)}")
+
+    def _history(self, history: Sequence[KeyColumn]) -> list[tuple[str, str]]:
+        return [
+            (self.target.table_id(h.schema, h.table), quote_ident(h.column, "`")) for h in history
+        ]
+
+    def absent_keys(self, keys: pd.Series, history: Sequence[KeyColumn], run_id: str) -> list[str]:
+        if keys.dropna().empty:
+            return []
+        if not history:
+            return sorted(_key_frame(keys)["new_key"])
+        with self._keys(keys, run_id) as staged:
+            assert staged is not None
+            found = self.query(_absent_keys_sql(staged, self._history(history)))
+        return [str(v) for v in found["new_key"]]
+
+    def rows_naming_absent(
+        self, rows: KeyColumn, keys: pd.Series, history: Sequence[KeyColumn], run_id: str
+    ) -> KeyShortfall:
+        with self._keys(None if keys.dropna().empty else keys, run_id) as staged:
+            counts, samples = _shortfall_sql(
+                self.target.table_id(rows.schema, rows.table),
+                quote_ident(rows.column, "`"),
+                staged,
+                self._history(history),
+            )
+            got = self.query(counts)
+            observed, missing = int(got["observed"].iloc[0]), int(got["missing"].iloc[0])
+            found = [str(v) for v in self.query(samples)["new_key"]] if missing else []
+        return KeyShortfall(observed, missing, found)
+
     def workspace(self, settings: Settings, holder: str) -> AbstractContextManager[Settings]:
         from warehouse.target_state import scratch_workspace
 
@@ -478,6 +660,9 @@ class BigQueryWarehouse(_Closing):
     def close(self) -> None:
         self.target.close()
 
+
+# where a history check's keys are staged on BigQuery: a dataset every run already writes
+KEYS_SCHEMA = "ops"
 
 # BigQuery's legacy names in table schemas → the standard SQL types a cast takes
 _STANDARD_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}

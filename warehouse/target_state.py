@@ -7,9 +7,10 @@ when the run ends. Around it (``BigQueryWarehouse.workspace``):
 1. the Prefect concurrency slot ``olist-warehouse`` (one writer at a time, ``warehouse.locking``);
 2. the scratch file receives the small bookkeeping tables the stages decide with, read from
    BigQuery: the file ledger (which content is loaded), the runs (``quality.runs``: each
-   run's status and verdict), partial publications and the backfill's done days, and the
-   keys of the products and sellers that order batches name. Never bronze rows or the check
-   history: those grow with every load;
+   run's status and verdict), partial publications and the backfill's done days. Never
+   bronze rows, keys or the check history: those grow with every load, and the
+   contracts' checks against earlier loads run in BigQuery itself
+   (``BigQueryWarehouse.absent_keys``, ``rows_naming_absent``);
 3. once the contracts commit, ``keep_bronze`` claims the loaded files in BigQuery's
    ``ops.file_ledger`` and then makes the new rows visible to dbt there: a CSV table that
    arrived in a new version replaces ``bronze.<table>``; order-batch rows are appended to
@@ -62,10 +63,6 @@ CHECK_IDENTITY = (
     "observed_at",
 )
 BATCH_TABLES = ("batch_orders", "batch_order_items", "batch_order_payments", "batch_customers")
-# the dimensions a batch's rows name (contracts.sources.BATCH_REFERENCES): their keys only, so
-# the batch contracts quarantine an order naming a product or seller bronze lacks. Both are
-# only ever parents, never children, of a reference.
-PARENT_KEYS = (("products", "product_id"), ("sellers", "seller_id"))
 
 
 @contextmanager
@@ -103,19 +100,6 @@ def hydrate(wh: BigQueryWarehouse, path: Path) -> None:
                 con.execute(f"insert into {schema}.{table} by name select * from _kept")
             finally:
                 con.unregister("_kept")
-        present = set(wh.tables("bronze"))
-        for table, column in PARENT_KEYS:
-            if table not in present:
-                continue
-            keys = wh.query(f"select distinct `{column}` from `bronze`.`{table}`")
-            con.register("_keys", keys)
-            try:
-                con.execute(
-                    f"create table bronze.{table} as select cast({column} as varchar) as {column} "
-                    "from _keys"
-                )
-            finally:
-                con.unregister("_keys")
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -182,8 +166,7 @@ def keep_bronze(wh: BigQueryWarehouse, path: Path, run_id: str) -> dict[str, int
                 [run_id],
             ).fetchall()
         }
-        # a CSV version loaded by this run is the whole table (the parents' key columns the
-        # scratch file was given are not)
+        # a CSV version loaded by this run is the whole table
         snapshots = [t for t in warehouse.schema_tables(con, "bronze") if t in loaded_now]
         if snapshots:  # a new version of a source file is the whole table
             wh.ensure_schema("bronze")
@@ -191,7 +174,7 @@ def keep_bronze(wh: BigQueryWarehouse, path: Path, run_id: str) -> dict[str, int
         for schema in ("bronze", "quarantine"):
             for table in warehouse.schema_tables(con, schema):
                 if schema == "bronze" and table not in BATCH_TABLES:
-                    continue  # a snapshot (above) or a parent's keys
+                    continue  # a snapshot (above)
                 rows = _frame(con, f"select * from {schema}.{table}")
                 if table in BATCH_TABLES:
                     rows = rows[rows["_source_file"].isin(owned)]

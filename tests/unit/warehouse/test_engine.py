@@ -14,6 +14,8 @@ from config.settings import load_settings
 from warehouse.engine import (
     BigQueryWarehouse,
     DuckDBWarehouse,
+    KeyColumn,
+    KeyShortfall,
     UnknownEngine,
     _bigquery_type,
     open_warehouse,
@@ -158,3 +160,67 @@ def test_the_duckdb_workspace_is_the_file_itself_under_its_lock(tmp_path: Path) 
             warehouse_lock(settings.warehouse, holder="second"),
         ):
             pass
+
+
+# --- checks against history: only the new keys travel ------------------------------------------
+def _history(wh: DuckDBWarehouse) -> None:
+    wh.replace(
+        "bronze",
+        {
+            "products": pd.DataFrame({"product_id": ["p1", "p2"]}),
+            "batch_products": pd.DataFrame({"product_id": ["p3", None]}),
+            "items": pd.DataFrame({"product_id": ["p1", "p2", "p2", "p4", None]}),
+        },
+    )
+
+
+def test_absent_keys_are_those_in_no_history_column(tmp_path: Path) -> None:
+    with open_warehouse(_settings(tmp_path)) as wh:
+        _history(wh)
+        history = [
+            KeyColumn("bronze", "products", "product_id"),
+            KeyColumn("bronze", "batch_products", "product_id"),
+        ]
+        keys = pd.Series(["p9", "p1", "p3", "p9", None, "p0"])
+        assert wh.absent_keys(keys, history, "r1") == ["p0", "p9"]
+        assert wh.absent_keys(keys, history[:1], "r1") == ["p0", "p3", "p9"]
+        assert wh.absent_keys(keys, [], "r1") == ["p0", "p1", "p3", "p9"]
+        assert wh.absent_keys(pd.Series([], dtype="str"), history, "r1") == []
+        assert "_history_keys" not in wh.query("show tables")["name"].tolist()
+
+
+def test_rows_naming_absent_counts_history_rows_whose_key_a_new_file_lacks(
+    tmp_path: Path,
+) -> None:
+    with open_warehouse(_settings(tmp_path)) as wh:
+        _history(wh)
+        items = KeyColumn("bronze", "items", "product_id")
+        also = [KeyColumn("bronze", "batch_products", "product_id")]
+        # the new products file lacks p2 (named twice) and p4; p3 is a batch's product
+        got = wh.rows_naming_absent(items, pd.Series(["p1", "p3"]), also, "r1")
+        assert got == KeyShortfall(observed=5, missing=3, samples=["p2", "p4"])
+        assert wh.rows_naming_absent(items, pd.Series(["p1", "p2", "p4"]), [], "r1") == (
+            KeyShortfall(observed=5, missing=0, samples=[])
+        )
+        # an empty file lacks every key the rows name
+        empty = wh.rows_naming_absent(items, pd.Series([], dtype="str"), [], "r1").missing
+        assert empty == 4
+
+
+def test_the_duckdb_engine_over_an_open_connection_uses_it_and_leaves_it_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema bronze")
+        con.execute("create table bronze.products as select 'p1' as product_id")
+        wh = DuckDBWarehouse.over(con)
+        assert wh.path == path
+        assert wh.tables("bronze") == ["products"]
+        history = [KeyColumn("bronze", "products", "product_id")]
+        assert wh.absent_keys(pd.Series(["p1", "p2"]), history, "r1") == ["p2"]
+        wh.close()
+        assert con.execute("select count(*) from bronze.products").fetchone() == (1,)
+    finally:
+        con.close()
