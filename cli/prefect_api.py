@@ -1,4 +1,5 @@
-"""The local Prefect API of a plain ``olist`` command (no ``PREFECT_API_URL``).
+"""The local Prefect API of a plain ``olist`` command (no ``PREFECT_API_URL``): a running
+``make server`` when one answers (:func:`use_running_server`), else an ephemeral one.
 
 Prefect starts an ephemeral API server in a subprocess on first use. On a fresh
 ``PREFECT_HOME`` it first migrates its database, which on a loaded machine can outlast the
