@@ -4,11 +4,10 @@
 in a fresh subprocess:
 
 - **imports**: ``python -c "import cli.main"`` (what ``olist`` loads to parse its flags),
-  ``python -c "import flows.platform"`` (Prefect, prefect-dbt, GX, MLflow, ...: what
-  ``olist run`` loads before its first flow) and ``python -c "import flows.incremental"``
-  (what ``olist incremental`` loads before its first flow: dbt and GX load later, in the
-  stages that run them), against a bare ``python -c pass``; the median of at least 3 runs,
-  and which heavy packages each import loaded.
+  ``python -c "import flows.platform"`` and ``python -c "import flows.incremental"`` (what
+  ``olist run`` and ``olist incremental`` load before their first flow: prefect-dbt, GX and
+  the ML stack load later, in the stages that run them), against a bare ``python -c
+  pass``; the median of at least 3 runs, and which heavy packages each import loaded.
 - **CLI error latency**: the wall time of ``olist --help``, of an unknown flag
   (``olist run --data-dir ...``) and of a missing warehouse (``olist incremental
   --warehouse <none>``), each in a fresh interpreter: refused before Prefect, dbt or GX load.

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib
 import logging
 import os
 import re
@@ -15,9 +16,10 @@ import sys
 import textwrap
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from config.settings import Settings, configure_runtime, load_settings, repo_root
 
@@ -595,22 +597,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stage_flows() -> dict:
-    from flows.checks import quality_flow
-    from flows.clean import clean_flow
-    from flows.ingest import ingest_flow
-    from flows.score import score_flow
-    from flows.train import train_flow
-    from flows.transform import transform_flow
+# each stage command's flow, as module:attribute
+STAGE_FLOWS = {
+    "ingest": "flows.ingest:ingest_flow",
+    "clean": "flows.clean:clean_flow",
+    "transform": "flows.transform:transform_flow",
+    "quality": "flows.checks:quality_flow",
+    "train": "flows.train:train_flow",
+    "score": "flows.score:score_flow",
+}
 
-    return {
-        "ingest": ingest_flow,
-        "clean": clean_flow,
-        "transform": transform_flow,
-        "quality": quality_flow,
-        "train": train_flow,
-        "score": score_flow,
-    }
+
+def _stage_flows() -> dict[str, Callable[..., Any]]:
+    """Each stage's flow, imported when it is called: a stage pays its own imports only
+    (`olist ingest` does not load MLflow, `olist train` not dbt)."""
+
+    def lazy(path: str) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            module, _, name = path.partition(":")
+            return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+        return run
+
+    return {stage: lazy(path) for stage, path in STAGE_FLOWS.items()}
 
 
 def _iso_date(value: str) -> date:

@@ -185,3 +185,19 @@ def test_a_configured_api_url_or_the_opt_out_wins_over_a_running_server(
     assert configured == {"chosen": None, "api": elsewhere, "ephemeral": False}
     opted_out = _choose({**port, "OLIST_REUSE_SERVER": "false"})
     assert opted_out == {"chosen": None, "api": None, "ephemeral": True}
+
+
+STAGES = """
+import json, sys
+from cli.main import _stage_flows
+flows = _stage_flows()
+print("RESULT " + json.dumps({"stages": sorted(flows), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_a_stage_command_imports_only_its_own_flow() -> None:
+    """``olist ingest`` must not load MLflow through the train flow: the stage flows are
+    imported when one is called, not all when the table of them is built."""
+    result, _ = _run(STAGES)
+    assert result["stages"] == ["clean", "ingest", "quality", "score", "train", "transform"]
+    assert _loaded(result["modules"], HEAVY) == []
