@@ -3,17 +3,23 @@
 ``python -m bench.fixed`` (and ``python -m bench``, after the other sections) measures, each
 in a fresh subprocess:
 
-- **imports**: ``python -c "import cli.main"`` (what ``olist`` loads to parse its flags)
-  and ``python -c "import flows.platform"`` (Prefect, prefect-dbt, GX, MLflow, ...: what
-  ``olist run`` loads before its first flow), against a bare ``python -c pass``; the
-  median of at least 3 runs.
-- **Prefect API start**: ``olist run`` has no ``PREFECT_API_URL``, so its first flow call
-  starts Prefect's ephemeral API server (a uvicorn subprocess on a SQLite database under
+- **imports**: ``python -c "import cli.main"`` (what ``olist`` loads to parse its flags),
+  ``python -c "import flows.platform"`` and ``python -c "import flows.incremental"`` (what
+  ``olist run`` and ``olist incremental`` load before their first flow: prefect-dbt, GX and
+  the ML stack load later, in the stages that run them), against a bare ``python -c
+  pass``; the median of at least 3 runs, and which heavy packages each import loaded.
+- **CLI error latency**: the wall time of ``olist --help``, of an unknown flag
+  (``olist run --data-dir ...``) and of a missing warehouse (``olist incremental
+  --warehouse <none>``), each in a fresh interpreter: refused before Prefect, dbt or GX load.
+- **Prefect API start**: ``olist run`` has no ``PREFECT_API_URL`` (unless a ``make server``
+  answers: then it uses that one and starts nothing), so its first flow call starts
+  Prefect's ephemeral API server (a uvicorn subprocess on a SQLite database under
   ``PREFECT_HOME``) and the process stops it at exit. A subprocess runs a trivial
   ``@flow`` twice: the first call minus the second is the server's start-up; the second
   is the per-flow overhead. Measured with a fresh ``PREFECT_HOME`` (the database is
-  created and migrated) and with the one the bench's runs use (already migrated, as for
-  every ``olist run`` after the first).
+  created and migrated by the first run) and with a migrated one: the home the bench's
+  runs use, or alone (``python -m bench.fixed``) a home migrated as ``make setup`` does
+  (``prefect server database upgrade -y``, whose time is reported too).
 - **dbt parse**: ``dbtRunner().invoke(["parse", ...])`` as the platform's transform flow
   parses (project and profiles of the repo, ``--vars {gold_schema: gold_audit}``, the
   duckdb target on a scratch warehouse path), into a scratch ``--target-path``, never the
@@ -104,10 +110,77 @@ def imports(repeat: int) -> dict:
         ("python", None),
         ("cli.main", "cli.main"),
         ("flows.platform", "flows.platform"),
+        ("flows.incremental", "flows.incremental"),
     ):
         runs = [import_seconds(module, env) for _ in range(repeat)]
         out[label] = {"seconds": round(median(runs) or 0, 2), "runs": [round(r, 2) for r in runs]}
+        if module:
+            out[label]["loads"] = heavy_loaded(module, env)
     return out
+
+
+# the packages whose import costs seconds, by the stage that needs them
+HEAVY = (
+    "prefect",
+    "duckdb",
+    "pandera",
+    "prefect_dbt",
+    "dbt",
+    "great_expectations",
+    "mlflow",
+    "optuna",
+    "xgboost",
+    "sklearn",
+)
+
+
+def heavy_loaded(module: str, env: dict[str, str]) -> list[str]:
+    """Which of ``HEAVY`` ``import module`` loads, in a fresh interpreter."""
+    code = f"import json, sys, {module}; print({MARK!r} + json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith(MARK)]
+    loaded = set(json.loads(lines[-1][len(MARK) :])) if lines else set()
+    return [name for name in HEAVY if name in loaded]
+
+
+def cli_latency(work: Path, repeat: int) -> dict:
+    """Median wall time of ``olist`` answering without running a flow (see the docstring);
+    ``OLIST_REUSE_SERVER=false``: no probe of a local server either."""
+    env = runtime_env(OLIST_REUSE_SERVER="false")
+    cases = {
+        "help": ["--help"],
+        "unknown flag": ["run", "--data-dir", str(work / "does-not-exist")],
+        "missing warehouse": ["incremental", "--warehouse", str(work / "none" / "wh.duckdb")],
+    }
+    out = {}
+    for label, args in cases.items():
+        runs = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "cli", *args], env=env, cwd=ROOT, capture_output=True
+            )
+            runs.append(time.perf_counter() - start)
+        out[label] = {"seconds": round(median(runs) or 0, 2), "runs": [round(r, 2) for r in runs]}
+    return out
+
+
+def migrate(home: Path) -> float:
+    """Seconds of ``prefect server database upgrade -y`` on ``home``: what ``make setup``
+    runs once, so that no run's ephemeral API migrates."""
+    env = runtime_env(PREFECT_HOME=str(home))
+    env.pop("PREFECT_API_URL", None)
+    start = time.perf_counter()
+    subprocess.run(
+        [str(Path(sys.executable).with_name("prefect")), "server", "database", "upgrade", "-y"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
 
 
 def prefect_start(home: Path, fresh: bool, repeat: int) -> dict:
@@ -170,12 +243,15 @@ def fixed_costs(work: Path, prefect_home: Path | None = None, repeat: int = 1) -
     work.mkdir(parents=True, exist_ok=True)
     print("  fixed costs: imports", flush=True)
     result: dict = {"imports": imports(max(3, repeat))}
+    print("  fixed costs: CLI errors", flush=True)
+    result["cli_errors"] = cli_latency(work, max(3, repeat))
     print("  fixed costs: Prefect API start (fresh PREFECT_HOME)", flush=True)
     result["prefect_fresh_home"] = prefect_start(work / "prefect-fresh", True, repeat)
-    print("  fixed costs: Prefect API start (existing PREFECT_HOME)", flush=True)
+    print("  fixed costs: Prefect API start (migrated PREFECT_HOME)", flush=True)
     home = prefect_home or work / "prefect-warm"
-    if not (home / "prefect.db").exists() and prefect_home is None:
-        _probe(PREFECT_PROBE, runtime_env(PREFECT_HOME=str(home)))  # migrate it once
+    if prefect_home is None:  # migrated as `make setup` migrates, not by a first run
+        shutil.rmtree(home, ignore_errors=True)
+        result["migration_seconds"] = round(migrate(home), 2)
     result["prefect"] = prefect_start(home, False, repeat)
     print("  fixed costs: dbt parse (cold, warm, new warehouse path)", flush=True)
     result["dbt_parse"] = dbt_parse(work / "dbt", repeat)
@@ -188,11 +264,20 @@ def print_fixed(f: dict) -> None:
     base = imp["python"]["seconds"]
     print("\nfixed costs (do not scale with data; medians):")
     print(f"  {'python start-up (python -c pass)':<48}{base:>8.2f}s")
-    for module in ("cli.main", "flows.platform"):
+    for module in ("cli.main", "flows.platform", "flows.incremental"):
+        if module not in imp:
+            continue
         s = imp[module]["seconds"]
+        loads = ", ".join(imp[module].get("loads", [])) or "none of them"
         print(f"  {'import ' + module:<48}{s:>8.2f}s  ({s - base:.2f}s over bare python)")
-    print(f"  {'Prefect API start, existing PREFECT_HOME':<48}{pw['api_start']:>8.2f}s")
+        print(f"  {'':<48}{'':>9}  heavy packages loaded: {loads}")
+    for label, r in f.get("cli_errors", {}).items():
+        print(f"  {'olist, ' + label:<48}{r['seconds']:>8.2f}s")
+    print(f"  {'Prefect API start, migrated PREFECT_HOME':<48}{pw['api_start']:>8.2f}s")
     print(f"  {'Prefect API start, fresh PREFECT_HOME':<48}{pf['api_start']:>8.2f}s  (migrations)")
+    if "migration_seconds" in f:
+        migration = f["migration_seconds"]
+        print(f"  {'database migration at set-up (make setup, once)':<48}{migration:>8.2f}s")
     print(f"  {'Prefect per-flow overhead (2nd trivial flow)':<48}{pw['second_flow']:>8.2f}s")
     print(f"  {'Prefect exit (server stop)':<48}{pw['exit']:>8.2f}s")
     print(f"  {'import dbt.cli.main':<48}{dbt['import']:>8.2f}s")

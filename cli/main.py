@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import importlib
 import logging
 import os
 import re
@@ -15,9 +16,10 @@ import sys
 import textwrap
 import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from config.settings import Settings, configure_runtime, load_settings, repo_root
 
@@ -32,11 +34,12 @@ EXIT_CRASH = 1
 NEEDS_WAREHOUSE = ("transform", "quality", "train", "score")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, dbt_assets: bool | None = None) -> Settings:
     settings = load_settings(
         source_dir=getattr(args, "source", None),
         warehouse=getattr(args, "warehouse", None),
         reports_dir=getattr(args, "reports", None),
+        dbt_assets=dbt_assets,
     )
     if batches := getattr(args, "batches", None):
         settings.batches_dir = Path(batches).resolve()
@@ -119,6 +122,48 @@ def _print_summary(settings: Settings, result: dict) -> None:
     print("  next      : make dashboard (KPIs) · make server (Prefect UI) · make docs (dbt docs)")
 
 
+def refusal_before_imports(args: argparse.Namespace) -> tuple[str, str] | None:
+    """What a flow command refuses from its arguments and paths alone, as (title, paragraph),
+    or None. Checked before any flow module is imported, so a mistyped path answers at once
+    instead of after ~10 s of Prefect, dbt and GX imports: nothing here may import them
+    (tests/unit/cli checks ``sys.modules``)."""
+    command = args.command
+    if command == "backfill" and args.end < args.start:
+        return "Nothing to backfill.", f"--end {args.end} is before --start {args.start}."
+    # the paths only: whether dbt asset events are on would ask Prefect (an import)
+    settings = _settings(args, dbt_assets=False)
+    # (`olist run` generates the data set into a source folder that is not there)
+    if command == "ingest" and settings.source_uri is None and not settings.source_dir.is_dir():
+        return (
+            "Missing source files.",
+            f"{settings.source_dir}: no such folder. Point --source (or OLIST_SOURCE_DIR) at a "
+            "folder with the 9 Olist CSVs (the Kaggle download or `olist generate --out DIR`).",
+        )
+    if command not in (*NEEDS_WAREHOUSE, "incremental"):
+        return None
+    # warehouse.engine loads DuckDB and pandas (~1 s), not Prefect, dbt or GX; it alone
+    # knows which engine the settings choose (BigQuery is always there)
+    from warehouse.engine import warehouse_built
+
+    if warehouse_built(settings):
+        return None
+    if command == "incremental":
+        return (
+            "No full build yet: nothing was loaded.",
+            f"{settings.warehouse} has no full build yet (the file does not exist): an "
+            "incremental run merges into the marts a full build created. Run the whole "
+            "platform once (`olist run`, or the `daily` or `platform` deployment), or point "
+            "--warehouse / OLIST_WAREHOUSE at an existing DuckDB file.",
+        )
+    return (
+        "No warehouse yet: nothing was done.",
+        f"`olist {command}` reads the warehouse an earlier run built, and "
+        f"{settings.warehouse} does not exist. Run the whole platform once "
+        "(`olist run`, or `make run`), or point --warehouse / OLIST_WAREHOUSE at an "
+        "existing DuckDB file.",
+    )
+
+
 def _run_flow(name: str, args: argparse.Namespace) -> int:
     """Run one flow, turning the platform's known failures into a paragraph and exit 2."""
     settings = _settings(args)
@@ -176,11 +221,6 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         if name == "backfill":
             from flows.backfill import backfill_flow
 
-            if args.end < args.start:
-                _explain(
-                    "Nothing to backfill.", f"--end {args.end} is before --start {args.start}."
-                )
-                return EXIT_QUALITY
             start_ephemeral_api(say=_say)
             result = backfill_flow(
                 args.start, args.end, settings, restart=args.restart, max_days=args.max_days
@@ -191,17 +231,6 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
             else:
                 _say(f"published; report: {result['report']}")
             return 0
-        from warehouse.engine import warehouse_built
-
-        if name in NEEDS_WAREHOUSE and not warehouse_built(settings):
-            _explain(
-                "No warehouse yet: nothing was done.",
-                f"`olist {name}` reads the warehouse an earlier run built, and "
-                f"{settings.warehouse} does not exist. Run the whole platform once "
-                "(`olist run`, or `make run`), or point --warehouse / OLIST_WAREHOUSE at an "
-                "existing DuckDB file.",
-            )
-            return EXIT_QUALITY
         options = {}
         if name == "transform":
             options = {"full_refresh": args.full_refresh, "run_date": args.run_date}
@@ -568,22 +597,29 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stage_flows() -> dict:
-    from flows.checks import quality_flow
-    from flows.clean import clean_flow
-    from flows.ingest import ingest_flow
-    from flows.score import score_flow
-    from flows.train import train_flow
-    from flows.transform import transform_flow
+# each stage command's flow, as module:attribute
+STAGE_FLOWS = {
+    "ingest": "flows.ingest:ingest_flow",
+    "clean": "flows.clean:clean_flow",
+    "transform": "flows.transform:transform_flow",
+    "quality": "flows.checks:quality_flow",
+    "train": "flows.train:train_flow",
+    "score": "flows.score:score_flow",
+}
 
-    return {
-        "ingest": ingest_flow,
-        "clean": clean_flow,
-        "transform": transform_flow,
-        "quality": quality_flow,
-        "train": train_flow,
-        "score": score_flow,
-    }
+
+def _stage_flows() -> dict[str, Callable[..., Any]]:
+    """Each stage's flow, imported when it is called: a stage pays its own imports only
+    (`olist ingest` does not load MLflow, `olist train` not dbt)."""
+
+    def lazy(path: str) -> Callable[..., Any]:
+        def run(*args: Any, **kwargs: Any) -> Any:
+            module, _, name = path.partition(":")
+            return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+        return run
+
+    return {stage: lazy(path) for stage, path in STAGE_FLOWS.items()}
 
 
 def _iso_date(value: str) -> date:
@@ -862,7 +898,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         configure_runtime(prefect_home=repo_root() / ".prefect")
         if args.func not in (cmd_calibrate, cmd_generate, cmd_generate_batch, cmd_report):
-            _tracebacks_to(log)  # the commands that run flows (and import Prefect)
+            # the commands that run flows: what their arguments and paths alone refuse is
+            # said before Prefect, dbt or GX load (seconds of imports), then the API is
+            # chosen before Prefect reads its settings
+            refusal = refusal_before_imports(args)
+            if refusal is not None:
+                _explain(*refusal)
+                return EXIT_QUALITY
+            from cli.prefect_api import use_running_server
+
+            use_running_server(say=_say)
+            _tracebacks_to(log)
             _quiet_dbt_nodes(DbtProgress())
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -1,4 +1,5 @@
-"""The local Prefect API of a plain ``olist`` command (no ``PREFECT_API_URL``).
+"""The local Prefect API of a plain ``olist`` command (no ``PREFECT_API_URL``): a running
+``make server`` when one answers (:func:`use_running_server`), else an ephemeral one.
 
 Prefect starts an ephemeral API server in a subprocess on first use. On a fresh
 ``PREFECT_HOME`` it first migrates its database, which on a loaded machine can outlast the
@@ -11,6 +12,7 @@ why when it still fails, and tie the server's life to this process: a run killed
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import subprocess
 import sys
@@ -34,6 +36,29 @@ RETRY_FLOOR = 300.0
 
 class PrefectApiUnavailable(RuntimeError):
     """The ephemeral Prefect API did not start, even after a longer second wait."""
+
+
+def use_running_server(say: Callable[[str], None] = print) -> str | None:
+    """With no ``PREFECT_API_URL`` in the environment, point this process at the API of a
+    running ``make server`` (``deployments.local``: 127.0.0.1, ``PREFECT_PORT``, default
+    4200) when it answers its health check, and return that URL; else None (the ephemeral
+    API, started by :func:`start_ephemeral_api`). The run then skips the ephemeral server's
+    start (~10 s, ~30 s on a fresh database) and shows in the UI already open. Must run
+    before Prefect is imported: Prefect reads its settings once, at import. An API URL
+    set only in a Prefect profile is not seen here; set it in the environment, or
+    ``OLIST_REUSE_SERVER=false`` to always start an ephemeral API."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    if os.environ.get("OLIST_REUSE_SERVER", "").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    from deployments.local import default_stack
+
+    stack = default_stack()
+    if not stack.healthy():  # nothing listening answers at once (connection refused)
+        return None
+    os.environ["PREFECT_API_URL"] = stack.api_url
+    say(f"using the running Prefect server at {stack.api_url} (make server)")
+    return stack.api_url
 
 
 def uses_ephemeral_api() -> bool:

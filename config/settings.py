@@ -190,7 +190,10 @@ def load_settings(
     reports_dir: Path | str | None = None,
     mlflow_tracking_uri: str | None = None,
     dbt_target: str | None = None,
+    dbt_assets: bool | None = None,
 ) -> Settings:
+    """The settings; ``dbt_assets`` None: ``dbt_assets_default()``, which imports Prefect
+    (the CLI checks its paths without it)."""
     root = repo_root()
     source = Path(source_dir).resolve() if source_dir else _env_path("OLIST_SOURCE_DIR")
     wh = Path(warehouse).resolve() if warehouse else _env_path("OLIST_WAREHOUSE")
@@ -206,7 +209,7 @@ def load_settings(
         dbt_project_dir=root / "dbt",
         dbt_profiles_dir=_env_path("DBT_PROFILES_DIR") or root / "dbt",
         dbt_target=dbt_target or os.environ.get("OLIST_DBT_TARGET", "duckdb"),
-        dbt_assets=dbt_assets_default(),
+        dbt_assets=dbt_assets_default() if dbt_assets is None else dbt_assets,
         batches_dir=_env_path("OLIST_BATCHES_DIR") or root / "data" / "batches",
         quarantine_threshold=float(os.environ.get("OLIST_QUARANTINE_THRESHOLD", "0.01")),
         max_row_drop=float(os.environ.get("OLIST_MAX_ROW_DROP", "0.1")),

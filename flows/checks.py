@@ -15,7 +15,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
 from config.settings import Settings, load_settings
-from expectations import SUITES, run_suites
 from quality import store as quality_store
 from quality.checks import CriticalQualityFailure, baseline_of, from_gx
 from reporting.quality_report import gx_docs_dir
@@ -34,6 +33,10 @@ def run_checkpoint(
 ) -> list[quality_store.CheckResult]:
     """The suites (all, or those of ``tables``) on the target warehouse dbt built, with the
     last publication there as their baseline."""
+    # local: GX (~5 s of imports) is paid by the runs that check, not by every module that
+    # imports this flow (an incremental run with no new batch, ``olist --help``)
+    from expectations import SUITES, run_suites
+
     suites = SUITES if tables is None else [s for s in SUITES if s.table in tables]
     with engine.open_warehouse(settings, read_only=True) as wh:
         baseline = baseline_of(wh, freshness_max_age_days)

@@ -14,9 +14,7 @@ from flows import artifacts
 from flows.clean import clean_flow
 from flows.gate import audit_and_publish, new_run_id, recorded_run, report_run
 from flows.ingest import ingest_flow
-from flows.score import score_flow
 from flows.stages import StageRecorder
-from flows.train import train_flow
 from flows.transform import transform_flow
 from quality import store as quality_store
 from warehouse import local as warehouse
@@ -109,6 +107,10 @@ def platform_flow(
             results = [*contract_results, *dbt_results, *gx_results]
             models: dict[str, dict[str, str | None]] = {}
             if not skip_train:
+                # local, as score_flow's below: MLflow, Optuna and XGBoost (~3 s of imports)
+                # are paid by the runs that train or score, not by `olist run --skip-train`
+                from flows.train import train_flow
+
                 with stages.stage("train"):
                     decisions = train_flow(settings, run_id=run_id)
                 models = {
@@ -120,6 +122,8 @@ def platform_flow(
                     for task, d in decisions.items()
                 }
             if score:
+                from flows.score import score_flow
+
                 with stages.stage("score"):
                     score_flow(settings)
             warnings: list[str] = []

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from expectations import Baseline, ExpectationOutcome
 from quality.store import CheckResult
 
 if TYPE_CHECKING:
+    from expectations import Baseline, ExpectationOutcome
     from warehouse.engine import Warehouse
 
 
@@ -81,6 +81,10 @@ def _baseline(
     order_stats: tuple[Any, ...] | None,
     floor: datetime | None,
 ) -> Baseline:
+    # local: ``expectations`` loads GX (~5 s), which only the audit stage needs; the
+    # runs' error types here (CriticalQualityFailure) are imported by every command
+    from expectations import Baseline
+
     mean = share = None
     if order_stats is not None:
         mean_value, five, reviewed = order_stats

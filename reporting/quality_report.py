@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
-from expectations import docs_pages
 from quality.store import CheckResult, summarize
 from quality.store import verdict as quality_verdict
 from warehouse import local as warehouse
@@ -309,6 +308,10 @@ def gx_docs_dir(settings: Settings) -> Path:
 
 
 def _docs_links(settings: Settings, run_id: str, report_dir: Path) -> str:
+    # local: ``expectations`` loads GX (~5 s); the report of a run that checked has it
+    # loaded already, and importing this module (flows.gate) stays light
+    from expectations import docs_pages
+
     docs = gx_docs_dir(settings)
     pages = docs_pages(docs, run_id)
     if not pages:
