@@ -606,6 +606,16 @@ class BigQueryWarehouse(_Closing):
         finally:
             self._run(f"drop table if exists {self.target.table_id(KEYS_SCHEMA, name)}")
 
+    def drop_leftover_keys(self) -> list[str]:
+        """Drop the key tables runs that crashed mid-check left in ``ops`` (the names
+        dropped). Call it only while holding the writer slot: then no other run is checking,
+        so every ``_keys_*`` table is a leftover. (A table expiry would need an API call the
+        emulator does not serve; the next run cleaning up needs none.)"""
+        leftovers = [t for t in self.tables(KEYS_SCHEMA, views=False) if t.startswith("_keys_")]
+        for name in leftovers:
+            self._run(f"drop table if exists {self.target.table_id(KEYS_SCHEMA, name)}")
+        return leftovers
+
     def _history(self, history: Sequence[KeyColumn]) -> list[tuple[str, str]]:
         return [
             (self.target.table_id(h.schema, h.table), quote_ident(h.column, "`")) for h in history

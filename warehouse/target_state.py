@@ -74,6 +74,7 @@ def scratch_workspace(wh: BigQueryWarehouse, settings: Settings, holder: str) ->
         tempfile.TemporaryDirectory(prefix="olist-run-") as folder,
     ):
         local = settings.model_copy(update={"warehouse": Path(folder) / "run.duckdb"})
+        wh.drop_leftover_keys()
         hydrate(wh, local.warehouse)
         try:
             yield local

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from ingestion import cleaning
@@ -123,3 +124,14 @@ def test_a_parent_file_lacking_keys_that_bigquery_children_name_is_refused(
         "select status from ops.file_ledger where table_name = 'orders' and batch_id = 'run-3'"
     ).fetchall()
     assert status == "refused"
+
+
+def test_key_tables_a_crashed_run_left_are_dropped_by_the_next_holder_of_the_slot(
+    history: BigQueryWarehouse,
+) -> None:
+    history.append(KEYS_SCHEMA, "_keys_crashed_run_0a1b2c3d", pd.DataFrame({"new_key": ["x"]}))
+    history.append(KEYS_SCHEMA, "kept_table", pd.DataFrame({"new_key": ["y"]}))
+    assert history.drop_leftover_keys() == ["_keys_crashed_run_0a1b2c3d"]
+    left = history.tables(KEYS_SCHEMA)
+    assert "kept_table" in left
+    assert not [t for t in left if t.startswith("_keys_")]
