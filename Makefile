@@ -37,7 +37,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "installing pinned dependencies into $(VENV) (first time: ~2-3 min)"
 	@$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]" 2>&1 \
 		| grep -v "^WARNING: Location" || true
-	@$(BIN)/python -c "import prefect, prefect_dbt, dbt, great_expectations, mlflow, xgboost, pandera" \
+	@$(BIN)/python -c "import prefect, prefect_dbt, dbt, great_expectations, mlflow, xgboost, pandera, sqlfluff_templater_dbt" \
 		|| { echo "install check failed"; exit 1; }
 	@touch $(STAMP)
 
@@ -95,8 +95,9 @@ test-fast: setup setup-bq-emulator setup-browser  ## everything but the slow end
 test-bq: setup setup-bq-emulator  ## only dbt build on the bigquery target against the local emulator
 	@$(BIN)/python -m pytest -m bigquery_emulator
 
-lint: setup  ## ruff lint + format check
+lint: setup  ## ruff lint + format check, sqlfluff on the dbt models (dbt templater, .sqlfluff)
 	@$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@$(BIN)/sqlfluff lint dbt/models dbt/tests
 
 # Issue 8's targets are medians of 3 runs: make bench SCALE=1 REPEAT=3 (then SCALE=10),
 # then make bench-summary.

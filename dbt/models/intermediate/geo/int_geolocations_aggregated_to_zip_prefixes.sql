@@ -37,7 +37,7 @@ city_counts as (
         state,
         count(*) as points,
         row_number() over (
-            partition by zip_code_prefix order by count(*) desc, city, state
+            partition by zip_code_prefix order by count(*) desc, city, state asc
         ) as popularity_rank
     from in_brazil
     group by zip_code_prefix, city, state

@@ -15,7 +15,7 @@ ranked as (
         answered_at,
         _loaded_at,
         row_number() over (
-            partition by order_id order by answered_at desc, review_id
+            partition by order_id order by answered_at desc, review_id asc
         ) as recency_rank
     from order_reviews
 

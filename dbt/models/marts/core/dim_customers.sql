@@ -11,7 +11,7 @@ ranked as (
     select
         orders.*,
         row_number() over (
-            partition by customer_unique_id order by purchased_at desc, order_id
+            partition by orders.customer_unique_id order by orders.purchased_at desc, orders.order_id asc
         ) as recency_rank
     from orders
 

@@ -30,7 +30,9 @@ cohorts as (
 
 cohort_sizes as (
 
-    select cohort_month, count(*) as cohort_size
+    select
+        cohort_month,
+        count(*) as cohort_size
     from cohorts
     group by cohort_month
 
@@ -53,10 +55,22 @@ activity as (
 
 retained as (
 
-    select cohort_month, months_since, count(*) as retained
+    select
+        cohort_month,
+        months_since,
+        count(*) as retained
     from activity
     where months_since between 0 and 12
     group by cohort_month, months_since
+
+),
+
+month_offsets as (
+
+    {% for n in range(13) %}
+        select {{ n }} as months_since
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
@@ -65,15 +79,11 @@ observed_months as (
     select
         cohort_sizes.cohort_month,
         cohort_sizes.cohort_size,
-        offsets.months_since
+        month_offsets.months_since
     from cohort_sizes
-    cross join (
-        {% for n in range(13) -%}
-        select {{ n }} as months_since{% if not loop.last %} union all {% endif %}
-        {%- endfor %}
-    ) as offsets
-    where {{ dbt.dateadd('month', 'offsets.months_since', 'cohort_sizes.cohort_month') }}
-        <= (select max(purchased_at) from orders)
+    cross join month_offsets
+    where {{ dbt.dateadd('month', 'month_offsets.months_since', 'cohort_sizes.cohort_month') }}
+        <= (select max(orders.purchased_at) from orders)
 
 ),
 

@@ -12,7 +12,7 @@ customers as (
 months as (
 
     select distinct month_start from {{ ref('dim_date') }}
-    where date_day <= (select max(cast(first_order_at as date)) from customers)
+    where date_day <= (select max(cast(customers.first_order_at as date)) from customers)
 
 ),
 

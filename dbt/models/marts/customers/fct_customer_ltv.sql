@@ -28,8 +28,9 @@ measured as (
 
     select
         per_customer.*,
-        {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }} as tenure_days,
-        {{ dbt.datediff('last_order_at', run_date(), 'day') }} as recency_days
+        {#- noqa LT05: these lines are short; the SQL their macros expand to is not. -#}
+        {{ dbt.datediff('first_order_at', 'last_order_at', 'day') }} as tenure_days,  -- noqa: LT05
+        {{ dbt.datediff('last_order_at', run_date(), 'day') }} as recency_days  -- noqa: LT05
     from per_customer
 
 ),
@@ -40,9 +41,10 @@ cut_points as (
     select
         measured.*,
         {% for q in quintiles %}
-        {{ percentile_over('recency_days', q) }} as recency_p{{ (q * 100) | int }},
-        {{ percentile_over('orders_count', q) }} as frequency_p{{ (q * 100) | int }},
-        {{ percentile_over('historical_revenue', q) }} as monetary_p{{ (q * 100) | int }}{% if not loop.last %},{% endif %}
+            {{ percentile_over('recency_days', q) }} as recency_p{{ (q * 100) | int }},
+            {{ percentile_over('orders_count', q) }} as frequency_p{{ (q * 100) | int }},
+            {{ percentile_over('historical_revenue', q) }} as monetary_p{{ (q * 100) | int }}
+            {%- if not loop.last %},{% endif %}
         {% endfor %}
     from measured
 
@@ -58,9 +60,21 @@ scored as (
         last_order_at,
         tenure_days,
         recency_days,
-        5 {% for q in quintiles %}- case when recency_days > recency_p{{ (q * 100) | int }} then 1 else 0 end {% endfor %} as r_score,
-        1 {% for q in quintiles %}+ case when orders_count > frequency_p{{ (q * 100) | int }} then 1 else 0 end {% endfor %} as f_score,
-        1 {% for q in quintiles %}+ case when historical_revenue > monetary_p{{ (q * 100) | int }} then 1 else 0 end {% endfor %} as m_score
+        5
+        {% for q in quintiles %}
+            - case when recency_days > recency_p{{ (q * 100) | int }} then 1 else 0 end
+        {% endfor %}
+            as r_score,
+        1
+        {% for q in quintiles %}
+            + case when orders_count > frequency_p{{ (q * 100) | int }} then 1 else 0 end
+        {% endfor %}
+            as f_score,
+        1
+        {% for q in quintiles %}
+            + case when historical_revenue > monetary_p{{ (q * 100) | int }} then 1 else 0 end
+        {% endfor %}
+            as m_score
     from cut_points
 
 ),
@@ -70,11 +84,11 @@ segmented as (
     select
         scored.*,
         case
-            when r_score >= 4 and f_score >= 4 then 'champions'
-            when r_score >= 4 then 'recent'
-            when r_score = 3 and f_score >= 4 then 'loyal'
-            when r_score = 3 then 'needs_attention'
-            when f_score >= 4 then 'at_risk'
+            when scored.r_score >= 4 and scored.f_score >= 4 then 'champions'
+            when scored.r_score >= 4 then 'recent'
+            when scored.r_score = 3 and scored.f_score >= 4 then 'loyal'
+            when scored.r_score = 3 then 'needs_attention'
+            when scored.f_score >= 4 then 'at_risk'
             else 'hibernating'
         end as rfm_segment
     from scored

@@ -15,7 +15,8 @@ measured as (
         orders_count,
         spend,
         customer_state,
-        {{ dbt.datediff('last_order_at', run_date(), 'day') }} as days_since_last_order
+        {#- noqa LT05: this line is short; the SQL run_date() expands to is not. -#}
+        {{ dbt.datediff('last_order_at', run_date(), 'day') }} as days_since_last_order  -- noqa: LT05
     from customers
     where last_order_at <= {{ run_date() }}
 
@@ -26,12 +27,12 @@ banded as (
     select
         measured.*,
         case
-            when days_since_last_order >= 90 then '90+'
-            when days_since_last_order >= 60 then '60-89'
+            when measured.days_since_last_order >= 90 then '90+'
+            when measured.days_since_last_order >= 60 then '60-89'
             else '30-59'
         end as risk_band
     from measured
-    where days_since_last_order >= 30
+    where measured.days_since_last_order >= 30
 
 ),
 

@@ -18,7 +18,10 @@ order_items as (
 
 order_sellers as (
 
-    select distinct order_id, seller_id from order_items
+    select distinct
+        order_id,
+        seller_id
+    from order_items
 
 ),
 

@@ -103,8 +103,10 @@ final as (
         cast(monthly_spread.avg_review_score as {{ type_rate() }}) as avg_review_score,
         cast(product_sales.product_id as {{ dbt.type_string() }}) as best_selling_product_id,
         coalesce(
-            monthly_spread.avg_delivery_days > monthly_spread.q3_delivery_days
-                + 1.5 * (monthly_spread.q3_delivery_days - monthly_spread.q1_delivery_days),
+            monthly_spread.avg_delivery_days > (
+                monthly_spread.q3_delivery_days
+                + 1.5 * (monthly_spread.q3_delivery_days - monthly_spread.q1_delivery_days)
+            ),
             false
         ) as is_delay_outlier
     from monthly_spread

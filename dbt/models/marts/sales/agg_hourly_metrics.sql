@@ -50,7 +50,7 @@ aggregated as (
     select
         hourly.hour_start,
         count(case when {{ is_placed() }} then 1 end) as orders,
-        sum(case when {{ is_placed() }} then order_value else 0 end) as gmv,
+        sum(case when {{ is_placed() }} then hourly.order_value else 0 end) as gmv,
         max(hourly._loaded_at) as _loaded_at
     from hourly
     {% if builds_a_subset() %}

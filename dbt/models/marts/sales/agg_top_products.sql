@@ -11,26 +11,26 @@ order_items as (
 
 {% set grains = ['day', 'month', 'year'] %}
 {% for grain in grains %}
-by_{{ grain }} as (
+    by_{{ grain }} as (
 
-    select
-        '{{ grain }}' as grain,
-        cast({{ dbt.date_trunc(grain, 'purchased_at') }} as date) as period_start,
-        product_id,
-        category,
-        count(*) as units,
-        sum(price) as revenue
-    from order_items
-    group by cast({{ dbt.date_trunc(grain, 'purchased_at') }} as date), product_id, category
+        select
+            '{{ grain }}' as grain,
+            cast({{ dbt.date_trunc(grain, 'purchased_at') }} as date) as period_start,
+            product_id,
+            category,
+            count(*) as units,
+            sum(price) as revenue
+        from order_items
+        group by cast({{ dbt.date_trunc(grain, 'purchased_at') }} as date), product_id, category
 
-),
+    ),
 {% endfor %}
 
 unioned as (
 
     {% for grain in grains %}
-    select * from by_{{ grain }}
-    {% if not loop.last %}union all{% endif %}
+        select * from by_{{ grain }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -40,7 +40,8 @@ ranked as (
     select
         unioned.*,
         row_number() over (
-            partition by grain, period_start order by revenue desc, units desc, product_id
+            partition by unioned.grain, unioned.period_start
+            order by unioned.revenue desc, unioned.units desc, unioned.product_id asc
         ) as revenue_rank
     from unioned
 

@@ -14,8 +14,10 @@ renamed as (
         order_status,
         cast(order_purchase_timestamp as {{ dbt.type_timestamp() }}) as purchased_at,
         cast({{ empty_to_null('order_approved_at') }} as {{ dbt.type_timestamp() }}) as approved_at,
-        cast({{ empty_to_null('order_delivered_carrier_date') }} as {{ dbt.type_timestamp() }}) as delivered_to_carrier_at,
-        cast({{ empty_to_null('order_delivered_customer_date') }} as {{ dbt.type_timestamp() }}) as delivered_to_customer_at,
+        cast({{ empty_to_null('order_delivered_carrier_date') }} as {{ dbt.type_timestamp() }})
+            as delivered_to_carrier_at,
+        cast({{ empty_to_null('order_delivered_customer_date') }} as {{ dbt.type_timestamp() }})
+            as delivered_to_customer_at,
         cast(order_estimated_delivery_date as {{ dbt.type_timestamp() }}) as estimated_delivery_at,
         source_system,
         _batch_id,
@@ -28,7 +30,9 @@ flagged as (
 
     select
         renamed.*,
-        {{ dated_after('_loaded_at', ['purchased_at', 'approved_at', 'delivered_to_carrier_at', 'delivered_to_customer_at']) }} as is_future_dated
+        {{ dated_after('_loaded_at', [
+            'purchased_at', 'approved_at', 'delivered_to_carrier_at', 'delivered_to_customer_at',
+        ]) }} as is_future_dated
     from renamed
 
 )
