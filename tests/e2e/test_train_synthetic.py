@@ -4,8 +4,10 @@ champions, and a deliberately weaker retrain leaves them in place.
 Scale 0.2 (about 20,000 orders) and 3 Optuna trials, not scale 1 and the default 10: the
 assertions need enough repeat buyers for both labels to be learnable (ml.training's
 MIN_MINORITY), a first champion and a weaker second budget, not the full data set, and at
-scale 1 the module took about 6 minutes of a 2-core machine. The full-size `olist run` on
-real data is tests/e2e/test_cli_run.py; the model quality at scale is bench.ml's."""
+scale 1 the module took about 6 minutes of a 2-core machine. At this scale the champions
+are the label-free BTYD candidates (ml.registry.registrable); a trained model registered,
+loaded and scoring is tests/unit/ml/test_ml_training.py's, the full-size `olist run` on
+real data is tests/e2e/test_cli_run.py, and the model quality at scale is bench.ml's."""
 
 from __future__ import annotations
 
