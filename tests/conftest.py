@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from config.settings import configure_runtime
+from tests.prefect_home import seed_prefect_home
 
 configure_runtime()
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
@@ -73,6 +76,29 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def prefect_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty Prefect database, migrated once a session. A command-line test that gives
+    ``olist`` a new PREFECT_HOME copies it there (``seed_prefect_home``): otherwise each first
+    start of the ephemeral API migrates a new database, 10-20 s a test. The checkout's own
+    ``.prefect`` is not used: a developer's may hold runs, or be open by a server."""
+    home = tmp_path_factory.mktemp("prefect-template")
+    subprocess.run(
+        [str(Path(sys.executable).parent / "prefect"), "server", "database", "upgrade", "-y"],
+        env={**os.environ, "PREFECT_HOME": str(home)},
+        capture_output=True,
+        check=True,
+        timeout=600,
+    )
+    return home / "prefect.db"
+
+
+@pytest.fixture()
+def prefect_home(tmp_path: Path, prefect_db_template: Path) -> Path:
+    """A new PREFECT_HOME for one test, with a migrated empty database."""
+    return seed_prefect_home(tmp_path / "prefect", prefect_db_template)
 
 
 def _free_port() -> int:

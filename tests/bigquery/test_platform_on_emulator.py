@@ -22,7 +22,6 @@ import duckdb
 import pandas as pd
 import pytest
 from google.cloud import bigquery
-from prefect.testing.utilities import prefect_test_harness
 
 from config.settings import Settings, load_settings
 from expectations import SUITES
@@ -75,9 +74,10 @@ def test_the_features_from_bigquery_equal_those_from_duckdb(
 
 # --- the platform flow, published to BigQuery --------------------------------------------------
 @pytest.fixture(scope="module")
-def flow_env(emulator: Emulator) -> Iterator[dict[str, str]]:
+def flow_env(emulator: Emulator, prefect_harness: None) -> Iterator[dict[str, str]]:
     """The ``OLIST_BQ_*`` variables for ``olist-flow``, and its datasets as docs/gcp.md makes
-    them once (the flow runs never create datasets)."""
+    them once (the flow runs never create datasets). The flows run against the session's
+    Prefect test API (tests/conftest.py), not one of their own: a start costs 15-30 s."""
     env = dbt_env(emulator.endpoint, FLOW_PROJECT)
     with target_client(env) as target:
         for dataset in ("bronze", "gold"):
@@ -85,8 +85,7 @@ def flow_env(emulator: Emulator) -> Iterator[dict[str, str]]:
     with pytest.MonkeyPatch.context() as patch:
         for name, setting in env.items():
             patch.setenv(name, setting)
-        with prefect_test_harness(server_startup_timeout=120):
-            yield env
+        yield env
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,18 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.e2e.olist_cli import run_olist
+from tests.prefect_home import seed_prefect_home
 
 pytestmark = pytest.mark.e2e
 _olist = run_olist
 
 
 @pytest.fixture(scope="module")
-def first_run(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+def first_run(
+    sample_dir: Path, tmp_path_factory: pytest.TempPathFactory, prefect_db_template: Path
+):
     tmp = tmp_path_factory.mktemp("e2e")
+    seed_prefect_home(tmp / "prefect", prefect_db_template)
     proc = _olist(
         [
             "run",

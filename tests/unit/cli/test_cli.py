@@ -122,7 +122,7 @@ def test_backfill_rejects_a_date_that_is_not_one() -> None:
 
 
 def test_incremental_before_any_full_build_says_what_to_run_first(
-    sample_dir: Path, tmp_path: Path
+    sample_dir: Path, tmp_path: Path, prefect_home: Path
 ) -> None:
     from synthetic.batches import generate_batch
 
@@ -130,7 +130,7 @@ def test_incremental_before_any_full_build_says_what_to_run_first(
     done = olist(
         "incremental", "--batches", str(tmp_path / "batches"),
         "--warehouse", str(tmp_path / "wh.duckdb"), "--reports", str(tmp_path / "reports"),
-        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+        env={"PREFECT_HOME": str(prefect_home)},
     )  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
     assert "No full build yet" in done.stderr and "olist run" in done.stderr
@@ -233,7 +233,7 @@ def test_train_without_a_warehouse_explains_instead_of_a_traceback(tmp_path: Pat
 
 
 def test_a_read_only_warehouse_folder_gives_a_paragraph_exit_1_and_a_log(
-    tmp_path: Path, sample_dir: Path
+    tmp_path: Path, sample_dir: Path, prefect_home: Path
 ) -> None:
     folder = tmp_path / "readonly"
     folder.mkdir()
@@ -257,7 +257,7 @@ def test_a_read_only_warehouse_folder_gives_a_paragraph_exit_1_and_a_log(
         timeout=300,
         env={
             **os.environ,
-            "PREFECT_HOME": str(tmp_path / "prefect"),
+            "PREFECT_HOME": str(prefect_home),
             "OLIST_REPORTS_DIR": str(tmp_path / "reports"),
         },
     )
@@ -366,14 +366,16 @@ def test_an_unexpected_error_is_a_crash_with_a_paragraph_and_the_traceback_in_a_
     assert "KeyError" in log.read_text(encoding="utf-8")
 
 
-def test_a_failing_flow_logs_its_traceback_to_a_file_not_the_console(tmp_path: Path) -> None:
+def test_a_failing_flow_logs_its_traceback_to_a_file_not_the_console(
+    tmp_path: Path, prefect_home: Path
+) -> None:
     import duckdb
 
     warehouse = tmp_path / "wh.duckdb"
     duckdb.connect(str(warehouse)).close()  # a warehouse nothing was built in
     done = olist(
         "quality", "--warehouse", str(warehouse), "--reports", str(tmp_path / "reports"),
-        env={"PREFECT_HOME": str(tmp_path / "prefect")},
+        env={"PREFECT_HOME": str(prefect_home)},
     )  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
     assert "Critical data-quality failure" in done.stderr
