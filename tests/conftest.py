@@ -19,6 +19,9 @@ configure_runtime()
 os.environ.setdefault("PANDERA_VALIDATION_DEPTH", "SCHEMA_AND_DATA")
 # asset events per dbt node cost ~15 s a build; the Prefect-server e2e test turns them on
 os.environ.setdefault("OLIST_DBT_ASSETS", "false")
+# olist subprocesses start their own API, even beside a developer's running `make server`
+# (tests/unit/cli/test_fixed_costs.py turns the reuse back on where it is the subject)
+os.environ.setdefault("OLIST_REUSE_SERVER", "false")
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = Path(os.environ.get("OLIST_SAMPLE_DIR", REPO.parent / "shared" / "data" / "olist_sample"))

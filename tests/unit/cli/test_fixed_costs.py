@@ -152,7 +152,11 @@ print("RESULT " + json.dumps({"chosen": chosen, "api": PREFECT_API_URL.value(),
 
 
 def _choose(env: dict[str, str]) -> dict:
-    base = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_PORT")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PREFECT_API_URL", "PREFECT_PORT", "OLIST_REUSE_SERVER")
+    }
     done = subprocess.run(
         [sys.executable, "-c", CHOOSE],
         capture_output=True,
