@@ -20,6 +20,7 @@ import pytest
 
 from ingestion import cleaning
 from ingestion import csv_files as ingest
+from tests.sample_edits import drop_orders_with_items
 from tests.support.bigquery_emulator import Emulator, dbt_env
 from warehouse import local as warehouse
 from warehouse.bigquery import replace_from_duckdb, target_client
@@ -49,19 +50,6 @@ def history(emulator: Emulator, warehouse: Path) -> Iterator[BigQueryWarehouse]:
         finally:
             con.close()
         yield wh
-
-
-def _drop_orders_with_items(source: Path) -> set[str]:
-    """The orders file without three orders that items name (few enough to pass the
-    row-count-drop check); their ids."""
-    items = (source / "olist_order_items_dataset.csv").read_text(encoding="utf-8").splitlines()
-    dropped = set(list(dict.fromkeys(line.split(",")[0] for line in items[1:]))[:3])
-    orders = source / "olist_orders_dataset.csv"
-    lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = [line for line in lines[1:] if line.split(",")[0] not in dropped]
-    assert len(kept) == len(lines) - 4
-    orders.write_text("".join([lines[0], *kept]), encoding="utf-8")
-    return dropped
 
 
 @pytest.fixture
@@ -107,7 +95,7 @@ def test_a_changed_child_naming_no_parent_in_bigquery_bronze_is_quarantined(
 def test_a_parent_file_lacking_keys_that_bigquery_children_name_is_refused(
     history: BigQueryWarehouse, scratch: duckdb.DuckDBPyConnection, source: Path
 ) -> None:
-    dropped = _drop_orders_with_items(source)
+    dropped = drop_orders_with_items(source)
     result = ingest.ingest_folder(scratch, source, "run-3")
     assert result.tables == ["orders"]
     outcome = cleaning.clean_all(scratch, "run-3", result.tables, history=history)

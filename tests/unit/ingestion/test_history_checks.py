@@ -18,24 +18,12 @@ from contracts.sources import Reference
 from ingestion import cleaning
 from ingestion import csv_files as ingest
 from tests.dbt_helpers import load_bronze
+from tests.sample_edits import drop_orders_with_items
 from warehouse import local as warehouse
 from warehouse.engine import DuckDBWarehouse
 
 PAYMENTS = "olist_order_payments_dataset.csv"
 ITEM_PRODUCT = Reference("batch_order_items", "product_id", "products", "product_id")
-
-
-def _drop_orders_with_items(source: Path) -> set[str]:
-    """The orders file without three orders that items name (few enough to pass the
-    row-count-drop check); their ids."""
-    items = (source / "olist_order_items_dataset.csv").read_text(encoding="utf-8").splitlines()
-    dropped = set(list(dict.fromkeys(line.split(",")[0] for line in items[1:]))[:3])
-    orders = source / "olist_orders_dataset.csv"
-    lines = orders.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = [line for line in lines[1:] if line.split(",")[0] not in dropped]
-    assert len(kept) == len(lines) - 4
-    orders.write_text("".join([lines[0], *kept]), encoding="utf-8")
-    return dropped
 
 
 @pytest.fixture
@@ -92,7 +80,7 @@ def test_a_changed_child_is_checked_against_the_targets_unchanged_parent(
 def test_a_parent_file_lacking_keys_the_targets_children_name_is_refused(
     scratch: duckdb.DuckDBPyConnection, source: Path, target: Path
 ) -> None:
-    dropped = _drop_orders_with_items(source)
+    dropped = drop_orders_with_items(source)
     result = ingest.ingest_folder(scratch, source, "b2")
     assert result.tables == ["orders"]
     with DuckDBWarehouse(target) as history:
