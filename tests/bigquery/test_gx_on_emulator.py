@@ -27,7 +27,7 @@ import duckdb
 import pytest
 from google.cloud import bigquery
 
-import flows.checks
+import expectations
 from config.settings import load_settings
 from expectations import SUITES, Baseline, ExpectationOutcome
 from flows.checks import record_results, run_checkpoint
@@ -67,9 +67,11 @@ def _key(o: ExpectationOutcome) -> tuple[str, str, str | None, str]:
 
 
 def _checkpoint(**kwargs: Any) -> Run:
-    """``run_checkpoint`` with the outcomes ``run_suites`` handed it recorded on the side."""
+    """``run_checkpoint`` with the outcomes ``run_suites`` handed it recorded on the side
+    (``run_checkpoint`` imports it from ``expectations`` when it runs, so it is patched
+    there)."""
     seen: list[ExpectationOutcome] = []
-    real = flows.checks.run_suites
+    real = expectations.run_suites
 
     def recording(*args: Any, **kw: Any) -> list[ExpectationOutcome]:
         outcomes = real(*args, **kw)
@@ -78,7 +80,7 @@ def _checkpoint(**kwargs: Any) -> Run:
 
     started = time.perf_counter()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(flows.checks, "run_suites", recording)
+        patch.setattr(expectations, "run_suites", recording)
         results = run_checkpoint.fn(**kwargs)
     return Run(seen, results, time.perf_counter() - started)
 
