@@ -515,18 +515,9 @@ class BigQueryWarehouse(_Closing):
     def _staged(self, schema: str, table: str, frame: pd.DataFrame) -> Iterator[tuple[str, str]]:
         """``frame`` as a table beside ``schema.table`` (created from the frame when missing),
         by the same typed path as ``replace``; yields (target, staged) names, drops the stage."""
-        from warehouse.bigquery import replace_from_duckdb
-
         self.ensure_schema(schema)
         stage = f"_stage_{table}_{uuid.uuid4().hex[:8]}"
-        con = duckdb.connect()
-        try:
-            con.register("_frame", _typed(frame))
-            con.execute("create schema stage")
-            con.execute(f"create table stage.{quote_ident(stage)} as select * from _frame")
-            replace_from_duckdb(con, self.target, "stage", schema, tables=[stage])
-        finally:
-            con.close()
+        self.replace(schema, {stage: _typed(frame)})
         target, staged = self.target.table_id(schema, table), self.target.table_id(schema, stage)
         try:
             self._run(f"create table if not exists {target} as select * from {staged} where false")
@@ -585,22 +576,13 @@ class BigQueryWarehouse(_Closing):
         """The distinct keys as a table of the run in ``ops`` (``_keys_<run id>_<n>``: a
         crashed run's leftover says whose it is), dropped afterwards; the only data a history
         check sends to BigQuery."""
-        from warehouse.bigquery import replace_from_duckdb
-
         if keys is None:
             yield None
             return
         run = re.sub(r"[^A-Za-z0-9_]", "_", run_id)[:64]
         name = f"_keys_{run}_{uuid.uuid4().hex[:8]}"
         self.ensure_schema(KEYS_SCHEMA)
-        con = duckdb.connect()
-        try:
-            con.register("_frame", _key_frame(keys))
-            con.execute("create schema stage")
-            con.execute(f"create table stage.{quote_ident(name)} as select * from _frame")
-            replace_from_duckdb(con, self.target, "stage", KEYS_SCHEMA, tables=[name])
-        finally:
-            con.close()
+        self.replace(KEYS_SCHEMA, {name: _key_frame(keys)})
         try:
             yield self.target.table_id(KEYS_SCHEMA, name)
         finally:
