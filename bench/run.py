@@ -13,6 +13,8 @@ In order, at one scale of seeded synthetic data:
 3. Incremental latency (``bench.incremental``): 1,000-order JSON batches through ``olist
    incremental`` on the last run's warehouse as the loaded history.
 4. Fixed costs (``bench.fixed``): imports, Prefect API start, dbt parse cold and warm.
+5. The dbt stage as the platform runs it against a plain ``dbt build`` of the same bronze
+   (``bench.dbt_modes`` with the modes ``cli`` and ``per_wave``).
 
 The issue's targets (2 cores) are medians of 3: ``make bench SCALE=1 REPEAT=3``; ``make
 bench-summary`` checks the newest scale-1 and scale-10 results against them. Everything
@@ -32,7 +34,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import fixed, floor, incremental
+from bench import dbt_modes, fixed, floor, incremental
 from bench import summary as bench_summary
 from bench.common import (
     RESULTS,
@@ -191,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-incremental", action="store_true", help="skip incremental latency")
     parser.add_argument("--no-fixed", action="store_true", help="skip the fixed costs")
     parser.add_argument(
+        "--no-dbt-modes",
+        action="store_true",
+        help="skip the dbt stage against a plain dbt build (bench.dbt_modes cli,per_wave)",
+    )
+    parser.add_argument(
         "--work",
         default=str(ROOT / "bench" / "work"),
         help="scratch folder (data, warehouses, MLflow, logs)",
@@ -261,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_fixed:
         print("\nfixed costs", flush=True)
         fixed_result = fixed.fixed_costs(bench_dir / "fixed", work / "prefect", args.repeat)
+    if not args.no_dbt_modes:
+        print("\ndbt stage through Prefect against a plain dbt build", flush=True)
+        dbt_modes.main(
+            ["--scale", f"{args.scale:g}", "--seed", str(args.seed), "--work", args.work]
+            + ["--repeat", str(args.repeat), "--modes", f"cli,{bench_summary.PRODUCT_DBT_MODE}"]
+        )
 
     print(f"\n=== bench at scale {args.scale:g}, seed {args.seed}, repeat {args.repeat} ===")
     print_stages(generate, summary, args.repeat)

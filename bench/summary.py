@@ -84,7 +84,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 # the dbt mode flows/transform.py runs (bench.dbt_modes names the modes)
-PRODUCT_DBT_MODE = "runner"
+PRODUCT_DBT_MODE = "per_wave"
 
 
 @dataclass

@@ -296,14 +296,14 @@ def _run_flow(name: str, args: argparse.Namespace) -> int:
         return EXIT_QUALITY
 
 
-# prefect-dbt's message for nodes that failed: `Test x failed with message: "..."`
-_DBT_FAILURES = "Failures detected during invocation of dbt command"
+# quality.dbt_results.DbtFailed: `Test x failed with message: "..."`, a node a line
+_DBT_FAILURES = "dbt failed on"
 _DBT_NODE = re.compile(r'^(\w+) (\S+) (\w+?)(?:ed)? with message: "(.*)"\s*$', re.M)
 
 
 def dbt_failures(err: BaseException) -> list[tuple[str, str, str, str]] | None:
     """(resource type, name, status, message) of every dbt node that failed, when ``err``
-    is prefect-dbt's "failures detected" error; None for any other error."""
+    is a ``DbtFailed`` (its text: it may reach here as a copy); None for any other error."""
     text = str(err)
     if _DBT_FAILURES not in text:
         return None
@@ -490,8 +490,10 @@ def _tracebacks_to(log: CrashLog) -> None:
     PrefectConsoleHandler.format = format  # type: ignore[method-assign]
 
 
-# prefect-dbt (pinned 0.7.25) runs every dbt node as a task of this name and logs dbt's
-# per-node lines through a task logger whose run name is not yet known ("Task run None")
+# prefect-dbt's orchestrator (pinned 0.7.25, warehouse.dbt_waves) logs dbt's lines through
+# the transform flow's logger, from this module, once a wave has run; `test` (a backfill's)
+# runs each node as a task of the name below
+DBT_LOG_MODULE = "_orchestrator"
 DBT_NODE_TASK = "execute_dbt_node"
 _DBT_NODE_DONE = re.compile(r"^\s*(\d+) of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP)\b")
 _TASK_COMPLETED = "Finished in state Completed()"
@@ -499,12 +501,12 @@ _DBT_STATUS = {"OK": "ok", "PASS": "pass", "WARN": "warn", "ERROR": "error", "FA
 
 
 class DbtProgress:
-    """What the console shows of the task runs' log records: of dbt's nodes, one progress
-    line every ``every`` finished nodes (and at the last) instead of a START and a result
-    line per node plus a task "Finished in state" line each; of other tasks, every line but
-    "Finished in state Completed()". The records still reach the Prefect API, so the UI
-    keeps every node's log on its task run; the flow logs dbt's own summary and the
-    failures by name (flows.transform)."""
+    """What the console shows of dbt's log records: one progress line every ``every``
+    finished nodes instead of a START and a result line per node, the banner of every
+    wave's dbt invocation, and (for a backfill's tests) a task "Finished in state" line per
+    node; of other tasks, every line but "Finished in state Completed()". The records
+    still reach the Prefect API, so the UI keeps all of dbt's log; the flow logs dbt's own
+    summary and the failures by name (flows.transform)."""
 
     def __init__(self, every: int = 25) -> None:
         self.every = every
@@ -513,16 +515,22 @@ class DbtProgress:
         self._done = 0
         self._started = 0.0
 
+    @staticmethod
+    def _from_dbt(record: logging.LogRecord) -> bool:
+        return (
+            getattr(record, "task_name", None) == DBT_NODE_TASK or record.module == DBT_LOG_MODULE
+        )
+
     def rewrite(self, record: logging.LogRecord) -> logging.LogRecord | None:
         """The record to print for ``record`` (itself, a progress line) or None."""
-        if getattr(record, "task_name", None) != DBT_NODE_TASK:
+        if not self._from_dbt(record):
             # each stage prints a line with its time when it ends (flows.platform): a task
             # that completed adds nothing there (a failed one is an error and stays)
             if record.name == "prefect.task_runs" and record.getMessage() == _TASK_COMPLETED:
                 return None
             return record
         match = _DBT_NODE_DONE.match(record.getMessage())
-        if match is None:  # START lines, the task's "Finished in state", dbt's details
+        if match is None:  # START lines, banners, the task's "Finished in state", details
             return None
         flow_run = getattr(record, "flow_run_id", None)
         if flow_run != self._flow_run:  # a new dbt invocation (a backfill runs one a day)
@@ -531,26 +539,25 @@ class DbtProgress:
         status = _DBT_STATUS.get(match.group(3), match.group(3).lower())
         self._counts[status] = self._counts.get(status, 0) + 1
         self._done += 1
-        total = int(match.group(2))
-        # every ``every`` nodes, unless the last line is about to come anyway
-        due = self._done % self.every == 0 and total - self._done >= self.every // 2
-        if not due and self._done < total:
+        failed = status in ("error", "fail")
+        # every ``every`` nodes, and at once when one fails; the waves number their nodes
+        # each from 1, so there is no total to count to: the flow's summary line ends it
+        if self._done % self.every and not failed:
             return None
         counts = ", ".join(f"{n} {s}" for s, n in sorted(self._counts.items()))
         line = (
-            f"dbt: {self._done} of {total} nodes done ({counts}) in "
-            f"{time.monotonic() - self._started:.0f} s"
+            f"dbt: {self._done} nodes done ({counts}) in {time.monotonic() - self._started:.0f} s"
         )
-        failed = self._counts.get("error", 0) + self._counts.get("fail", 0)
+        failed_so_far = self._counts.get("error", 0) + self._counts.get("fail", 0)
         return logging.makeLogRecord(
             record.__dict__
             | {
-                # the flow run's line format: the task run has no name yet
+                # the flow run's line format (a node's task run has no name yet)
                 "name": "prefect.flow_runs",
                 "msg": line,
                 "args": None,
-                "levelno": logging.ERROR if failed else logging.INFO,
-                "levelname": "ERROR" if failed else "INFO",
+                "levelno": logging.ERROR if failed_so_far else logging.INFO,
+                "levelname": "ERROR" if failed_so_far else "INFO",
                 "exc_info": None,
                 "exc_text": None,
             }

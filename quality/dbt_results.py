@@ -171,3 +171,29 @@ def summary_line(run_results: dict[str, Any], limit: int = 8) -> str:
             more = f" and {len(names) - limit} more" if len(names) > limit else ""
             line += f"; {status}: {', '.join(names[:limit])}{more}"
     return line
+
+
+_KIND_WORD = {"test": "Test", "unit_test": "Unit_test", "model": "Model", "seed": "Seed"}
+
+
+def failed_nodes(run_results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The results that failed (a test) or errored (any node)."""
+    return [r for r in run_results.get("results", []) if r["status"] in ("error", "fail")]
+
+
+class DbtFailed(ValueError):
+    """A dbt build, run or test with failed nodes, named one a line with dbt's message
+    (``cli.main.dbt_failures`` reads them back for the console's paragraph)."""
+
+    HEADER = "dbt failed on"
+
+    @classmethod
+    def from_run_results(cls, command: str, run_results: dict[str, Any]) -> DbtFailed:
+        failed = failed_nodes(run_results)
+        lines = [f"{cls.HEADER} {len(failed)} node(s) of `dbt {command}`:"]
+        for r in failed:
+            kind = _KIND_WORD.get(r["unique_id"].split(".")[0], "Node")
+            verb = "failed" if r["status"] == "fail" else "errored"
+            message = " ".join(str(r.get("message") or "").split()).replace('"', "'")
+            lines.append(f'{kind} {_node_name(r["unique_id"])} {verb} with message: "{message}"')
+        return cls("\n".join(lines))

@@ -294,13 +294,28 @@ def _stage_raising(monkeypatch: pytest.MonkeyPatch, stage: str, err: Exception) 
     monkeypatch.setattr(cli.main, "_stage_flows", lambda: {stage: flow})
 
 
-DBT_FAILED = (
-    "Failures detected during invocation of dbt command 'build --target duckdb':\n"
-    'Test unique_stg_olist__products_product_id failed with message: "Got 1 result, '
-    'configured to fail if != 0"\n'
-    'Model fct_orders errored with message: "Conversion Error: Could not convert string '
-    "'12,5' to DECIMAL(18,2)\""
-)
+def _dbt_failed() -> ValueError:
+    from quality.dbt_results import DbtFailed
+
+    return DbtFailed.from_run_results(
+        "build",
+        {
+            "results": [
+                {"unique_id": "model.olist.stg_olist__orders", "status": "success"},
+                {
+                    "unique_id": "test.olist.unique_stg_olist__products_product_id.1a2b",
+                    "status": "fail",
+                    "message": "Got 1 result, configured to fail if != 0",
+                },
+                {
+                    "unique_id": "model.olist.fct_orders",
+                    "status": "error",
+                    "message": "Conversion Error: Could not convert string '12,5' to\n"
+                    "DECIMAL(18,2)",
+                },
+            ]
+        },
+    )
 
 
 def test_dbt_test_failures_and_cast_errors_are_refusals_with_a_paragraph(
@@ -308,7 +323,7 @@ def test_dbt_test_failures_and_cast_errors_are_refusals_with_a_paragraph(
 ) -> None:
     from cli.main import main
 
-    _stage_raising(monkeypatch, "transform", ValueError(DBT_FAILED))
+    _stage_raising(monkeypatch, "transform", _dbt_failed())
     monkeypatch.setenv("OLIST_REPORTS_DIR", str(in_process.parent))  # transform has no --reports
     code = main(["transform", "--warehouse", str(in_process)])
     err = " ".join(capsys.readouterr().err.split())
@@ -408,17 +423,19 @@ def test_only_a_local_permission_error_is_called_a_read_only_folder(
     assert describe_crash(err, None)[0].startswith(title)
 
 
-def _dbt_record(message: str, flow_run: str = "f1", task_name: str = "execute_dbt_node"):
+def _dbt_record(message: str, flow_run: str = "f1", task_name: str | None = None):
+    """A record as prefect-dbt's orchestrator logs a dbt line: the transform flow's logger,
+    from its own module (or, with ``task_name``, any other task's record)."""
     import logging
 
     return logging.makeLogRecord(
         {
-            "name": "prefect.task_runs",
+            "name": "prefect.task_runs" if task_name else "prefect.flow_runs",
+            "module": "x" if task_name else "_orchestrator",
             "msg": message,
             "levelno": logging.INFO,
             "levelname": "INFO",
             "task_name": task_name,
-            "task_run_name": None,
             "flow_run_id": flow_run,
             "flow_run_name": "quick-fox",
         }
@@ -432,18 +449,20 @@ def test_dbt_node_lines_become_a_progress_line_every_n_nodes() -> None:
     shown = [
         progress.rewrite(_dbt_record(text))
         for text in (
-            "1 of 3 START sql view model silver.a .... [RUN]",
-            "1 of 3 OK created sql view model silver.a .... [OK in 0.2s]",
-            "Finished in state Completed()",
-            "2 of 3 WARN 4 accepted_values_a ... [WARN 4 in 0.1s]",
-            "3 of 3 PASS not_null_a ... [PASS in 0.1s]",
+            "Running with dbt=1.11.16",
+            "1 of 1 START sql view model silver.a .... [RUN]",
+            "1 of 1 OK created sql view model silver.a .... [OK in 0.2s]",
+            "Done. PASS=0 WARN=0 ERROR=0 SKIP=0 NO-OP=0 TOTAL=1",
+            "1 of 3 WARN 4 accepted_values_a ... [WARN 4 in 0.1s]",  # the next wave
+            "2 of 3 PASS not_null_a ... [PASS in 0.1s]",
+            "3 of 3 PASS unique_a ... [PASS in 0.1s]",
         )
     ]
     lines = [r for r in shown if r is not None]
-    assert len(lines) == 2  # after the 2nd node finished and at the last
-    assert lines[0].getMessage().startswith("dbt: 2 of 3 nodes done (1 ok, 1 warn) in ")
-    assert lines[1].getMessage().startswith("dbt: 3 of 3 nodes done (1 ok, 1 pass, 1 warn)")
-    # printed in the flow run's format: the node's task run has no name yet
+    assert [r.getMessage().split(" in ")[0] for r in lines] == [
+        "dbt: 2 nodes done (1 ok, 1 warn)",
+        "dbt: 4 nodes done (1 ok, 2 pass, 1 warn)",
+    ]
     assert lines[1].name == "prefect.flow_runs"
 
 
@@ -452,14 +471,18 @@ def test_dbt_progress_restarts_for_each_dbt_invocation_and_leaves_other_records(
 
     progress = DbtProgress(every=10)
     assert progress.rewrite(_dbt_record("1 of 1 ERROR creating model x", "f1")) is not None
-    line = progress.rewrite(_dbt_record("1 of 1 PASS test y", "f2"))
-    assert line is not None and "1 of 1 nodes done (1 pass)" in line.getMessage()
+    assert progress.rewrite(_dbt_record("1 of 1 PASS test y", "f2")) is None
+    line = progress.rewrite(_dbt_record("1 of 1 FAIL 2 test z", "f2"))
+    assert line is not None and "2 nodes done (1 fail, 1 pass)" in line.getMessage()
     other = _dbt_record("published 20 marts", task_name="publish-gold")
     assert progress.rewrite(other) is other
     # a task that completed: its stage's "done after" line says so; a failed one stays
     assert progress.rewrite(_dbt_record("Finished in state Completed()", task_name="x")) is None
     failed = _dbt_record("Finished in state Failed('boom')", task_name="x")
     assert progress.rewrite(failed) is failed
+    # a backfill's `dbt test` runs a task per node
+    node = _dbt_record("1 of 2 PASS test y", "f3", task_name="execute_dbt_node")
+    assert progress.rewrite(node) is None
 
 
 def test_a_failed_node_makes_the_progress_line_an_error() -> None:
@@ -467,6 +490,6 @@ def test_a_failed_node_makes_the_progress_line_an_error() -> None:
 
     from cli.main import DbtProgress
 
-    line = DbtProgress(every=1).rewrite(_dbt_record("1 of 9 FAIL 3 not_null_x"))
+    line = DbtProgress(every=25).rewrite(_dbt_record("1 of 9 FAIL 3 not_null_x"))
     assert line is not None and line.levelno == logging.ERROR
     assert "(1 fail)" in line.getMessage()
