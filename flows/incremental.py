@@ -13,6 +13,8 @@ run picks the batches up.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import flow, get_run_logger
 from prefect.states import Completed, State
 
@@ -64,6 +66,12 @@ INCREMENTAL_SUITES = [
 
 class NoFullBuildYet(RuntimeError):
     """The incremental path merges into marts that a full build must have created."""
+
+
+def published_watermark(settings: Settings) -> datetime | None:
+    """Up to when gold holds every row of the incremental marts (``publish.published_watermark``)."""
+    with engine.open_warehouse(settings, read_only=True) as wh:
+        return publish.published_watermark(wh, INCREMENTAL_MARTS)
 
 
 def missing_full_build(settings: Settings) -> str | None:
@@ -143,12 +151,16 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
     with recorded_run(settings, run_id, stages):
         with stages.stage("contracts"):
             contract_results = clean_flow(settings, run_id=run_id, tables=[])
+        # the row-level checks read only the rows gold has not published yet (this run's
+        # and any a failed run left): a batch costs what it holds (issue 18)
+        loaded_after = published_watermark(settings)
         with stages.stage("dbt"):
             dbt_results = transform_flow(
                 settings,
                 run_id=run_id,
                 gold_schema=publish.AUDIT_SCHEMA,
                 select=" ".join(INCREMENTAL_PUBLISH),
+                loaded_after=loaded_after.isoformat(sep=" ") if loaded_after else None,
             )
         results = audit_and_publish(
             settings,
@@ -157,6 +169,7 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
             stages,
             suites=INCREMENTAL_SUITES,
             publish_only=list(INCREMENTAL_PUBLISH),
+            loaded_after=loaded_after,
         )
         with warehouse.connect(settings.warehouse) as con:
             publish.record_partial_publication(con, run_id, INCREMENTAL_PUBLISH)

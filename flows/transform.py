@@ -61,6 +61,7 @@ def transform_flow(
     exclude: str | None = None,
     command: str = "build",
     partition_day: str | None = None,
+    loaded_after: str | None = None,
 ) -> list[CheckResult]:
     """``dbt build`` (or ``command``: ``run``, ``test``) of ``select`` minus ``exclude``.
 
@@ -68,7 +69,9 @@ def transform_flow(
     (ISO date) they rebuild the orders purchased that day instead (a backfill). ``run_date``
     pins the "as of" day of the report marts. A failing node fails the flow with its name,
     after the test outcomes are recorded. ``gold_schema`` is where the marts are written
-    (the platform builds into an audit schema and publishes later)."""
+    (the platform builds into an audit schema and publishes later). With ``loaded_after``
+    (a naive UTC time) the tests marked ``where: __new_rows__`` read only the rows loaded
+    after it (dbt/macros/where_subquery.sql; an incremental run)."""
     # local: prefect-dbt loads dbt (~3 s of imports), paid by the runs that build, not by
     # every module that imports this flow (an incremental run with no new batch)
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
@@ -95,6 +98,7 @@ def transform_flow(
     dbt_vars = {"run_date": run_date} if run_date else {}
     dbt_vars |= {"gold_schema": gold_schema} if gold_schema != "gold" else {}
     dbt_vars |= {"partition_day": partition_day} if partition_day else {}
+    dbt_vars |= {"loaded_after": loaded_after} if loaded_after else {}
     args += ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
