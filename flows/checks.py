@@ -8,6 +8,7 @@ target's ``quality.check_results`` (``warehouse.engine.keep_state``).
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -30,9 +31,11 @@ def run_checkpoint(
     freshness_max_age_days: int | None = None,
     docs_dir: Path | None = None,
     tables: list[str] | None = None,
+    loaded_after: datetime | None = None,
 ) -> list[quality_store.CheckResult]:
     """The suites (all, or those of ``tables``) on the target warehouse dbt built, with the
-    last publication there as their baseline."""
+    last publication there as their baseline; with ``loaded_after``, row-level expectations
+    on the rows loaded after it (``expectations.run_suites``)."""
     # local: GX (~5 s of imports) is paid by the runs that check, not by every module that
     # imports this flow (an incremental run with no new batch, ``olist --help``)
     from expectations import SUITES, run_suites
@@ -49,6 +52,7 @@ def run_checkpoint(
             docs_dir=docs_dir,
             run_name=run_id,
             engine_kwargs=engine_kwargs or None,
+            loaded_after=loaded_after,
         )
     results = from_gx(outcomes, run_id)
     for r in results:
@@ -98,11 +102,13 @@ def quality_flow(
     upstream: list[quality_store.CheckResult] | None = None,
     read_schemas: dict[str, str] | None = None,
     tables: list[str] | None = None,
+    loaded_after: datetime | None = None,
 ) -> list[quality_store.CheckResult]:
     """Run GX checks and fail on a critical one. ``upstream`` (contract and dbt results) is
     reported alongside; critical contract row failures were already quarantined.
     ``read_schemas`` points the gold suites at the audit schema before publishing;
-    ``tables`` limits the run to those tables' suites (an incremental run's)."""
+    ``tables`` limits the run to those tables' suites (an incremental run's), and
+    ``loaded_after`` their row-level expectations to the rows loaded after it."""
     settings = settings or load_settings()
     logger = get_run_logger()
     results = run_checkpoint(
@@ -112,6 +118,7 @@ def quality_flow(
         settings.freshness_max_age_days,
         docs_dir=gx_docs_dir(settings),
         tables=tables,
+        loaded_after=loaded_after,
     )
     record_results(settings.warehouse, results)
     everything = [*(upstream or []), *results]

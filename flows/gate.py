@@ -141,10 +141,11 @@ def audit_and_publish(
     stages: StageRecorder,
     suites: list[str] | None = None,
     publish_only: list[str] | None = None,
+    loaded_after: datetime | None = None,
 ) -> list:
     """GX checks on the audit schema (every suite, or those of the ``suites`` tables), then
     publish the marts (all, or ``publish_only``). A critical failure raises before anything
-    is published."""
+    is published. ``loaded_after``: row-level checks on the rows loaded after it only."""
     with stages.stage("quality"):
         results = quality_flow(
             settings,
@@ -152,6 +153,7 @@ def audit_and_publish(
             upstream=upstream,
             read_schemas={"gold": publish.AUDIT_SCHEMA},
             tables=suites,
+            loaded_after=loaded_after,
         )
     with stages.stage("publish"):
         publish_gold(settings, run_id, only=publish_only)

@@ -61,6 +61,7 @@ def transform_flow(
     exclude: str | None = None,
     command: str = "build",
     partition_day: str | None = None,
+    loaded_after: str | None = None,
 ) -> list[CheckResult]:
     """``dbt build`` (or ``command``: ``run``, ``test``) of ``select`` minus ``exclude``.
 
@@ -72,7 +73,9 @@ def transform_flow(
     rebuild the orders purchased that day instead (a backfill). ``run_date`` pins the "as
     of" day of the report marts. A failing node fails the flow with its name and dbt's
     message, after the test outcomes are recorded. ``gold_schema`` is where the marts are
-    written (the platform builds into an audit schema and publishes later)."""
+    written (the platform builds into an audit schema and publishes later). With
+    ``loaded_after`` (a naive UTC time) the tests marked ``where: __new_rows__`` read only
+    the rows loaded after it (dbt/macros/where_subquery.sql; an incremental run)."""
     settings = settings or load_settings()
     # profiles.yml reads locations only from the environment
     os.environ["OLIST_WAREHOUSE"] = str(settings.warehouse)
@@ -80,6 +83,7 @@ def transform_flow(
     dbt_vars = {"run_date": run_date} if run_date else {}
     dbt_vars |= {"gold_schema": gold_schema} if gold_schema != "gold" else {}
     dbt_vars |= {"partition_day": partition_day} if partition_day else {}
+    dbt_vars |= {"loaded_after": loaded_after} if loaded_after else {}
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         if command == "test":

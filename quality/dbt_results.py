@@ -2,7 +2,10 @@
 
 dbt writes every test's status and failure count to ``target/run_results.json``; the
 manifest says which model and column a test guards and its configured severity. dbt's
-``error`` severity is our ``critical`` (the build fails), ``warn`` is ``warning``.
+``error`` severity is our ``critical`` (the build fails), ``warn`` is ``warning``. A test an
+incremental run scoped to its new rows (``where: __new_rows__`` with the ``loaded_after``
+var, dbt/macros/where_subquery.sql) observes those rows only, and says so in
+``observed_count``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from warehouse import local as warehouse
 
 SEVERITY = {"error": "critical", "warn": "warning"}
 SAMPLE_ROWS = 5
+NEW_ROWS = "__new_rows__"  # the placeholder of dbt/macros/where_subquery.sql
 
 
 @dataclass(frozen=True)
@@ -63,14 +67,16 @@ def to_check_results(
     artifacts: Artifacts,
     run_id: str,
     samples: Callable[[str], list[Any]] | None = None,
-    row_count: Callable[[str, str], int | None] | None = None,
+    row_count: Callable[[str, str, str | None], int | None] | None = None,
 ) -> list[CheckResult]:
     """One CheckResult per data or unit test that ran (skipped tests are not results).
 
-    ``samples(compiled_sql)`` may fetch a few failing rows; ``row_count(schema, table)``
-    the size of the tested relation. Both are optional (only DuckDB can answer cheaply).
+    ``samples(compiled_sql)`` may fetch a few failing rows; ``row_count(schema, table,
+    loaded_after)`` the size of the tested relation (its rows loaded after that time, for a
+    scoped test). Both are optional (only DuckDB can answer cheaply).
     """
     manifest = artifacts.manifest
+    after = (artifacts.run_results.get("args", {}).get("vars") or {}).get("loaded_after")
     out: list[CheckResult] = []
     for result in artifacts.run_results["results"]:
         uid: str = result["unique_id"]
@@ -92,7 +98,8 @@ def to_check_results(
         failures = result.get("failures")
         observed = None
         if row_count is not None and model is not None and not uid.startswith("unit_test."):
-            observed = row_count(_layer(model), table)
+            scoped = NEW_ROWS in str(test.get("config", {}).get("where") or "")
+            observed = row_count(_layer(model), table, after if scoped else None)
         sample: list[Any] = []
         if not passed and samples is not None and result.get("compiled_code"):
             sample = samples(result["compiled_code"])
@@ -135,9 +142,18 @@ def duckdb_probes(
             return [f"could not fetch failing rows: {err}"[:300]]
         return [row[0] if len(row) == 1 else row for row in rows]
 
-    def row_count(schema: str, table: str) -> int | None:
+    def row_count(schema: str, table: str, loaded_after: str | None = None) -> int | None:
         if not warehouse.table_exists(con, schema, table):
             return None
+        if loaded_after:
+            return int(
+                warehouse.scalar(
+                    con,
+                    f'select count(*) from {schema}."{table}" where _loaded_at > cast(? as timestamp)',
+                    [loaded_after],
+                )
+                or 0
+            )
         return warehouse.row_count(con, schema, table)
 
     return samples, row_count

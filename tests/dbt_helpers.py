@@ -43,3 +43,25 @@ def dbt(
     if proc.returncode != 0:
         raise AssertionError(f"dbt {' '.join(args)} failed:\n{proc.stdout[-5000:]}")
     return proc
+
+
+def dbt_test_results(
+    warehouse_path: Path, work: Path, select: str, run_vars: dict | None = None
+) -> dict[str, int]:
+    """``dbt test --select <select>`` on the DuckDB target, passing or not: each data test's
+    name (without its hash) → its failing rows."""
+    command = dbt_command(work, "test", "--select", select, project_dir=REPO / "dbt")
+    if run_vars:
+        command += ["--vars", json.dumps(run_vars)]
+    env = {**os.environ, "OLIST_WAREHOUSE": str(warehouse_path), "OLIST_DBT_TARGET": "duckdb"}
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    results = json.loads((work / "target" / "run_results.json").read_text(encoding="utf-8"))
+    out = {
+        r["unique_id"].split(".")[2]: r["failures"]
+        for r in results["results"]
+        if r["unique_id"].startswith("test.") and r["status"] != "error"
+    }
+    errors = [r["unique_id"] for r in results["results"] if r["status"] == "error"]
+    if errors:
+        raise AssertionError(f"dbt test errored on {errors}:\n{proc.stdout[-5000:]}")
+    return out

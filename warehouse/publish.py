@@ -16,9 +16,11 @@ would copy without scanning; the emulator CI tests against (crucible) has no ``C
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import duckdb
+import pandas as pd
 
 from quality.runs import last_run_succeeded
 from warehouse.local import scalar, table_exists
@@ -73,6 +75,28 @@ def record_partial_publication(
         "insert or replace into ops.partial_publications values (?, now()::timestamp, ?)",
         [run_id, ",".join(tables)],
     )
+
+
+def published_watermark(wh: Warehouse, tables: Sequence[str]) -> datetime | None:
+    """The load time (naive UTC) up to which ``gold`` holds every row of ``tables``: the
+    earliest of their latest ``_loaded_at``. An incremental run checks row by row only the
+    audit rows loaded after it (dbt's ``loaded_after`` var, ``expectations.run_suites``'
+    ``loaded_after``): what it loaded, and what a failed run before it left unpublished.
+    Strictly after: a load whose rows gold holds was published whole (a publish copies the
+    audit tables), and every row of the last CSV load shares its time. None (check
+    everything) when a table is not published yet or is empty."""
+    if any(t not in wh.tables(PUBLISHED_SCHEMA, views=False) for t in tables):
+        return None
+    latest = " union all ".join(
+        f"select max(_loaded_at) as loaded_at from {PUBLISHED_SCHEMA}.{t}" for t in tables
+    )
+    frame = wh.query(latest)
+    if frame["loaded_at"].isna().any():
+        return None
+    earliest = pd.Timestamp(frame["loaded_at"].min())
+    if earliest.tzinfo is not None:
+        earliest = earliest.tz_convert("UTC").tz_localize(None)
+    return earliest.to_pydatetime()
 
 
 def gold_up_to_date(con: duckdb.DuckDBPyConnection) -> bool:

@@ -161,6 +161,20 @@ def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_f
     )
     assert not any(settings.batches_dir.glob("*.json"))  # filed away
 
+    # row-level checks read the batch's 30 orders; uniqueness and totals the whole mart
+    def observed(engine: str, check: str, column: str) -> int:
+        return value(
+            wh,
+            "select observed_count from quality.check_results where run_id = "
+            f"'{out['run_id']}' and table_name = 'fct_orders' and check_engine = '{engine}' "
+            f"and check_name = '{check}' and column_name = '{column}'",
+        )
+
+    assert observed("dbt", "not_null:not_null_fct_orders_order_id", "order_id") == 30
+    assert observed("dbt", "unique:unique_fct_orders_order_id", "order_id") == 74 + 30
+    assert observed("great_expectations", "expect_column_values_to_not_be_null", "order_id") == 30
+    assert observed("great_expectations", "expect_column_values_to_be_unique", "order_id") == 104
+
     # the next run (on a copy, so the other tests keep the fixture's) finds nothing new
     again_settings = _copy_after_batch(window, settings, tmp_path)
     again = incremental_flow(again_settings, return_state=True)

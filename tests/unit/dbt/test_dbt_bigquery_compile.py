@@ -27,7 +27,8 @@ def test_dbt_compiles_for_the_bigquery_target(tmp_path: Path) -> None:
             "bigquery",
             "--no-populate-cache",
             "--vars",
-            "{assume_full_refresh: true}",  # incremental models: no warehouse lookup
+            # incremental models: no warehouse lookup; tests scoped as in an incremental run
+            '{assume_full_refresh: true, loaded_after: "2026-01-01 00:00:00.000001"}',
             "--profiles-dir",
             ".",
             "--project-dir",
@@ -51,3 +52,10 @@ def test_dbt_compiles_for_the_bigquery_target(tmp_path: Path) -> None:
     assert "struct(order_items.order_item_id as order_item_id" in nested  # not struct_pack
     sellers = (models / "marts" / "operations" / "fct_seller_performance.sql").read_text()
     assert "percentile_cont(avg_delivery_days, 0.75) over (partition by month_start)" in sellers
+    tests = tmp_path / "target" / "compiled" / "olist" / "models" / "marts" / "core"
+    scoped = (tests / "_core__models.yml" / "not_null_fct_orders_order_id.sql").read_text()
+    assert "where _loaded_at > cast('2026-01-01 00:00:00.000001' as timestamp)) dbt_subquery" in (
+        scoped
+    )
+    whole = (tests / "_core__models.yml" / "unique_fct_orders_order_id.sql").read_text()
+    assert "dbt_subquery" not in whole and "_loaded_at" not in whole

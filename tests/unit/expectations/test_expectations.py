@@ -264,3 +264,45 @@ def test_an_offline_page_keeps_its_content_and_local_links() -> None:
     assert '<img src="logo.png">' in out and 'href="fav.ico"' in out
     assert '<link rel="stylesheet" href="s.css"><script src="s.js"></script>' in out
     assert offline_page(out, "s.css", "s.js", "logo.png", "fav.ico") == out  # idempotent
+
+
+def test_an_incremental_run_checks_row_rules_on_its_rows_and_uniqueness_on_the_table(
+    tmp_path: Path,
+) -> None:
+    # 10 old rows, one with a null (reported by the run that loaded it); 3 new rows, one
+    # with a null and one repeating an old row's key
+    path = _gold_table(
+        tmp_path,
+        "select i as k, case when i = 3 then null else i end as v, "
+        "timestamp '2026-01-01 00:00:00' as _loaded_at from range(10) r(i) "
+        "union all select * from (values (100, 1, timestamp '2026-01-02 00:00:00'), "
+        "(101, null, timestamp '2026-01-02 00:00:00'), (5, 2, timestamp '2026-01-02 00:00:00')) "
+        "t(k, v, _loaded_at)",
+    )
+    suite = TableSuite(
+        "gold",
+        "t",
+        lambda _: [
+            gxe.ExpectColumnValuesToBeUnique(column="k", meta={"rationale": "key"}),
+            gxe.ExpectColumnValuesToNotBeNull(column="v", meta={"rationale": "row"}),
+            gxe.ExpectColumnValuesToBeBetween(
+                column="v", min_value=0, mostly=0.5, meta={"rationale": "a share"}
+            ),
+        ],
+        load_column="_loaded_at",
+    )
+
+    def outcomes(**kwargs: object) -> dict[str, tuple]:
+        return {
+            o.expectation: (o.success, o.element_count, o.unexpected_count)
+            for o in run_suites(f"duckdb:///{path}", [suite], **kwargs)  # type: ignore[arg-type]
+        }
+
+    assert outcomes(loaded_after=datetime(2026, 1, 1)) == {
+        # the new rows only: the new null is caught, the old one is not reported again
+        "expect_column_values_to_not_be_null": (False, 3, 1),
+        # the whole table: the new row repeating an old key is caught
+        "expect_column_values_to_be_unique": (False, 13, 2),
+        "expect_column_values_to_be_between": (True, 13, 0),  # mostly: a share of the table
+    }
+    assert outcomes()["expect_column_values_to_not_be_null"] == (False, 13, 2)  # daily: whole
