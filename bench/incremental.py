@@ -50,6 +50,15 @@ def _new_stages(reports: Path, before: set[Path]) -> list[dict]:
     return json.loads(new[-1].read_text()) if new else []
 
 
+def olist_incremental(warehouse: Path, reports: Path, batches: Path) -> list[str]:
+    """The ``olist`` arguments of one batch (its checks read the warehouse's history, not
+    the CSVs, so there is no ``--source``)."""
+    return ["incremental", "--warehouse", str(warehouse), "--reports", str(reports)] + [
+        "--batches",
+        str(batches),
+    ]
+
+
 def incremental(
     data: Path,
     warehouse: Path,
@@ -69,9 +78,7 @@ def incremental(
         ids = batch_order_ids(path)
         before_rows = orders_in_gold(warehouse, ids)
         before = set((reports / "runs").glob("incr-*/stages.json"))
-        cmd = [sys.executable, "-m", "cli", "incremental", "--source", str(data)]
-        cmd += ["--warehouse", str(warehouse), "--reports", str(reports)]
-        cmd += ["--batches", str(batches)]
+        cmd = [sys.executable, "-m", "cli", *olist_incremental(warehouse, reports, batches)]
         figures = measure(cmd, env, work / f"incremental-{i + 1}.log")
         in_gold = orders_in_gold(warehouse, ids)
         if in_gold - before_rows != len(ids):

@@ -244,3 +244,12 @@ def test_batch_contract_growth_waits_for_both_scales(
     _ingest_result(tmp_path, "20260102T000000", 1, 9.0, 0.5)
     ingest_bench.print_growth(tmp_path)
     assert "run scale 1 and scale 10" in capsys.readouterr().out
+
+
+def test_the_incremental_bench_runs_a_command_olist_accepts(tmp_path: Path) -> None:
+    """It passed ``--source`` for a while after ``olist incremental`` stopped taking it."""
+    from bench.incremental import olist_incremental
+    from cli.main import build_parser
+
+    args = build_parser().parse_args(olist_incremental(tmp_path / "wh", tmp_path, tmp_path))
+    assert args.command == "incremental" and str(args.warehouse) == str(tmp_path / "wh")
