@@ -281,6 +281,10 @@ def _stop_group(pid: int, grace: float = 15) -> None:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
+        # a process this one started stays a zombie, which ``kill(pid, 0)`` still finds,
+        # until it is reaped: reap it, or a stop in the same process waits the whole grace
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

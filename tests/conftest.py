@@ -58,10 +58,11 @@ def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def window(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample's orders of three days with their parts (tests/sample_window.py): a
-    history short enough to rebuild day by day. Read it, don't write it."""
+    history short enough to rebuild day by day, and the input of the flow tests whose
+    behaviour does not depend on the volume. Read it, don't write it."""
     from tests.sample_window import END, ORDERS_IN_WINDOW, START, sample_window
 
     out = tmp_path_factory.mktemp("window")

@@ -40,6 +40,8 @@ def _filter(src: Path, dst: Path, keep) -> int:
 # the three days the backfill, state and BigQuery-flow tests rebuild (the ``window`` fixture)
 START, END = date(2018, 3, 1), date(2018, 3, 3)
 ORDERS_IN_WINDOW = 74
+# the run id of the session's platform run on the window (``window_run``, tests/flows/conftest.py)
+WINDOW_RUN_ID = "window-full"
 
 
 def sample_window(sample: Path, out: Path, start: date, end: date) -> int:

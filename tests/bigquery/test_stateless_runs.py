@@ -3,7 +3,8 @@ remembers in BigQuery (here crucible-emulator), nothing on the job's disk.
 
 Three "jobs", as Cloud Run would start them: each a fresh process (``olist run`` in a
 subprocess) in a fresh, empty working folder, sharing only the emulator and the landing
-folder. Job 1 loads the real sample and publishes; job 2, with the same files, finds nothing
+folder. Job 1 loads three days of the real sample (the ``window`` fixture: the emulator is
+slow per statement and row, and statelessness does not depend on the volume) and publishes; job 2, with the same files, finds nothing
 new and changes no table; job 3, with one JSON order batch landed, appends it exactly once.
 Training is skipped (``--skip-train``): the ML stages read gold through the same interface
 and are covered in test_platform_on_emulator.py; here they would only add minutes.
@@ -27,7 +28,9 @@ import pytest
 from google.cloud import bigquery
 
 from synthetic.batches import generate_batch
-from tests.bigquery.builds import REPO, scalar
+from tests.bigquery.builds import scalar
+from tests.prefect_home import seed_prefect_home
+from tests.sample_window import ORDERS_IN_WINDOW
 from tests.support.bigquery_emulator import Emulator, dbt_env
 from warehouse.bigquery import target_client
 from warehouse.engine import BigQueryWarehouse
@@ -83,25 +86,26 @@ def test_an_append_creates_the_table_then_adds_rows(wh: BigQueryWarehouse) -> No
 
 # --- three jobs --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def landing(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The landing folder every job reads: the real sample, and an empty batch folder."""
+def landing(window: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The landing folder every job reads: the sample's window, and an empty batch folder."""
     root = tmp_path_factory.mktemp("landing")
-    shutil.copytree(sample_dir, root / "source")
+    shutil.copytree(window, root / "source")
     (root / "batches").mkdir()
     return root
 
 
 def _job(
-    name: str, emulator: Emulator, landing: Path, tmp_path_factory: pytest.TempPathFactory
+    name: str,
+    emulator: Emulator,
+    landing: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    template: Path,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """``olist run --skip-train`` in a new empty folder, in a new process. Its Prefect home
-    (a copy of the checkout's migrated, empty database, to spare a minute of migrations) is
+    (a copy of the session's migrated, empty database, to spare a minute of migrations) is
     beside the folder, not in it."""
     folder = tmp_path_factory.mktemp(f"job-{name}")
-    prefect_home = tmp_path_factory.mktemp(f"prefect-{name}")
-    template = REPO / ".prefect" / "prefect.db"
-    if template.is_file():
-        shutil.copyfile(template, prefect_home / "prefect.db")
+    prefect_home = seed_prefect_home(tmp_path_factory.mktemp(f"prefect-{name}"), template)
     env = {
         **os.environ,
         **dbt_env(emulator.endpoint, PROJECT),
@@ -156,9 +160,13 @@ def _rows(bq: bigquery.Client, sql: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def job1(
-    emulator: Emulator, landing: Path, tmp_path_factory: pytest.TempPathFactory, bq: bigquery.Client
+    emulator: Emulator,
+    landing: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    bq: bigquery.Client,
+    prefect_db_template: Path,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    return _job("1", emulator, landing, tmp_path_factory)
+    return _job("1", emulator, landing, tmp_path_factory, prefect_db_template)
 
 
 @pytest.fixture(scope="module")
@@ -172,33 +180,42 @@ def after_job1(job1: tuple[Path, subprocess.CompletedProcess[str]], bq: bigquery
 
 @pytest.fixture(scope="module")
 def job2(
-    after_job1: dict, emulator: Emulator, landing: Path, tmp_path_factory: pytest.TempPathFactory
+    after_job1: dict,
+    emulator: Emulator,
+    landing: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    prefect_db_template: Path,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    return _job("2", emulator, landing, tmp_path_factory)
+    return _job("2", emulator, landing, tmp_path_factory, prefect_db_template)
 
 
 @pytest.fixture(scope="module")
 def batch_orders(
-    job2: tuple[Path, subprocess.CompletedProcess[str]], sample_dir: Path, landing: Path
+    job2: tuple[Path, subprocess.CompletedProcess[str]], window: Path, landing: Path
 ) -> int:
-    path = generate_batch(sample_dir, landing / "batches", n_orders=15, seed=5)
+    path = generate_batch(window, landing / "batches", n_orders=15, seed=5)
     return len(json.loads(path.read_text())["orders"])
 
 
 @pytest.fixture(scope="module")
 def job3(
-    batch_orders: int, emulator: Emulator, landing: Path, tmp_path_factory: pytest.TempPathFactory
+    batch_orders: int,
+    emulator: Emulator,
+    landing: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    prefect_db_template: Path,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    return _job("3", emulator, landing, tmp_path_factory)
+    return _job("3", emulator, landing, tmp_path_factory, prefect_db_template)
 
 
 def test_job_1_loads_the_sample_into_bigquery_and_publishes(
-    job1: tuple[Path, subprocess.CompletedProcess[str]], bq: bigquery.Client, sample_dir: Path
+    job1: tuple[Path, subprocess.CompletedProcess[str]], bq: bigquery.Client, landing: Path
 ) -> None:
     folder, _ = job1
     _no_warehouse_file(folder)
     assert _count(bq, "ops.file_ledger", "status = 'loaded'") == 9
-    csv_orders = len(pd.read_csv(sample_dir / "olist_orders_dataset.csv", dtype=str))
+    csv_orders = len(pd.read_csv(landing / "source" / "olist_orders_dataset.csv", dtype=str))
+    assert csv_orders == ORDERS_IN_WINDOW
     kept = _count(bq, "bronze.orders") + _count(bq, "quarantine.orders")
     assert kept == csv_orders  # every record of the file is in bronze or quarantine
     run_id = scalar(bq, f"select run_id from `{PROJECT}`.quality.runs")

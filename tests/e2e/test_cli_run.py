@@ -81,6 +81,28 @@ def test_run_leaves_the_tables(first_run) -> None:
         con.close()
 
 
+def test_the_samples_quirks_are_gx_warnings_with_their_true_counts(first_run) -> None:
+    """The whole sample's quirks, seen by GX in silver and gold, counted right (the publish
+    gate itself is tests/flows/test_publish.py's, on a window of the sample)."""
+    tmp, _ = first_run
+    con = duckdb.connect(str(tmp / "wh.duckdb"), read_only=True)
+    try:
+        gx_failures = {
+            f"{t}.{c}": (sev, n)
+            for t, c, sev, n in con.sql(
+                "select table_name, column_name, severity, unexpected_count "
+                "from quality.check_results "
+                "where check_engine = 'great_expectations' and not passed"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert gx_failures["stg_olist__order_payments.payment_type"] == ("warning", 3)
+    assert gx_failures["fct_orders.delivered_to_customer_at"] == ("warning", 8)
+    # carrier before approval: a pair check names both of its columns
+    assert gx_failures["stg_olist__orders.delivered_to_carrier_at, approved_at"] == ("warning", 77)
+
+
 def test_the_sample_is_too_rare_to_learn_so_no_model_is_registered(first_run) -> None:
     """The sample has few repeat buyers: the run says so and registers nothing that does
     not beat its baseline, while the baselines are still logged to MLflow."""

@@ -42,11 +42,10 @@ def _incremental_settings(window: Path, work: Path, copy_of: Settings | None = N
 
 
 @pytest.fixture(scope="module")
-def full_run(window: Path, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """The platform flow (without training) on the window: read it, or copy it first."""
-    settings = _settings(window, tmp_path_factory.mktemp("full"))
-    platform_flow(settings, skip_train=True)
-    return settings
+def full_run(window_run: Settings) -> Settings:
+    """The platform flow (without training) on the window, the session's one
+    (tests/flows/conftest.py): read it, or copy it first."""
+    return window_run
 
 
 def _gold(path: Path) -> dict[str, list[tuple]]:

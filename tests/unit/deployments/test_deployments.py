@@ -103,6 +103,24 @@ def test_make_server_serves_the_reports_and_tells_flow_runs_their_url(tmp_path) 
         assert stack.down() == ["reports"]
 
 
+def test_down_stops_a_process_this_one_started_without_waiting_out_the_grace(
+    tmp_path,
+) -> None:
+    """A stack started and stopped by one process (the e2e test, a script) leaves its
+    stopped children as zombies until reaped: ``down`` reaps them instead of waiting its
+    15 s grace for each (45 s of every Prefect-server test's teardown)."""
+    import sys
+    import time
+
+    from deployments.local import LocalStack
+
+    stack = LocalStack(home=tmp_path / "home")
+    stack._spawn("worker", [sys.executable, "-c", "import time; time.sleep(600)"])
+    began = time.monotonic()
+    assert stack.down() == ["worker"]
+    assert time.monotonic() - began < 5
+
+
 def test_report_links_use_the_served_url_when_there_is_one(tmp_path, monkeypatch) -> None:
     from config.settings import load_settings
     from reporting.quality_report import report_link
