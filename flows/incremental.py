@@ -8,10 +8,10 @@ the revenue reconciliation test is critical), audits them with their GX suites a
 tests, and publishes them. The row-level checks (dbt tests marked ``where: __new_rows__``,
 GX expectations that judge each row alone) read only the rows loaded after what gold holds
 (``publish.published_watermark``); uniqueness, distributions and reconciliations read the
-whole tables. The daily build checks everything. Only ``dim_products`` waits for the next ``daily`` build, which
-runs even if no CSV changed (``warehouse.publish.gold_up_to_date``). With no new batch it
-changes nothing; with the warehouse busy (a daily build is running) it skips, and the next
-run picks the batches up.
+whole tables. The daily build checks everything. Only ``dim_products`` waits for the next
+``daily`` build, which runs even if no CSV changed (``warehouse.publish.gold_up_to_date``).
+With no new batch it changes nothing; with the warehouse busy (a daily build is running) it
+skips, and the next run picks the batches up.
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def _build_per_wave(
     # every module that imports this flow (an incremental run with no new batch)
     from warehouse import dbt_waves
 
-    ok, run_results = dbt_waves.build(
+    ok, _ = dbt_waves.build(
         _dbt_settings(settings),
         settings.dbt_target,
         select=select,
@@ -131,13 +131,10 @@ def _build_per_wave(
         full_refresh=full_refresh,
         dbt_vars=dbt_vars,
         with_tests=command == "build",
+        # asset lineage in the Prefect UI: on for a server, off on the ephemeral API
+        # (settings.dbt_assets_default)
+        lineage=settings.dbt_assets,
     )
-    # asset lineage in the Prefect UI: on for a server, off on the ephemeral API
-    # (settings.dbt_assets_default)
-    if settings.dbt_assets:
-        artifacts = dbt_results.load_artifacts(settings.dbt_target_path)
-        if artifacts is not None:
-            dbt_waves.emit_lineage(artifacts.manifest, run_results)
     return ok
 
 

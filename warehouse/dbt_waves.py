@@ -76,14 +76,14 @@ class WaveRecorder(DbtCoreExecutor):
         path = self.target_dir / "manifest.json"
         path.unlink(missing_ok=True)
         with self._settings.resolve_profiles_yml() as profiles_dir:
-            args = ["parse", "--project-dir", str(self._settings.project_dir)]
-            args += [
-                "--profiles-dir",
-                profiles_dir,
-                "--target-path",
-                str(self._settings.target_path),
+            args = [
+                "parse",
+                *("--project-dir", str(self._settings.project_dir)),
+                *("--profiles-dir", profiles_dir),
+                *("--target-path", str(self._settings.target_path)),
+                *("--log-level", "none"),
+                *self.parse_args,
             ]
-            args += ["--log-level", "none", *self.parse_args]
             result = dbtRunner().invoke(args)
         if not result.success or not path.is_file():
             raise RuntimeError(f"dbt parse failed: {result.exception}")
@@ -216,9 +216,11 @@ def build(
     full_refresh: bool = False,
     dbt_vars: dict[str, str] | None = None,
     with_tests: bool = True,
+    lineage: bool = False,
 ) -> tuple[bool, dict[str, Any]]:
     """``dbt build`` (``with_tests=False``: ``dbt run``) per wave: (success, the merged
-    run results), also written to the target folder's ``run_results.json``."""
+    run results), also written to the target folder's ``run_results.json``. With
+    ``lineage`` an asset event per model built (:func:`emit_lineage`)."""
     extra = ["--vars", json.dumps(dbt_vars)] if dbt_vars else None
     executor = WaveRecorder(settings, ["--target", target, *(extra or [])])
     orchestrator = PrefectDbtOrchestrator(
@@ -243,9 +245,10 @@ def build(
         )
     except DbtBuildFailed as failed:
         outcome = failed.results
+    manifest = json.loads((executor.target_dir / "manifest.json").read_text())
+    test_error: BaseException | None = None
     tests_ok = True
     if with_tests:
-        manifest = json.loads((executor.target_dir / "manifest.json").read_text())
         held_back = [f"{name}+" for name in not_built(manifest, outcome)]
         tests = executor.tests(
             # ``fqn:*``: every node, as a ``dbt test`` with no selection
@@ -254,11 +257,13 @@ def build(
             target,
             extra,
         )
-        tests_ok = tests.success
+        tests_ok, test_error = tests.success, tests.error
     merged = merged_run_results(executor.waves, outcome)
     (executor.target_dir / "run_results.json").write_text(json.dumps(merged))
     if not tests_ok and not failed_nodes(merged):
         # dbt stopped before running a test (a compile error): no node to name
-        raise RuntimeError(f"dbt test failed before running its tests: {tests.error}")
+        raise RuntimeError(f"dbt test failed before running its tests: {test_error}")
+    if lineage:
+        emit_lineage(manifest, merged)
     failed_any = any(r.get("status") == "error" for r in outcome.values() if isinstance(r, dict))
     return tests_ok and not failed_any and not failed_nodes(merged), merged
