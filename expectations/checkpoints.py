@@ -187,18 +187,16 @@ def build_escaped_docs(context: Any, result: Any) -> None:
     escapes what it renders; for GX's pages we store escaped copies in the (ephemeral)
     results store and build the site from those, instead of ``UpdateDataDocsAction``. The
     outcomes we record come from the untouched results."""
+    identifiers: list[Any] = []
     for identifier, suite_result in result.run_results.items():
         safe = copy.deepcopy(suite_result)
         for expectation_result in safe.results:
             expectation_result.result = escaped(expectation_result.result)
         context.validation_results_store.set(identifier, safe)
-        context.build_data_docs(
-            site_names=[DOCS_SITE],
-            resource_identifiers=[
-                identifier,
-                ExpectationSuiteIdentifier(name=suite_result.suite_name),
-            ],
-        )
+        identifiers += [identifier, ExpectationSuiteIdentifier(name=suite_result.suite_name)]
+    # one build for the whole checkpoint: each build also renders the site's index, so a
+    # build per suite rendered it once per suite (a tenth of a flow test's time)
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
 
 
 def docs_pages(docs_dir: Path, run_name: str) -> list[Path]:

@@ -245,6 +245,33 @@ def test_data_docs_hold_no_external_url_and_a_usable_index(tmp_path: Path) -> No
     assert (docs / STYLESHEET).is_file()
 
 
+def test_one_docs_build_renders_every_suites_page_and_lists_them_in_the_index(
+    tmp_path: Path,
+) -> None:
+    """A checkpoint of several suites builds its Data Docs once; each suite still gets its
+    validation page and the index links to all of them."""
+    path = _gold_table(tmp_path, "select * from (values ('ok'), ('no')) t(v)")
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table gold.u as select * from gold.t")
+    suites = [
+        TableSuite(
+            "gold",
+            table,
+            lambda _: [
+                gxe.ExpectColumnValuesToBeInSet(column="v", value_set=["ok"], severity="warning")
+            ],
+        )
+        for table in ("t", "u")
+    ]
+    docs = tmp_path / "docs"
+    run_suites(f"duckdb:///{path}", suites, docs_dir=docs, run_name="r1")
+    pages = docs_pages(docs, "r1")
+    assert len(pages) == 2
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    for page in pages:
+        assert page.relative_to(docs).as_posix() in index
+
+
 def test_an_offline_page_keeps_its_content_and_local_links() -> None:
     from expectations.offline_docs import EXTERNAL_URL, offline_page
 
