@@ -143,6 +143,8 @@ def _test_per_node(
 ) -> bool:
     from prefect_dbt import PrefectDbtRunner
 
+    from warehouse import dbt_waves  # noqa: F401 (its dbt speed-up applies to every dbt run)
+
     runner = PrefectDbtRunner(
         settings=_dbt_settings(settings),
         raise_on_failure=False,

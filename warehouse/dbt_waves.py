@@ -23,11 +23,11 @@ prefect-dbt 0.7.25 in constraints.txt). What we rely on, and add:
   ``quality.dbt_results`` records. :class:`WaveRecorder` keeps each wave's
   ``run_results.json`` as dbt wrote it and :func:`merged_run_results` joins them (nodes a
   failed wave kept from running are listed as skipped).
-- **A fresh manifest.** The orchestrator plans from ``manifest.json`` and parses only when
-  there is none: one left by an older project would plan the wrong nodes, so every build
-  parses first, with the waves' target and vars, so that the waves' own parses stay
-  partial. (Its selection, a ``dbt ls`` without our vars when ``select`` is given, still
-  makes the next wave parse in full: about 2 s.)
+- **One parse per build.** The orchestrator plans from ``manifest.json`` and parses only
+  when there is none: one left by an older project would plan the wrong nodes, so every
+  build parses first, with the waves' target and vars, and every invocation of the build
+  (its ``dbt ls`` of the selection, each wave, the tests) reuses that parse
+  (:func:`parsed_once`).
 - **Lineage.** Only the orchestrator's per-node mode makes asset events; with
   ``lineage=True`` (a server watches) :func:`emit_lineage` sends the same
   ``prefect.asset.materialization.succeeded`` event per built model, with its upstream
@@ -37,10 +37,14 @@ prefect-dbt 0.7.25 in constraints.txt). What we rely on, and add:
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dbt_common.behavior_flags import BehaviorFlagRendered
 from prefect_dbt import PrefectDbtSettings
 from prefect_dbt.core._executor import DbtCoreExecutor, ExecutionResult
 from prefect_dbt.core._orchestrator import (
@@ -53,6 +57,27 @@ from prefect_dbt.core._orchestrator import (
 from quality.dbt_results import failed_nodes
 
 
+def _calling_module() -> str:
+    """The name of the first module on the stack outside dbt-common's behavior flags:
+    what ``BehaviorFlagRendered._default_source`` finds, read from the frames' globals.
+
+    dbt-common 1.39 finds it with ``inspect.stack()``, which reads the source lines of
+    every frame and, for each frame that is not a module's file (generated code, templates),
+    walks all of ``sys.modules``. Every dbt invocation registers an adapter, and each of
+    its behavior flags pays that: in a process that has imported much (a flow, the test
+    suite) it was half a flow test's time."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_globals.get("__name__")
+        if name and name != BehaviorFlagRendered.__module__:
+            return str(name)
+        frame = frame.f_back
+    return "Unknown"
+
+
+BehaviorFlagRendered._default_source = staticmethod(_calling_module)  # type: ignore[method-assign]
+
+
 class WaveRecorder(DbtCoreExecutor):
     """prefect-dbt's in-process executor that keeps each wave's ``run_results.json``
     (dbt rewrites the file on every invocation) and always plans from a fresh parse."""
@@ -62,6 +87,7 @@ class WaveRecorder(DbtCoreExecutor):
         self.parse_args = parse_args
         self.waves: list[dict[str, Any]] = []
         self._seen: set[str] = set()
+        self.manifest: Any = None  # dbt's Manifest of the build's parse, shared by its invocations
 
     @property
     def target_dir(self) -> Path:
@@ -87,6 +113,7 @@ class WaveRecorder(DbtCoreExecutor):
             result = dbtRunner().invoke(args)
         if not result.success or not path.is_file():
             raise RuntimeError(f"dbt parse failed: {result.exception}")
+        self.manifest = result.result
         return path
 
     def execute_wave(self, nodes: list[Any], *args: Any, **kwargs: Any) -> ExecutionResult:
@@ -207,6 +234,32 @@ def emit_lineage(manifest: dict[str, Any], run_results: dict[str, Any]) -> int:
     return sent
 
 
+@contextmanager
+def parsed_once(executor: WaveRecorder) -> Iterator[None]:
+    """Every dbt invocation prefect-dbt makes meanwhile (its ``dbt ls`` of the selection,
+    each wave, our ``dbt test``) runs on ``executor.manifest``, the build's own parse,
+    instead of parsing the project again.
+
+    dbt documents reusing a parsed manifest (``dbtRunner(manifest=...)``) for this. Each
+    invocation otherwise loaded the partial-parse file, or parsed in full when its vars
+    differed from the last parse's (the ``dbt ls`` has none): 38% of a flow test's time
+    went to ``parse_manifest``. prefect-dbt constructs its runners itself, so their module
+    name is swapped for the length of the build (one build at a time runs in a process:
+    the warehouse has one writer)."""
+    from dbt.cli.main import dbtRunner
+    from prefect_dbt.core import _executor, _manifest
+
+    def runner(callbacks: list[Any] | None = None) -> dbtRunner:
+        return dbtRunner(manifest=executor.manifest, callbacks=callbacks)
+
+    saved = _executor.dbtRunner, _manifest.dbtRunner
+    _executor.dbtRunner = _manifest.dbtRunner = runner
+    try:
+        yield
+    finally:
+        _executor.dbtRunner, _manifest.dbtRunner = saved
+
+
 def build(
     settings: PrefectDbtSettings,
     target: str,
@@ -235,28 +288,30 @@ def build(
         write_run_results=False,
         disable_assets=True,
     )
-    try:
-        outcome = orchestrator.run_build(
-            select=select,
-            exclude=exclude,
-            full_refresh=full_refresh,
-            target=target,
-            extra_cli_args=extra,
-        )
-    except DbtBuildFailed as failed:
-        outcome = failed.results
+    with parsed_once(executor):
+        try:
+            outcome = orchestrator.run_build(
+                select=select,
+                exclude=exclude,
+                full_refresh=full_refresh,
+                target=target,
+                extra_cli_args=extra,
+            )
+        except DbtBuildFailed as failed:
+            outcome = failed.results
     manifest = json.loads((executor.target_dir / "manifest.json").read_text())
     test_error: BaseException | None = None
     tests_ok = True
     if with_tests:
         held_back = [f"{name}+" for name in not_built(manifest, outcome)]
-        tests = executor.tests(
-            # ``fqn:*``: every node, as a ``dbt test`` with no selection
-            select.split() if select else ["fqn:*"],
-            [*(exclude or "").split(), *held_back],
-            target,
-            extra,
-        )
+        with parsed_once(executor):
+            tests = executor.tests(
+                # ``fqn:*``: every node, as a ``dbt test`` with no selection
+                select.split() if select else ["fqn:*"],
+                [*(exclude or "").split(), *held_back],
+                target,
+                extra,
+            )
         tests_ok, test_error = tests.success, tests.error
     merged = merged_run_results(executor.waves, outcome)
     (executor.target_dir / "run_results.json").write_text(json.dumps(merged))

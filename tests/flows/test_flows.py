@@ -27,12 +27,24 @@ def built(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     settings.batches_dir = tmp / "batches"
     ingest_flow(settings, batch_id="b1")
     contract_results = clean_flow(settings, run_id="r1")
-    transform_flow(settings)
-    return settings, contract_results
+    parses: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        import dbt.cli.requires
+
+        def counted(*args, **kwargs):  # dbt's own parse, counted
+            parses.append("parse")
+            return parse_manifest(*args, **kwargs)
+
+        parse_manifest = dbt.cli.requires.parse_manifest
+        patch.setattr(dbt.cli.requires, "parse_manifest", counted)
+        transform_flow(settings)
+    return settings, contract_results, len(parses)
 
 
 def test_dbt_builds_the_marts_from_bronze(built) -> None:
-    settings, _ = built
+    settings, _, parses = built
+    # one parse for the whole build: the waves, the selection and the tests reuse it
+    assert parses == 1
     con = duckdb.connect(str(settings.warehouse), read_only=True)
     try:
         assert con.sql("select count(*) from gold.fct_orders").fetchall()[0][0] == 8135
@@ -54,7 +66,7 @@ def test_dbt_builds_the_marts_from_bronze(built) -> None:
 
 
 def test_quality_flow_records_every_engine_and_passes_on_the_sample(built) -> None:
-    settings, contract_results = built
+    settings, contract_results, _ = built
     results = quality_flow(settings, run_id="r1", upstream=contract_results)
     engines = {r.check_engine for r in results}
     assert engines == {"pandera", "great_expectations", "ingest", "duckdb"}
@@ -110,7 +122,7 @@ def test_critical_gx_failure_fails_the_flow_and_is_recorded(built, tmp_path: Pat
 def test_order_batches_flow_through_to_the_marts_exactly_once(built) -> None:
     from synthetic.batches import generate_batch
 
-    settings, _ = built
+    settings, *_ = built
     assert settings.batches_dir is not None
     batch = generate_batch(settings.source_dir, settings.batches_dir, n_orders=40, seed=5)
     duplicate = settings.batches_dir / "resent.json"

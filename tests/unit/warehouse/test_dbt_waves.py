@@ -81,3 +81,21 @@ def test_the_failure_names_each_failed_node_and_its_message_on_one_line() -> Non
         "Test not_null_x_y failed with message: \"a 'b'\"",
         'Model fct errored with message: "bad cast"',
     ]
+
+
+def test_a_behavior_flag_names_the_module_that_made_it_without_inspecting_the_stack(
+    monkeypatch,
+) -> None:
+    """dbt-common names a flag's source with ``inspect.stack()`` (slow in a process that
+    imported much); importing warehouse.dbt_waves replaces it with a walk of the frames'
+    globals that finds the same module."""
+    import inspect
+
+    from dbt_common.behavior_flags import Behavior
+
+    def refused(*args, **kwargs):
+        raise AssertionError("inspect.stack() was called")
+
+    monkeypatch.setattr(inspect, "stack", refused)
+    behavior = Behavior([{"name": "flag", "default": False, "description": "d"}], {})
+    assert behavior.flag._behavior_change_event.flag_source == __name__
