@@ -2,10 +2,11 @@
 
 Meant to run every 15 minutes. It lands only order batches (the 9 CSVs are the daily
 build's), merges the rows that changed into the incremental marts (``fct_orders``,
-``fct_order_items``, ``agg_hourly_metrics``), rebuilds every mart built from them (new
-orders bring new customers, days and revenue, and gold must add up after every publish:
-the revenue reconciliation test is critical), audits them with their GX suites and dbt
-tests, and publishes them. The row-level checks (dbt tests marked ``where: __new_rows__``,
+``fct_order_items``, ``agg_hourly_metrics``, and ``dim_customers`` for the customers whose
+orders changed), rebuilds every other mart built from them (new orders bring new
+customers, days and revenue, and gold must add up after every publish: the revenue
+reconciliation test is critical), audits them with their GX suites and dbt tests, and
+publishes them. The row-level checks (dbt tests marked ``where: __new_rows__``,
 GX expectations that judge each row alone) read only the rows loaded after what gold holds
 (``publish.published_watermark``); uniqueness, distributions and reconciliations read the
 whole tables. The daily build checks everything. Only ``dim_products`` waits for the next

@@ -57,3 +57,22 @@
     select 1 as nothing_vanished
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of dim_customers: delete the customers left without any order in `orders`
+    (fct_orders), as a full build would. After the merge every other row is exact, so the
+    table's orders_count adds up to the rows of `orders` unless such a customer is left;
+    that check reads one column of the dimension and the row count of the facts, and the
+    anti-join of delete_vanished runs only when it fails (an order vanished). -#}
+{% macro delete_customers_without_orders(orders) -%}
+    {%- set surplus_query -%}
+    select
+        coalesce((select sum(orders_count) from {{ this }}), 0)
+        - (select count(*) from {{ orders }}) as surplus
+    {%- endset -%}
+    {%- set surplus = run_query(surplus_query).columns[0].values()[0] if execute else 0 -%}
+    {%- if surplus != 0 -%}
+    {{ delete_vanished(['customer_unique_id'], 'select customer_unique_id from ' ~ orders) }}
+    {%- else -%}
+    select 1 as no_customer_vanished
+    {%- endif -%}
+{%- endmacro %}

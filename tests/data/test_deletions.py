@@ -10,9 +10,12 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion import batches
+from synthetic.batches import generate_batch
 from tests.dbt_helpers import dbt, load_bronze
 from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import BY_ORDER, ORDERS
+from warehouse import local as warehouse
 
 ITEMS, PAYMENTS, REVIEWS = BY_ORDER
 
@@ -165,6 +168,91 @@ def test_a_shrunken_reviews_file_clears_the_removed_reviews_from_gold(
     finally:
         con.close()
     assert scores == (0,)
+
+    dbt(wh, tmp_path, "build", "--full-refresh")
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert _differences(con, tables) == []
+    finally:
+        con.close()
+
+
+def _without_orders(folder: Path, order_ids: set[str], names: tuple[str, ...]) -> None:
+    for name in names:
+        header, rows = _rows(folder / name)
+        key = header.index("order_id")
+        _write(folder / name, header, [r for r in rows if r[key] not in order_ids])
+
+
+def test_a_customer_who_loses_an_order_or_its_items_with_no_new_delivery_is_rebuilt(
+    sample_dir: Path, sample_warehouse: Path, tmp_path: Path
+) -> None:
+    """dim_customers rebuilds the customers whose orders changed without a later load time:
+    one whose sample order vanished while its batch order stays (no row of theirs is
+    delivered again), and one whose order lost all its items (its load time stays, or
+    moves back). Each build then equals a full refresh."""
+    wh, landing = tmp_path / "olist.duckdb", tmp_path / "batches"
+    shutil.copy(sample_warehouse, wh)
+    generate_batch(sample_dir, landing, n_orders=40, seed=8)
+    with warehouse.connect(wh) as con:
+        batches.land_batches(con, landing, "b2")
+        batches.clean_batches(con, "b2")
+        batches.file_away(con, landing)
+    dbt(wh, tmp_path, "build")
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        sample_load = con.execute("select min(_loaded_at) from gold.fct_orders").fetchone()[0]
+        # a customer with an order of the sample and one of the batch
+        person, lost_order = con.execute(
+            "select customer_unique_id, min(order_id) filter (where _loaded_at = ?) "
+            "from gold.fct_orders group by 1 having min(_loaded_at) < max(_loaded_at) "
+            "order by 1 limit 1",
+            [sample_load],
+        ).fetchone()
+        # a placed sample order with items, of a customer with only sample orders
+        emptied_order, emptied_person, value = con.execute(
+            "select order_id, customer_unique_id, order_value from gold.fct_orders "
+            "where order_status not in ('canceled', 'unavailable') and items_count > 0 "
+            "and order_value > 0 and customer_unique_id in ("
+            "  select customer_unique_id from gold.fct_orders group by 1"
+            "  having max(_loaded_at) = ?) "
+            "order by order_id limit 1",
+            [sample_load],
+        ).fetchone()
+        before = dict(
+            con.execute(
+                "select customer_unique_id, (orders_count, spend) from gold.dim_customers "
+                "where customer_unique_id in (?, ?)",
+                [person, emptied_person],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+    corrected = tmp_path / "corrected"
+    shutil.copytree(sample_dir, corrected)
+    _without_orders(corrected, {emptied_order}, (ITEMS,))  # only the items file changes
+    load_bronze(corrected, wh, batch_id="b3")
+    dbt(wh, tmp_path, "build")
+    _without_orders(corrected, {lost_order}, (ORDERS, *BY_ORDER))
+    load_bronze(corrected, wh, batch_id="b4")
+    dbt(wh, tmp_path, "build")
+
+    con = duckdb.connect(str(wh))
+    try:
+        after = dict(
+            con.execute(
+                "select customer_unique_id, (orders_count, spend) from gold.dim_customers "
+                "where customer_unique_id in (?, ?)",
+                [person, emptied_person],
+            ).fetchall()
+        )
+        tables = _snapshot(con)
+    finally:
+        con.close()
+    assert after[person][0] == before[person][0] - 1
+    assert after[emptied_person] == (before[emptied_person][0], before[emptied_person][1] - value)
 
     dbt(wh, tmp_path, "build", "--full-refresh")
     con = duckdb.connect(str(wh), read_only=True)

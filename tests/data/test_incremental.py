@@ -75,6 +75,12 @@ def test_incremental_build_equals_full_refresh(
     assert statuses(wh, updated) == [("delivered", 3)]  # merged in place, one row per order
     con = duckdb.connect(str(wh))
     try:
+        # customers with an order of the sample and one of a batch: rebuilt from both
+        returning = con.sql(
+            "select count(*) from (select customer_unique_id from gold.fct_orders "
+            "group by 1 having min(_loaded_at) < max(_loaded_at))"
+        ).fetchall()[0][0]
+        assert returning > 0
         con.execute("create schema snapshot")
         for table in INCREMENTAL + DOWNSTREAM:
             con.execute(f"create table snapshot.{table} as select * from gold.{table}")
@@ -95,3 +101,61 @@ def test_incremental_build_equals_full_refresh(
                 assert extra == 0, f"{table}: {extra} rows in {a} but not in {b}"
     finally:
         con.close()
+
+
+def test_an_incremental_build_rebuilds_only_the_customers_whose_orders_changed(
+    sample_dir: Path, sample_warehouse: Path, tmp_path: Path
+) -> None:
+    """dim_customers merges the customers of the batch; a customer the batch does not touch
+    keeps its row as it was, even one altered by hand, which a rebuild would restore."""
+    wh, landing = tmp_path / "olist.duckdb", tmp_path / "batches"
+    shutil.copy(sample_warehouse, wh)
+    batch = generate_batch(sample_dir, landing, n_orders=30, seed=7)
+    doc = json.loads(batch.read_text(encoding="utf-8"))
+    in_batch = sorted({o["customer"]["customer_unique_id"] for o in doc["orders"]})
+
+    con = duckdb.connect(str(wh))
+    try:
+        marks = ", ".join("?" for _ in in_batch)
+        untouched = con.execute(
+            "select customer_unique_id from gold.dim_customers "
+            f"where customer_unique_id not in ({marks}) order by 1 limit 1",
+            in_batch,
+        ).fetchone()[0]
+        con.execute(
+            "update gold.dim_customers set customer_city = 'altered by hand' "
+            "where customer_unique_id = ?",
+            [untouched],
+        )
+        returning = con.execute(
+            f"select customer_unique_id, orders_count from gold.dim_customers "
+            f"where customer_unique_id in ({marks}) order by 1",
+            in_batch,
+        ).fetchall()
+    finally:
+        con.close()
+    assert returning  # the batch brings orders of customers the sample already has
+
+    land(wh, landing, "b2")
+    dbt(wh, tmp_path, "run", "--select", "+dim_customers")
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        city = con.execute(
+            "select customer_city from gold.dim_customers where customer_unique_id = ?",
+            [untouched],
+        ).fetchone()
+        counts = con.execute(
+            "select d.customer_unique_id, d.orders_count, count(*) "
+            "from gold.dim_customers as d "
+            "inner join gold.fct_orders as o on d.customer_unique_id = o.customer_unique_id "
+            f"where d.customer_unique_id in ({marks}) group by 1, 2 order by 1",
+            in_batch,
+        ).fetchall()
+    finally:
+        con.close()
+    assert city == ("altered by hand",)  # not rebuilt
+    assert [c[0] for c in counts] == in_batch  # every customer of the batch is in the dim
+    assert all(dim == facts for _, dim, facts in counts)  # ... counting old and new orders
+    before = dict(returning)
+    assert all(before[c] < dim for c, dim, _ in counts if c in before)

@@ -110,6 +110,26 @@ def test_a_backfill_resumes_by_day_and_ends_in_the_full_runs_gold(
         assert actual[table] == expected[table], table
 
 
+def test_a_backfill_rebuilds_dim_customers_whole(
+    window: Path, full_run: Settings, tmp_path: Path
+) -> None:
+    """A backfill (after a logic fix) rebuilds dim_customers from every order: its merge
+    would keep a row whose totals still match the facts, as here every customer's."""
+    settings = _settings(window, tmp_path)
+    shutil.copy(full_run.warehouse, settings.warehouse)
+    con = duckdb.connect(str(settings.warehouse))
+    try:
+        con.execute("update gold_audit.dim_customers set customer_city = 'before the fix'")
+    finally:
+        con.close()
+
+    out = backfill_flow(START, START, settings=settings)
+
+    assert out["published"]
+    stale = "select count(*) from gold.dim_customers where customer_city = 'before the fix'"
+    assert value(settings.warehouse, stale) == 0
+
+
 @pytest.fixture(scope="module")
 def after_batch(
     window: Path, full_run: Settings, tmp_path_factory: pytest.TempPathFactory
