@@ -80,16 +80,20 @@ def transform_flow(
     # profiles.yml reads locations only from the environment
     os.environ["OLIST_WAREHOUSE"] = str(settings.warehouse)
     os.environ["OLIST_DBT_TARGET"] = settings.dbt_target
-    dbt_vars = {"run_date": run_date} if run_date else {}
-    dbt_vars |= {"gold_schema": gold_schema} if gold_schema != "gold" else {}
-    dbt_vars |= {"partition_day": partition_day} if partition_day else {}
-    dbt_vars |= {"loaded_after": loaded_after} if loaded_after else {}
+    dbt_vars = {"gold_schema": gold_schema} if gold_schema != "gold" else {}
+    # read only when dbt compiles a node (dbt/macros): kept out of the parse, so that a new
+    # day or cut-off does not make dbt parse the whole project again
+    runtime_vars = {"run_date": run_date} if run_date else {}
+    runtime_vars |= {"partition_day": partition_day} if partition_day else {}
+    runtime_vars |= {"loaded_after": loaded_after} if loaded_after else {}
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         if command == "test":
-            ok = _test_per_node(settings, select, exclude, dbt_vars)
+            ok = _test_per_node(settings, select, exclude, dbt_vars | runtime_vars)
         else:
-            ok = _build_per_wave(settings, command, select, exclude, full_refresh, dbt_vars)
+            ok = _build_per_wave(
+                settings, command, select, exclude, full_refresh, dbt_vars, runtime_vars
+            )
     finally:
         warehouse.release_dbt_duckdb()
         results = record_dbt_results(settings, run_id, started)
@@ -118,6 +122,7 @@ def _build_per_wave(
     exclude: str | None,
     full_refresh: bool,
     dbt_vars: dict[str, str],
+    runtime_vars: dict[str, str],
 ) -> bool:
     # local: prefect-dbt loads dbt (~3 s of imports), paid by the runs that build, not by
     # every module that imports this flow (an incremental run with no new batch)
@@ -130,6 +135,7 @@ def _build_per_wave(
         exclude=exclude,
         full_refresh=full_refresh,
         dbt_vars=dbt_vars,
+        runtime_vars=runtime_vars,
         with_tests=command == "build",
         # asset lineage in the Prefect UI: on for a server, off on the ephemeral API
         # (settings.dbt_assets_default)

@@ -268,14 +268,23 @@ def build(
     exclude: str | None = None,
     full_refresh: bool = False,
     dbt_vars: dict[str, str] | None = None,
+    runtime_vars: dict[str, str] | None = None,
     with_tests: bool = True,
     lineage: bool = False,
 ) -> tuple[bool, dict[str, Any]]:
     """``dbt build`` (``with_tests=False``: ``dbt run``) per wave: (success, the merged
     run results), also written to the target folder's ``run_results.json``. With
-    ``lineage`` an asset event per model built (:func:`emit_lineage`)."""
-    extra = ["--vars", json.dumps(dbt_vars)] if dbt_vars else None
-    executor = WaveRecorder(settings, ["--target", target, *(extra or [])])
+    ``lineage`` an asset event per model built (:func:`emit_lineage`).
+
+    ``dbt_vars`` go to the build's parse and to every invocation; ``runtime_vars`` (vars
+    read only when dbt compiles a node: in a model's SQL or a test's ``where``, never in a
+    ``config()`` or a schema name) to the invocations only. dbt reparses the whole project
+    when the parse's vars differ from its last (3-4 s); a value that changes every run (an
+    incremental run's cut-off, a backfill's day) would cost that on every run."""
+    parse_vars = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+    every = {**(dbt_vars or {}), **(runtime_vars or {})}
+    extra = ["--vars", json.dumps(every)] if every else None
+    executor = WaveRecorder(settings, ["--target", target, *parse_vars])
     orchestrator = PrefectDbtOrchestrator(
         settings=settings,
         executor=executor,
