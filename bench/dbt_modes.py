@@ -3,7 +3,7 @@ the transform stage runs dbt under Prefect.
 
 - ``cli``: plain ``dbt build`` in a subprocess, no Prefect (the yardstick);
 - ``runner``: prefect-dbt's ``PrefectDbtRunner`` inside a flow, one Prefect task per dbt node
-  (what ``flows/transform.py`` did before issue 18);
+  (what ``flows/transform.py`` did before the per-wave build);
 - ``per_wave``: prefect-dbt's ``PrefectDbtOrchestrator`` (beta, private import) with
   ``ExecutionMode.PER_WAVE``: one ``dbt build`` invocation per topological wave (what
   ``flows/transform.py`` runs, through ``warehouse.dbt_waves``);

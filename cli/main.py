@@ -843,7 +843,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="land new JSON order batches and publish them to the incremental marts",
         description="Land new JSON order batches (--batches), merge them into fct_orders, "
         "fct_order_items, agg_hourly_metrics and dim_customers (the customers they change), "
-        "rebuild the other marts built from them, check and publish those. Needs one full build first (`olist run`). Nothing new: nothing changes.",
+        "rebuild the other marts built from them, check and publish those. Needs one full "
+        "build first (`olist run`). Nothing new: nothing changes.",
     )
     batches(p)
     warehouse(p)

@@ -156,7 +156,7 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
         with stages.stage("contracts"):
             contract_results = clean_flow(settings, run_id=run_id, tables=[])
         # the row-level checks read only the rows gold has not published yet (this run's
-        # and any a failed run left): a batch costs what it holds (issue 18)
+        # and any a failed run left): a batch costs what it holds
         loaded_after = published_watermark(settings)
         with stages.stage("dbt"):
             dbt_results = transform_flow(

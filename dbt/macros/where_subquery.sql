@@ -1,5 +1,5 @@
-{#- Tests of an incremental run scoped to the rows it loaded (issue 18: a batch costs what
-    the batch holds). A data test configured with `where: "__new_rows__"` reads only the
+{#- Tests of an incremental run scoped to the rows it loaded (a batch costs what the batch
+    holds). A data test configured with `where: "__new_rows__"` reads only the
     rows of its model with `_loaded_at > var('loaded_after')` when the run passes that var
     (`olist incremental` passes the load time up to which gold holds every row, so rows a
     failed earlier run left unpublished in the audit schema are checked again); without the

@@ -1,4 +1,4 @@
-"""Fixed costs of a command (issue 18): argument and path errors answer before Prefect, dbt
+"""Fixed costs of a command: argument and path errors answer before Prefect, dbt
 or GX load; ``olist incremental`` loads only what its stages run; a running ``make server``
 is used instead of starting an ephemeral API.
 

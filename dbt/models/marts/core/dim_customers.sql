@@ -8,8 +8,8 @@
     )
 }}
 
-{#- Incremental (issue 18: a batch costs what the batch holds): only the customers whose
-    row can have changed are rebuilt, each from all of its orders, and merged.
+{#- Incremental (a batch costs what the batch holds): only the customers whose row can
+    have changed are rebuilt, each from all of its orders, and merged.
 
     Which ones: those whose order count, spend, first or last purchase or latest load time
     (`_loaded_at`, the table's watermark) no longer match fct_orders. A new or re-delivered
@@ -20,10 +20,11 @@
     and city) changes only with a new delivery, so comparing these five finds every
     customer a full build would change. Cost: a hash aggregate over five columns of
     fct_orders joined to the table's rows, with no sort and no write; the rebuild (the
-    window that finds the latest order) and the merge are paid only for the customers found. A `_loaded_at > watermark`
-    filter alone would read one column instead of five, but would keep a customer whose
-    order vanished or lost a part. Customers left without any order are deleted by the
-    post-hook. A backfill day (`partition_day`) and a full build rebuild every customer. -#}
+    window that finds the latest order) and the merge are paid only for the customers
+    found. A `_loaded_at > watermark` filter alone would read one column instead of five,
+    but would keep a customer whose order vanished or lost a part. Customers left without
+    any order are deleted by the post-hook. A backfill day (`partition_day`) and a full
+    build rebuild every customer. -#}
 {%- set only_changed = is_incremental() and not builds_a_subset() %}
 with
 
