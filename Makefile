@@ -87,10 +87,10 @@ docs: setup  ## build the dbt docs site (models, columns, tests, lineage) and se
 	@$(BIN)/python -m reporting.dbt_docs --port $(DOCS_PORT)
 
 test: setup setup-bq-emulator setup-browser  ## unit, data, flow, end-to-end and dbt-on-BigQuery-emulator tests
-	@$(BIN)/python -m pytest
+	@$(BIN)/python -m pytest -n auto --dist loadfile
 
 test-fast: setup setup-bq-emulator setup-browser  ## everything but the slow end-to-end tests
-	@$(BIN)/python -m pytest -m "not e2e"
+	@$(BIN)/python -m pytest -n auto --dist loadfile -m "not e2e"
 
 test-bq: setup setup-bq-emulator  ## only dbt build on the bigquery target against the local emulator
 	@$(BIN)/python -m pytest -m bigquery_emulator

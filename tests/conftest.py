@@ -151,6 +151,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from datetime import UTC, datetime
 
     config = session.config
+    if hasattr(config, "workerinput"):
+        return  # a pytest-xdist worker: the controller times the whole suite
     whole = not config.option.keyword and not config.option.markexpr
     tests = (REPO / "tests").resolve()
     whole = whole and all((config.rootpath / a).resolve() == tests for a in config.args)
