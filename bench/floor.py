@@ -260,7 +260,7 @@ def print_floor(result: dict, platform_seconds: float | None, stage_sum: float |
     if platform_seconds is not None and total:
         print(
             f"  platform without training / floor: {platform_seconds:.1f}s / {total:.2f}s = "
-            f"{platform_seconds / total:.1f}x (target ≤ 6x)"
+            f"{platform_seconds / total:.1f}x (targets: ≤ 4x at scale 1, ≤ 2x at scale 10)"
         )
     if stage_sum is not None and total:
         print(f"  (sum of the flow's stages / floor: {stage_sum / total:.1f}x)")
