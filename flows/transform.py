@@ -3,7 +3,6 @@ dbt test outcome is recorded in ``quality.check_results`` next to pandera's and 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -147,17 +146,12 @@ def _build_per_wave(
 def _test_per_node(
     settings: Settings, select: str | None, exclude: str | None, dbt_vars: dict[str, str]
 ) -> bool:
-    from prefect_dbt import PrefectDbtRunner
+    from warehouse import dbt_waves  # local, as in _build_per_wave
 
-    from warehouse import dbt_waves  # noqa: F401 (its dbt speed-up applies to every dbt run)
-
-    runner = PrefectDbtRunner(
-        settings=_dbt_settings(settings),
-        raise_on_failure=False,
-        disable_assets=True,  # tests materialize nothing
+    return dbt_waves.run_tests(
+        _dbt_settings(settings),
+        settings.dbt_target,
+        select=select,
+        exclude=exclude,
+        dbt_vars=dbt_vars,
     )
-    args = ["test", "--target", settings.dbt_target]
-    args += ["--select", *select.split()] if select else []
-    args += ["--exclude", *exclude.split()] if exclude else []
-    args += ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
-    return bool(runner.invoke(args).success)

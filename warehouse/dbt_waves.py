@@ -297,6 +297,8 @@ def build(
         write_run_results=False,
         disable_assets=True,
     )
+    test_error: BaseException | None = None
+    tests_ok = True
     with parsed_once(executor):
         try:
             outcome = orchestrator.run_build(
@@ -308,12 +310,9 @@ def build(
             )
         except DbtBuildFailed as failed:
             outcome = failed.results
-    manifest = json.loads((executor.target_dir / "manifest.json").read_text())
-    test_error: BaseException | None = None
-    tests_ok = True
-    if with_tests:
-        held_back = [f"{name}+" for name in not_built(manifest, outcome)]
-        with parsed_once(executor):
+        manifest = json.loads((executor.target_dir / "manifest.json").read_text())
+        if with_tests:
+            held_back = [f"{name}+" for name in not_built(manifest, outcome)]
             tests = executor.tests(
                 # ``fqn:*``: every node, as a ``dbt test`` with no selection
                 select.split() if select else ["fqn:*"],
@@ -321,7 +320,7 @@ def build(
                 target,
                 extra,
             )
-        tests_ok, test_error = tests.success, tests.error
+            tests_ok, test_error = tests.success, tests.error
     merged = merged_run_results(executor.waves, outcome)
     (executor.target_dir / "run_results.json").write_text(json.dumps(merged))
     if not tests_ok and not failed_nodes(merged):
@@ -331,3 +330,29 @@ def build(
         emit_lineage(manifest, merged)
     failed_any = any(r.get("status") == "error" for r in outcome.values() if isinstance(r, dict))
     return tests_ok and not failed_any and not failed_nodes(merged), merged
+
+
+def run_tests(
+    settings: PrefectDbtSettings,
+    target: str,
+    *,
+    select: str | None = None,
+    exclude: str | None = None,
+    dbt_vars: dict[str, str] | None = None,
+) -> bool:
+    """``dbt test`` of ``select`` minus ``exclude`` through prefect-dbt's
+    ``PrefectDbtRunner``, a Prefect task per test: a backfill's tests of the marts it
+    rebuilt, whose parents it does not rebuild (the orchestrator tests only what it
+    builds). Whether every test passed; the results are in ``run_results.json``."""
+    from prefect_dbt import PrefectDbtRunner
+
+    runner = PrefectDbtRunner(
+        settings=settings,
+        raise_on_failure=False,
+        disable_assets=True,  # tests materialize nothing
+    )
+    args = ["test", "--target", target]
+    args += ["--select", *select.split()] if select else []
+    args += ["--exclude", *exclude.split()] if exclude else []
+    args += ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+    return bool(runner.invoke(args).success)
