@@ -14,7 +14,7 @@ from config.settings import Settings, load_settings
 from quality import dbt_results
 from quality import store as quality_store
 from quality.store import CheckResult
-from warehouse import engine
+from warehouse import engine, touched
 from warehouse import local as warehouse
 
 
@@ -74,7 +74,8 @@ def transform_flow(
     message, after the test outcomes are recorded. ``gold_schema`` is where the marts are
     written (the platform builds into an audit schema and publishes later). With
     ``loaded_after`` (a naive UTC time) the tests marked ``where: __new_rows__`` read only
-    the rows loaded after it (dbt/macros/where_subquery.sql; an incremental run)."""
+    the rows loaded after it (dbt/macros/where_subquery.sql; an incremental run), and the
+    order facts recompute only the orders those rows touch (``warehouse.touched``)."""
     settings = settings or load_settings()
     # profiles.yml reads locations only from the environment
     os.environ["OLIST_WAREHOUSE"] = str(settings.warehouse)
@@ -85,6 +86,8 @@ def transform_flow(
     runtime_vars = {"run_date": run_date} if run_date else {}
     runtime_vars |= {"partition_day": partition_day} if partition_day else {}
     runtime_vars |= {"loaded_after": loaded_after} if loaded_after else {}
+    if loaded_after:
+        runtime_vars |= touched_vars(settings, loaded_after)
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         if command == "test":
@@ -104,6 +107,19 @@ def transform_flow(
     return results
 
 
+@task(name="find-touched-orders", timeout_seconds=600)
+def touched_vars(settings: Settings, loaded_after: str) -> dict[str, object]:
+    """The dbt vars naming the orders the rows loaded after ``loaded_after`` touch (none:
+    every order is recomputed)."""
+    with engine.open_warehouse(settings, read_only=True) as wh:
+        found = touched.touched_orders(wh, datetime.fromisoformat(loaded_after))
+    if found is None:
+        get_run_logger().info("incremental facts: every order is compared (warehouse.touched)")
+        return {}
+    get_run_logger().info("incremental facts: %s touched order(s) rebuilt", len(found.order_ids))
+    return touched.dbt_vars(found)
+
+
 def _dbt_settings(settings: Settings):  # -> prefect_dbt.PrefectDbtSettings
     from prefect_dbt import PrefectDbtSettings
 
@@ -121,7 +137,7 @@ def _build_per_wave(
     exclude: str | None,
     full_refresh: bool,
     dbt_vars: dict[str, str],
-    runtime_vars: dict[str, str],
+    runtime_vars: dict[str, object],
 ) -> bool:
     # local: prefect-dbt loads dbt (~3 s of imports), paid by the runs that build, not by
     # every module that imports this flow (an incremental run with no new batch)

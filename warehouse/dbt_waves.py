@@ -268,7 +268,7 @@ def build(
     exclude: str | None = None,
     full_refresh: bool = False,
     dbt_vars: dict[str, str] | None = None,
-    runtime_vars: dict[str, str] | None = None,
+    runtime_vars: dict[str, object] | None = None,
     with_tests: bool = True,
     lineage: bool = False,
 ) -> tuple[bool, dict[str, Any]]:

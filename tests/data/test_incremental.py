@@ -1,5 +1,6 @@
 """Incremental marts: after JSON batches (new orders, and a later delivery of orders already
-loaded) an incremental build ends in exactly the tables a full refresh builds."""
+loaded) an incremental build ends in exactly the tables a full refresh builds, also when it
+recomputes only the orders the batch touched, as ``olist incremental`` does."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from ingestion import batches
 from synthetic.batches import generate_batch
 from tests.dbt_helpers import dbt
 from warehouse import local as warehouse
+from warehouse import touched
+from warehouse.engine import DuckDBWarehouse
 
 INCREMENTAL = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
 DOWNSTREAM = ("dim_customers", "agg_sales_daily", "fct_customer_ltv", "agg_cohort_retention")
@@ -40,6 +43,29 @@ def delivered_later(
     return [o["order_id"] for o in orders]
 
 
+def batch_vars(warehouse_path: Path) -> dict:
+    """The dbt vars ``olist incremental`` passes for what was landed since gold's latest
+    load (``flows.transform.touched_vars``): the cut-off and the touched orders."""
+    with DuckDBWarehouse(warehouse_path, read_only=True) as wh:
+        after = wh.scalar("select max(_loaded_at) from gold.fct_orders")
+        found = touched.touched_orders(wh, after)
+    assert found is not None and found.order_ids  # a batch landed since: a list, not "all"
+    return {"loaded_after": after.isoformat(sep=" "), **touched.dbt_vars(found)}
+
+
+def alter_by_hand(warehouse_path: Path) -> str:
+    """Alter one order of the sample in ``gold.fct_orders``; return its id."""
+    con = duckdb.connect(str(warehouse_path))
+    try:
+        order_id = con.sql("select min(order_id) from gold.fct_orders").fetchall()[0][0]
+        con.execute(
+            "update gold.fct_orders set customer_state = 'XX' where order_id = ?", [order_id]
+        )
+    finally:
+        con.close()
+    return order_id
+
+
 def statuses(warehouse_path: Path, order_ids: list[str]) -> list[tuple[str, int]]:
     con = duckdb.connect(str(warehouse_path), read_only=True)
     try:
@@ -64,13 +90,13 @@ def test_incremental_build_equals_full_refresh(
     # the same orders again in a later file of the same run: the later delivery wins
     same_run = delivered_later(kept, landing, n=2, start=10, name="orders_update_same_run.json")
     land(wh, landing, "b2")
-    dbt(wh, tmp_path, "build")
+    dbt(wh, tmp_path, "build", run_vars=batch_vars(wh))
     assert statuses(wh, same_run) == [("delivered", 2)]
 
     updated = delivered_later(kept, landing, n=3)
     generate_batch(sample_dir, landing, n_orders=25, seed=6)
     land(wh, landing, "b3")
-    dbt(wh, tmp_path, "build")
+    dbt(wh, tmp_path, "build", run_vars=batch_vars(wh))
 
     assert statuses(wh, updated) == [("delivered", 3)]  # merged in place, one row per order
     con = duckdb.connect(str(wh))
@@ -107,7 +133,8 @@ def test_an_incremental_build_rebuilds_only_the_customers_whose_orders_changed(
     sample_dir: Path, sample_warehouse: Path, tmp_path: Path
 ) -> None:
     """dim_customers merges the customers of the batch; a customer the batch does not touch
-    keeps its row as it was, even one altered by hand, which a rebuild would restore."""
+    keeps its row as it was, even one altered by hand, which a rebuild would restore; so
+    does an order of the facts that no batch row touched."""
     wh, landing = tmp_path / "olist.duckdb", tmp_path / "batches"
     shutil.copy(sample_warehouse, wh)
     batch = generate_batch(sample_dir, landing, n_orders=30, seed=7)
@@ -136,8 +163,9 @@ def test_an_incremental_build_rebuilds_only_the_customers_whose_orders_changed(
         con.close()
     assert returning  # the batch brings orders of customers the sample already has
 
+    altered = alter_by_hand(wh)
     land(wh, landing, "b2")
-    dbt(wh, tmp_path, "run", "--select", "+dim_customers")
+    dbt(wh, tmp_path, "run", "--select", "+dim_customers", run_vars=batch_vars(wh))
 
     con = duckdb.connect(str(wh), read_only=True)
     try:
@@ -145,6 +173,9 @@ def test_an_incremental_build_rebuilds_only_the_customers_whose_orders_changed(
             "select customer_city from gold.dim_customers where customer_unique_id = ?",
             [untouched],
         ).fetchone()
+        state = con.execute(
+            "select distinct customer_state from gold.fct_orders where order_id = ?", [altered]
+        ).fetchall()
         counts = con.execute(
             "select d.customer_unique_id, d.orders_count, count(*) "
             "from gold.dim_customers as d "
@@ -155,6 +186,8 @@ def test_an_incremental_build_rebuilds_only_the_customers_whose_orders_changed(
     finally:
         con.close()
     assert city == ("altered by hand",)  # not rebuilt
+    # nor is an order no batch row touched (a comparison of every order would restore it)
+    assert state == [("XX",)]
     assert [c[0] for c in counts] == in_batch  # every customer of the batch is in the dim
     assert all(dim == facts for _, dim, facts in counts)  # ... counting old and new orders
     before = dict(returning)

@@ -11,30 +11,37 @@
                 on items.order_id = orders.order_id
             inner join ' ~ ref('stg_olist__customers') ~ ' as customers
                 on orders.customer_id = customers.customer_id
-            where ' ~ not_future_dated('orders.is_future_dated')) }}",
+            where ' ~ not_future_dated('orders.is_future_dated') ~ '
+                and ' ~ of_touched('items.order_id') ~ '
+                and ' ~ of_touched('orders.order_id') ~ '
+                and ' ~ of_touched('customers.customer_id', 'touched_customers'),
+            of_touched('target.order_id')) }}",
     )
 }}
 
 {#- Order-line grain with the order's status, purchase time and customer, and the
-    product's category, so sales marts need no further joins. Incremental like fct_orders. -#}
+    product's category, so sales marts need no further joins. Incremental like fct_orders,
+    touched orders included. -#}
 with
 
 order_items as (
 
     select * from {{ ref('stg_olist__order_items') }}
+    where {{ of_touched('order_id') }}
 
 ),
 
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
-    where {{ not_future_dated() }}
+    where {{ not_future_dated() }} and {{ of_touched('order_id') }}
 
 ),
 
 customers as (
 
     select * from {{ ref('stg_olist__customers') }}
+    where {{ of_touched('customer_id', 'touched_customers') }}
 
 ),
 
@@ -103,7 +110,7 @@ final as (
 
 changed as (
 
-    {{ changed_rows('final') }}
+    {{ changed_rows('final', touched_column='order_id') }}
 
 )
 

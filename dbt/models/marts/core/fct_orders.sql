@@ -9,43 +9,51 @@
             from ' ~ ref('stg_olist__orders') ~ ' as orders
             inner join ' ~ ref('stg_olist__customers') ~ ' as customers
                 on orders.customer_id = customers.customer_id
-            where ' ~ not_future_dated('orders.is_future_dated')) }}",
+            where ' ~ not_future_dated('orders.is_future_dated') ~ '
+                and ' ~ of_touched('orders.order_id') ~ '
+                and ' ~ of_touched('customers.customer_id', 'touched_customers'),
+            of_touched('target.order_id')) }}",
     )
 }}
 
-{#- Incremental: every order is computed, and the ones that differ from the table's row
-    (new, re-delivered, corrected, or with a part removed) are merged; orders no longer
-    delivered are deleted by the post-hook (see rows_to_build.sql). -#}
+{#- Incremental: every order is computed (only the touched ones when an incremental run
+    names them), and the ones that differ from the table's row (new, re-delivered,
+    corrected, or with a part removed) are merged; orders no longer delivered are deleted by
+    the post-hook (see rows_to_build.sql). -#}
 with
 
 orders as (
 
     select * from {{ ref('stg_olist__orders') }}
-    where {{ not_future_dated() }}
+    where {{ not_future_dated() }} and {{ of_touched('order_id') }}
 
 ),
 
 customers as (
 
     select * from {{ ref('stg_olist__customers') }}
+    where {{ of_touched('customer_id', 'touched_customers') }}
 
 ),
 
 items as (
 
     select * from {{ ref('int_order_items_aggregated_to_orders') }}
+    where {{ of_touched('order_id') }}
 
 ),
 
 payments as (
 
     select * from {{ ref('int_order_payments_aggregated_to_orders') }}
+    where {{ of_touched('order_id') }}
 
 ),
 
 reviews as (
 
     select * from {{ ref('int_order_reviews_latest_per_order') }}
+    where {{ of_touched('order_id') }}
 
 ),
 
@@ -135,7 +143,7 @@ final as (
 
 changed as (
 
-    {{ changed_rows('final') }}
+    {{ changed_rows('final', touched_column='order_id') }}
 
 )
 

@@ -1,0 +1,99 @@
+"""Which orders an incremental run recomputes (``warehouse.touched``): those a batch row
+loaded after the watermark names, or whose customer such a batch delivered again; every
+order (None) when a CSV snapshot is newer than the watermark, when the list would be too
+long, or when a key could not be written as the same literal on both engines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from warehouse import touched
+from warehouse.engine import DuckDBWarehouse
+
+OLD, CUT, NEW = "2024-01-01 00:00:00", datetime(2024, 6, 1), "2024-07-01 00:00:00"
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """Bronze with a CSV snapshot loaded before the cut and an empty batch history."""
+    path = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema bronze")
+    for table in ("orders", "batch_orders"):
+        con.execute(
+            f"create table bronze.{table} (order_id varchar, customer_id varchar, "
+            "_loaded_at timestamp)"
+        )
+    for table in ("order_items", "order_payments", "order_reviews"):
+        con.execute(f"create table bronze.{table} (order_id varchar, _loaded_at timestamp)")
+        con.execute(f"insert into bronze.{table} values ('o1', '{OLD}')")
+    for table in ("batch_order_items", "batch_order_payments"):
+        con.execute(f"create table bronze.{table} (order_id varchar, _loaded_at timestamp)")
+    for table in ("customers", "batch_customers"):
+        con.execute(f"create table bronze.{table} (customer_id varchar, _loaded_at timestamp)")
+    for table in ("products", "category_translation"):
+        con.execute(f"create table bronze.{table} (_loaded_at timestamp)")
+        con.execute(f"insert into bronze.{table} values ('{OLD}')")
+    con.execute(f"insert into bronze.orders values ('o1', 'c1', '{OLD}'), ('o2', 'c2', '{OLD}')")
+    con.execute(f"insert into bronze.customers values ('c1', '{OLD}'), ('c2', '{OLD}')")
+    con.close()
+    return path
+
+
+def _run(path: Path, sql: str = "", **kwargs: object) -> touched.Touched | None:
+    if sql:
+        con = duckdb.connect(str(path))
+        con.execute(sql)
+        con.close()
+    with DuckDBWarehouse(path, read_only=True) as wh:
+        return touched.touched_orders(wh, CUT, **kwargs)
+
+
+def test_the_orders_of_the_batch_rows_loaded_after_the_cut(path: Path) -> None:
+    found = _run(
+        path,
+        f"insert into bronze.batch_orders values ('o3', 'c3', '{NEW}'), ('o0', 'c0', '{OLD}');"
+        f"insert into bronze.batch_order_items values ('o1', '{NEW}');"
+        f"insert into bronze.batch_order_payments values ('o3', '{NEW}')",
+    )
+    assert found == touched.Touched(("o1", "o3"), ("c1", "c3"))
+
+
+def test_a_customer_delivered_again_touches_its_orders(path: Path) -> None:
+    found = _run(path, f"insert into bronze.batch_customers values ('c2', '{NEW}')")
+    assert found == touched.Touched(("o2",), ("c2",))
+
+
+def test_nothing_loaded_after_the_cut_touches_nothing(path: Path) -> None:
+    assert _run(path) == touched.Touched((), ())
+
+
+def test_no_cut_means_every_order(path: Path) -> None:
+    with DuckDBWarehouse(path, read_only=True) as wh:
+        assert touched.touched_orders(wh, None) is None
+
+
+@pytest.mark.parametrize("snapshot", touched.SNAPSHOTS)
+def test_a_csv_snapshot_newer_than_the_cut_means_every_order(path: Path, snapshot: str) -> None:
+    """A new export version can drop orders, which leave no row to be found by."""
+    con = duckdb.connect(str(path))
+    con.execute(f"update bronze.{snapshot} set _loaded_at = '{NEW}'")
+    con.execute(f"insert into bronze.batch_orders values ('o3', 'c3', '{NEW}')")
+    con.close()
+    assert _run(path) is None
+
+
+def test_more_orders_than_the_limit_means_every_order(path: Path) -> None:
+    sql = f"insert into bronze.batch_orders values ('o3', 'c3', '{NEW}'), ('o4', 'c4', '{NEW}')"
+    assert _run(path, sql, limit=1) is None
+
+
+def test_a_key_that_is_not_plain_means_every_order(path: Path) -> None:
+    """Quotes are escaped differently by DuckDB and BigQuery: never written as a literal."""
+    assert _run(path, f"insert into bronze.batch_orders values ('o''3', 'c3', '{NEW}')") is None
+    with pytest.raises(ValueError):
+        touched.in_list(["o'3"])
