@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import copy
 import html
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,13 @@ from great_expectations.execution_engine import sqlalchemy_execution_engine as _
 from sqlalchemy import types as sa_types
 
 from expectations.offline_docs import make_offline
-from expectations.suites import Baseline, TableSuite, judges_rows_alone
+from expectations.suites import Baseline, TableSuite, judges_orders_alone, judges_rows_alone
+from warehouse.touched import in_list
 
-# suffix of the GX suite that checks an incremental run's rows (``run_suites``)
+# suffixes of the GX suites that check an incremental run's rows and the rows of the
+# orders it touched (``run_suites``)
 NEW_ROWS = ":new rows"
+TOUCHED = ":touched orders"
 
 
 class _DuckDBDialect(str):
@@ -207,6 +210,43 @@ def docs_pages(docs_dir: Path, run_name: str) -> list[Path]:
     return sorted(p for p in root.rglob("*.html") if run_name in p.relative_to(root).parts)
 
 
+def _parts(
+    suite: TableSuite,
+    table: str,
+    expectations: list[Any],
+    loaded_after: datetime | None,
+    touched: tuple[str, ...] | None,
+) -> list[tuple[str, str, list[Any]]]:
+    """The GX suites one table's expectations are split into: (name, query, expectations).
+    The whole table, unless an incremental run reads less (``run_suites``)."""
+    whole = f"select * from {table}"
+    if loaded_after is None or not suite.load_column:
+        return [(suite.name, whole, expectations)]
+    after = f"{suite.load_column} > cast('{loaded_after.isoformat(sep=' ')}' as timestamp)"
+    scoped = touched is not None and suite.order_key is not None
+    of_touched = "false"
+    if scoped and touched:
+        of_touched = f"{suite.order_key} in ({in_list(touched)})"
+    by_order = [e for e in expectations if scoped and judges_orders_alone(e, suite.order_key)]
+    return [
+        (
+            suite.name,
+            whole,
+            [
+                e
+                for e in expectations
+                if not judges_rows_alone(e) and all(e is not o for o in by_order)
+            ],
+        ),
+        (
+            f"{suite.name}{NEW_ROWS}",
+            f"{whole} where {after}" + (f" and {of_touched}" if scoped else ""),
+            [e for e in expectations if judges_rows_alone(e)],
+        ),
+        (f"{suite.name}{TOUCHED}", f"{whole} where {of_touched}", by_order),
+    ]
+
+
 def run_suites(
     connection_string: str,
     suites: tuple[TableSuite, ...] | list[TableSuite],
@@ -216,6 +256,7 @@ def run_suites(
     run_name: str | None = None,
     engine_kwargs: Mapping[str, Any] | None = None,
     loaded_after: datetime | None = None,
+    touched_orders: Sequence[str] | None = None,
 ) -> list[ExpectationOutcome]:
     """Run one checkpoint over ``suites`` on the database at ``connection_string``.
 
@@ -232,7 +273,11 @@ def run_suites(
     With ``loaded_after`` (naive UTC; an incremental run) a suite whose table has a
     ``load_column`` checks its row-level expectations (``judges_rows_alone``) on the rows
     loaded after it only, and the rest on the whole table; their outcomes then count
-    those rows.
+    those rows. With ``touched_orders`` as well (``warehouse.touched``: the orders whose
+    rows changed since the watermark), a suite with an ``order_key`` reads the rows of
+    those orders only for its row-level expectations and for the uniqueness of keys that
+    include the order's (``judges_orders_alone``), and the revenue reconciliation compares
+    the run's change from the published gold (``suites.agg_sales_daily``).
     """
     if connection_string.startswith("duckdb"):
         enable_duckdb_pushdown()
@@ -264,25 +309,13 @@ def run_suites(
     source = add(name="warehouse", connection_string=connection_string, **extra)
     definitions = []
     by_name: dict[str, TableSuite] = {}
+    touched = tuple(touched_orders) if touched_orders is not None else None
+    if loaded_after is None:
+        touched = None
+    baseline = replace(baseline or Baseline(), touched_orders=touched)
     for suite in suites:
         table = f"{(read_schemas or {}).get(suite.schema, suite.schema)}.{suite.table}"
-        expectations = suite.build(baseline or Baseline())
-        parts = [(suite.name, f"select * from {table}", expectations)]
-        if loaded_after is not None and suite.load_column:
-            after = f"cast('{loaded_after.isoformat(sep=' ')}' as timestamp)"
-            parts = [
-                (
-                    suite.name,
-                    f"select * from {table}",
-                    [e for e in expectations if not judges_rows_alone(e)],
-                ),
-                (
-                    f"{suite.name}{NEW_ROWS}",
-                    f"select * from {table} where {suite.load_column} > {after}",
-                    [e for e in expectations if judges_rows_alone(e)],
-                ),
-            ]
-        for name, query, part in parts:
+        for name, query, part in _parts(suite, table, suite.build(baseline), loaded_after, touched):
             if not part:
                 continue
             by_name[name] = suite

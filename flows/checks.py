@@ -19,7 +19,7 @@ from config.settings import Settings, load_settings
 from quality import store as quality_store
 from quality.checks import CriticalQualityFailure, baseline_of, from_gx
 from reporting.quality_report import gx_docs_dir
-from warehouse import engine
+from warehouse import engine, touched
 from warehouse import local as warehouse
 
 
@@ -35,7 +35,8 @@ def run_checkpoint(
 ) -> list[quality_store.CheckResult]:
     """The suites (all, or those of ``tables``) on the target warehouse dbt built, with the
     last publication there as their baseline; with ``loaded_after``, row-level expectations
-    on the rows loaded after it (``expectations.run_suites``)."""
+    on the rows loaded after it, and the checks of the orders those rows touched on theirs
+    (``warehouse.touched``, ``expectations.run_suites``)."""
     # local: GX (~5 s of imports) is paid by the runs that check, not by every module that
     # imports this flow (an incremental run with no new batch, ``olist --help``)
     from expectations import SUITES, run_suites
@@ -43,6 +44,7 @@ def run_checkpoint(
     suites = SUITES if tables is None else [s for s in SUITES if s.table in tables]
     with engine.open_warehouse(settings, read_only=True) as wh:
         baseline = baseline_of(wh, freshness_max_age_days)
+        found = touched.touched_orders(wh, loaded_after) if loaded_after else None
         url, engine_kwargs = wh.gx_connection()
         outcomes = run_suites(
             url,
@@ -53,6 +55,7 @@ def run_checkpoint(
             run_name=run_id,
             engine_kwargs=engine_kwargs or None,
             loaded_after=loaded_after,
+            touched_orders=found.order_ids if found is not None else None,
         )
     results = from_gx(outcomes, run_id)
     for r in results:

@@ -6,10 +6,13 @@ build's), merges the rows that changed into the incremental marts (``fct_orders`
 orders changed), rebuilds every other mart built from them (new orders bring new
 customers, days and revenue, and gold must add up after every publish: the revenue
 reconciliation test is critical), audits them with their GX suites and dbt tests, and
-publishes them. The row-level checks (dbt tests marked ``where: __new_rows__``,
-GX expectations that judge each row alone) read only the rows loaded after what gold holds
-(``publish.published_watermark``); uniqueness, distributions and reconciliations read the
-whole tables. The daily build checks everything. Only ``dim_products`` waits for the next
+publishes them. The order facts recompute only the orders whose rows were loaded after
+what gold holds (``publish.published_watermark``; ``warehouse.touched``). The row-level
+checks (dbt tests marked ``where: __new_rows__``, GX expectations that judge each row alone)
+read only those rows; GX checks keys that include the order's on the touched orders' rows,
+and reconciles the revenue the run adds with those orders' change in silver; dbt's
+uniqueness tests, distributions and the marts' reconciliation read the whole tables. The
+daily build checks everything. Only ``dim_products`` waits for the next
 ``daily`` build, which runs even if no CSV changed (``warehouse.publish.gold_up_to_date``).
 With no new batch it changes nothing; with the warehouse busy (a daily build is running) it
 skips, and the next run picks the batches up.

@@ -3,6 +3,7 @@ private persisted-connection name we extend)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -22,8 +23,9 @@ FULL_BASELINE = Baseline(
 
 
 def test_every_expectation_has_a_severity_and_a_rationale() -> None:
+    incremental = replace(FULL_BASELINE, touched_orders=("o1",))
     for suite in SUITES:
-        for expectation in suite.build(FULL_BASELINE):
+        for expectation in [*suite.build(FULL_BASELINE), *suite.build(incremental)]:
             assert str(expectation.severity).split(".")[-1].lower() in {
                 "critical",
                 "warning",
@@ -333,3 +335,88 @@ def test_an_incremental_run_checks_row_rules_on_its_rows_and_uniqueness_on_the_t
         "expect_column_values_to_be_between": (True, 13, 0),  # mostly: a share of the table
     }
     assert outcomes()["expect_column_values_to_not_be_null"] == (False, 13, 2)  # daily: whole
+
+
+def test_with_its_touched_orders_a_run_checks_order_keys_on_those_orders_rows(
+    tmp_path: Path,
+) -> None:
+    # orders 0-9 loaded before the cut, 0 and 1 sharing a line key (not touched: reported by
+    # the run that loaded them); order 5 gets a new line repeating an old line's key
+    path = _gold_table(
+        tmp_path,
+        "select cast(i as varchar) as order_id, 1 as line, i as v, "
+        "timestamp '2026-01-01 00:00:00' as _loaded_at from range(10) r(i) "
+        "union all select '1', 1, 1, timestamp '2026-01-01 00:00:00' "
+        "union all select '5', 1, null, timestamp '2026-01-02 00:00:00' "
+        "union all select '7', 2, 7, timestamp '2026-01-02 00:00:00'",
+    )
+    suite = TableSuite(
+        "gold",
+        "t",
+        lambda _: [
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["order_id", "line"], meta={"rationale": "key"}
+            ),
+            gxe.ExpectColumnValuesToNotBeNull(column="v", meta={"rationale": "row"}),
+            gxe.ExpectColumnValuesToBeUnique(column="v", meta={"rationale": "not by order"}),
+        ],
+        load_column="_loaded_at",
+        order_key="order_id",
+    )
+    found = {
+        o.expectation: (o.success, o.element_count, o.unexpected_count)
+        for o in run_suites(
+            f"duckdb:///{path}",
+            [suite],
+            loaded_after=datetime(2026, 1, 1),
+            touched_orders=["5", "7"],
+        )
+    }
+    assert found == {
+        # the rows of orders 5 and 7 only: the repeated key is caught, 0/1's is not read
+        "expect_compound_columns_to_be_unique": (False, 4, 2),
+        "expect_column_values_to_not_be_null": (False, 2, 1),  # the new rows
+        "expect_column_values_to_be_unique": (False, 13, 4),  # no order key: whole table
+    }
+
+
+def _published_revenue(path: Path, audit_revenue: float) -> None:
+    """Published gold of 15.50 revenue (o1 10.00 + o2 5.50, delivered); since then o2 was
+    delivered again at 7.50 and o4 (4.00) is new, both delivered: silver adds 6.00."""
+    con = duckdb.connect(str(path))
+    con.execute("create schema silver; create schema gold; create schema gold_audit")
+    con.execute(
+        "create table silver.stg_olist__orders as select * from (values ('o1', 'delivered'), "
+        "('o2', 'delivered'), ('o3', 'canceled'), ('o4', 'delivered')) t(order_id, order_status)"
+    )
+    con.execute(
+        "create table silver.stg_olist__order_items as select * from (values "
+        "('o1', 10.00), ('o2', 7.50), ('o3', 99.00), ('o4', 4.00)) t(order_id, price)"
+    )
+    con.execute(
+        "create table gold.fct_orders as select * from (values ('o1', 'delivered', 10.00), "
+        "('o2', 'delivered', 5.50), ('o3', 'canceled', 99.00)) t(order_id, order_status, items_value)"
+    )
+    con.execute("create table gold.agg_sales_daily as select 15.50 as revenue")
+    con.execute(f"create table gold_audit.agg_sales_daily as select {audit_revenue} as revenue")
+    con.close()
+
+
+def test_an_incremental_run_reconciles_the_revenue_it_adds_with_its_orders_in_silver(
+    tmp_path: Path,
+) -> None:
+    from expectations.suites import agg_sales_daily
+
+    suite = TableSuite("gold", "agg_sales_daily", agg_sales_daily)
+    for revenue, reconciled in ((21.50, True), (19.50, False), (15.50, False)):
+        path = tmp_path / f"wh-{revenue}.duckdb"
+        _published_revenue(path, revenue)
+        outcomes = run_suites(
+            f"duckdb:///{path}",
+            [suite],
+            read_schemas={"gold": "gold_audit"},
+            loaded_after=datetime(2026, 1, 1),
+            touched_orders=["o2", "o4"],
+        )
+        (check,) = [o for o in outcomes if o.expectation == "unexpected_rows_expectation"]
+        assert (check.success, check.severity) == (reconciled, "critical"), revenue
