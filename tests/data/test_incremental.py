@@ -17,7 +17,7 @@ from warehouse import local as warehouse
 from warehouse import touched
 from warehouse.engine import DuckDBWarehouse
 
-INCREMENTAL = ("fct_orders", "fct_order_items", "agg_hourly_metrics")
+INCREMENTAL = ("fct_orders", "fct_order_items", "fct_order_payments", "agg_hourly_metrics")
 DOWNSTREAM = ("dim_customers", "agg_sales_daily", "fct_customer_ltv", "agg_cohort_retention")
 
 
