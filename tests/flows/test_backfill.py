@@ -194,6 +194,13 @@ def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_f
     assert observed("dbt", "unique:unique_fct_orders_order_id", "order_id") == 74 + 30
     assert observed("great_expectations", "expect_column_values_to_not_be_null", "order_id") == 30
     assert observed("great_expectations", "expect_column_values_to_be_unique", "order_id") == 30
+    # dbt's unit tests (the models' logic on fixed rows) are the daily build's
+    unit_tests = value(
+        wh,
+        "select count(*) from quality.check_results where check_name like 'unit_test:%' "
+        f"and run_id = '{out['run_id']}'",
+    )
+    assert unit_tests == 0
 
     # the next run (on a copy, so the other tests keep the fixture's) finds nothing new
     again_settings = _copy_after_batch(window, settings, tmp_path)
