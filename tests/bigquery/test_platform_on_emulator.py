@@ -203,16 +203,16 @@ def test_an_incremental_run_merges_a_batch_in_bigquery_and_publishes_the_facts(
         "where d.customer_unique_id is null",
     )
     assert new_customers == 0  # dim_customers was rebuilt and published with the facts
-    # GX's row-level checks read the batch's orders only (flows.incremental's watermark)
-    assert (
-        scalar(
+    # GX's row-level checks, and the order key's uniqueness, read the batch's orders only:
+    # the orders it touched, found in BigQuery (warehouse.touched)
+    for check in ("expect_column_values_to_not_be_null", "expect_column_values_to_be_unique"):
+        observed = scalar(
             bq,
             "select observed_count from quality.check_results where run_id = 'bq-incr' "
             "and check_engine = 'great_expectations' and table_name = 'fct_orders' "
-            "and check_name = 'expect_column_values_to_not_be_null' and column_name = 'order_id'",
+            f"and check_name = '{check}' and column_name = 'order_id'",
         )
-        == batch_orders
-    )
+        assert observed == batch_orders, check
     assert (
         scalar(
             bq,
