@@ -225,7 +225,11 @@ def _parts(
     if loaded_after is None or not suite.load_column:
         return [(suite.name, whole, expectations)]
     if touched is not None and suite.order_key is not None:
-        of_touched = f"{suite.order_key} in ({in_list(touched)})" if touched else "false"
+        # rows without an order key too, so that a not-null check of the key can still fail
+        key = suite.order_key
+        of_touched = (
+            f"({key} is null or {key} in ({in_list(touched)}))" if touched else f"{key} is null"
+        )
         scoped = [
             e
             for e in expectations

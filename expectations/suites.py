@@ -208,6 +208,11 @@ def agg_sales_daily(baseline: Baseline | None = None) -> list[Expectation]:
     ]
 
 
+# the silver orders gold is built from (dbt's not_future_dated): an order dated after its
+# load time is left out of gold on purpose and flagged by a warning test in dbt
+IN_GOLD = "not coalesce(o.is_future_dated, false)"
+
+
 def _revenue_reconciles(baseline: Baseline) -> Expectation:
     silver = baseline.silver_schema
     return gxe.UnexpectedRowsExpectation(
@@ -217,15 +222,15 @@ def _revenue_reconciles(baseline: Baseline) -> Expectation:
             "(select coalesce(sum(i.price), 0) as silver_revenue "
             f"from {silver}.stg_olist__order_items as i "
             f"join {silver}.stg_olist__orders as o on i.order_id = o.order_id "
-            "where o.order_status = 'delivered') as s "
+            f"where o.order_status = 'delivered' and {IN_GOLD}) as s "
             "where abs(gold_revenue - silver_revenue) >= 0.01"
         ),
         description="gold revenue equals silver revenue",
         severity="critical",
         meta=_meta(
             "Reconciliation: revenue in gold (sum of the daily mart) must equal the item "
-            "price of delivered orders in silver; a gap means orders were lost or doubled "
-            "between layers."
+            "price of delivered orders in silver (those gold is built from: not future-dated); "
+            "a gap means orders were lost or doubled between layers."
         ),
     )
 
@@ -235,8 +240,11 @@ def _revenue_change_reconciles(baseline: Baseline, touched: tuple[str, ...]) -> 
     by the published gold, which passed this check when it was published, and only the
     touched orders' silver rows changed since (``warehouse.touched``). So the revenue the
     run adds to gold must equal what its touched orders now make in silver minus what gold
-    held for them. It reads the two daily marts, the published order facts of the touched
-    orders and their silver rows, not every order's."""
+    held for them. Both published figures come from one table, ``fct_orders``: on BigQuery
+    a publish copies mart by mart, and one cut off between the daily mart and the facts
+    leaves them a run apart until the next publish, which the run's touched orders (still
+    after the facts' watermark) then cover. It reads the audit's daily mart, the published
+    order facts and the touched orders' silver rows."""
     silver, published = baseline.silver_schema, baseline.published_schema
 
     def of_touched(column: str) -> str:
@@ -246,11 +254,12 @@ def _revenue_change_reconciles(baseline: Baseline, touched: tuple[str, ...]) -> 
         unexpected_rows_query=(
             "select added, silver_now, gold_before from "
             "(select (select coalesce(sum(revenue), 0) from {batch}) - "
-            f"(select coalesce(sum(revenue), 0) from {published}.agg_sales_daily) as added) as a, "
+            "(select coalesce(sum(items_value), 0) "
+            f"from {published}.fct_orders where order_status = 'delivered') as added) as a, "
             "(select coalesce(sum(i.price), 0) as silver_now "
             f"from {silver}.stg_olist__order_items as i "
             f"join {silver}.stg_olist__orders as o on i.order_id = o.order_id "
-            f"where o.order_status = 'delivered' and {of_touched('i.order_id')} "
+            f"where o.order_status = 'delivered' and {IN_GOLD} and {of_touched('i.order_id')} "
             f"and {of_touched('o.order_id')}) as s, "
             "(select coalesce(sum(items_value), 0) as gold_before "
             f"from {published}.fct_orders "

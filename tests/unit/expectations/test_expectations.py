@@ -82,11 +82,12 @@ def _reconciliation_warehouse(path: Path, gold_revenue: float) -> None:
     con.execute("create schema silver; create schema gold_audit")
     con.execute(
         "create table silver.stg_olist__orders as select * from (values "
-        "('o1', 'delivered'), ('o2', 'delivered'), ('o3', 'canceled')) t(order_id, order_status)"
+        "('o1', 'delivered', false), ('o2', 'delivered', false), ('o3', 'canceled', false), "
+        "('o9', 'delivered', true)) t(order_id, order_status, is_future_dated)"
     )
     con.execute(
         "create table silver.stg_olist__order_items as select * from (values "
-        "('o1', 10.00), ('o2', 5.50), ('o3', 99.00)) t(order_id, price)"
+        "('o1', 10.00), ('o2', 5.50), ('o3', 99.00), ('o9', 1.00)) t(order_id, price)"
     )
     con.execute(
         "create table gold_audit.agg_sales_daily as select date '2018-01-01' + cast(i as integer) as date_day, "
@@ -348,7 +349,8 @@ def test_with_its_touched_orders_a_run_checks_order_keys_on_those_orders_rows(
         "timestamp '2026-01-01 00:00:00' as _loaded_at from range(10) r(i) "
         "union all select '1', 1, 1, timestamp '2026-01-01 00:00:00' "
         "union all select '5', 1, null, timestamp '2026-01-02 00:00:00' "
-        "union all select '7', 2, 7, timestamp '2026-01-02 00:00:00'",
+        "union all select '7', 2, 7, timestamp '2026-01-02 00:00:00' "
+        "union all select null, 1, 8, timestamp '2026-01-02 00:00:00'",
     )
     suite = TableSuite(
         "gold",
@@ -358,13 +360,14 @@ def test_with_its_touched_orders_a_run_checks_order_keys_on_those_orders_rows(
                 column_list=["order_id", "line"], meta={"rationale": "key"}
             ),
             gxe.ExpectColumnValuesToNotBeNull(column="v", meta={"rationale": "row"}),
+            gxe.ExpectColumnValuesToNotBeNull(column="order_id", meta={"rationale": "key"}),
             gxe.ExpectColumnValuesToBeUnique(column="v", meta={"rationale": "not by order"}),
         ],
         load_column="_loaded_at",
         order_key="order_id",
     )
     found = {
-        o.expectation: (o.success, o.element_count, o.unexpected_count)
+        (o.expectation, o.column): (o.success, o.element_count, o.unexpected_count)
         for o in run_suites(
             f"duckdb:///{path}",
             [suite],
@@ -373,32 +376,41 @@ def test_with_its_touched_orders_a_run_checks_order_keys_on_those_orders_rows(
         )
     }
     assert found == {
-        # the rows of orders 5 and 7 only: the repeated key is caught, 0/1's is not read
-        "expect_compound_columns_to_be_unique": (False, 4, 2),
-        # and the row rules: the touched orders' rows, an old one of order 5 included
-        "expect_column_values_to_not_be_null": (False, 4, 1),
-        "expect_column_values_to_be_unique": (False, 13, 4),  # no order key: whole table
+        # the rows of orders 5 and 7 (and any row without an order key): the repeated key is
+        # caught, 0/1's is not read
+        ("expect_compound_columns_to_be_unique", "order_id, line"): (False, 5, 2),
+        # and the row rules: those rows, an old one of order 5 included; the keyless row
+        # is read, so the key's not-null check can fail
+        ("expect_column_values_to_not_be_null", "v"): (False, 5, 1),
+        ("expect_column_values_to_not_be_null", "order_id"): (False, 5, 1),
+        # no order key: the whole table
+        ("expect_column_values_to_be_unique", "v"): (False, 14, 6),
     }
 
 
 def _published_revenue(path: Path, audit_revenue: float) -> None:
     """Published gold of 15.50 revenue (o1 10.00 + o2 5.50, delivered); since then o2 was
-    delivered again at 7.50 and o4 (4.00) is new, both delivered: silver adds 6.00."""
+    delivered again at 7.50 and o4 (4.00) is new, both delivered: silver adds 6.00. o5 is
+    future-dated: left out of gold, and of the comparison. The published daily mart is a
+    run behind the facts (a BigQuery publish cut off between them): not read."""
     con = duckdb.connect(str(path))
     con.execute("create schema silver; create schema gold; create schema gold_audit")
     con.execute(
-        "create table silver.stg_olist__orders as select * from (values ('o1', 'delivered'), "
-        "('o2', 'delivered'), ('o3', 'canceled'), ('o4', 'delivered')) t(order_id, order_status)"
+        "create table silver.stg_olist__orders as select * from (values "
+        "('o1', 'delivered', false), ('o2', 'delivered', false), ('o3', 'canceled', false), "
+        "('o4', 'delivered', false), ('o5', 'delivered', true)) "
+        "t(order_id, order_status, is_future_dated)"
     )
     con.execute(
         "create table silver.stg_olist__order_items as select * from (values "
-        "('o1', 10.00), ('o2', 7.50), ('o3', 99.00), ('o4', 4.00)) t(order_id, price)"
+        "('o1', 10.00), ('o2', 7.50), ('o3', 99.00), ('o4', 4.00), ('o5', 2.00)) "
+        "t(order_id, price)"
     )
     con.execute(
         "create table gold.fct_orders as select * from (values ('o1', 'delivered', 10.00), "
         "('o2', 'delivered', 5.50), ('o3', 'canceled', 99.00)) t(order_id, order_status, items_value)"
     )
-    con.execute("create table gold.agg_sales_daily as select 15.50 as revenue")
+    con.execute("create table gold.agg_sales_daily as select 12.00 as revenue")
     con.execute(f"create table gold_audit.agg_sales_daily as select {audit_revenue} as revenue")
     con.close()
 
@@ -417,7 +429,7 @@ def test_an_incremental_run_reconciles_the_revenue_it_adds_with_its_orders_in_si
             [suite],
             read_schemas={"gold": "gold_audit"},
             loaded_after=datetime(2026, 1, 1),
-            touched_orders=["o2", "o4"],
+            touched_orders=["o2", "o4", "o5"],
         )
         (check,) = [o for o in outcomes if o.expectation == "unexpected_rows_expectation"]
         assert (check.success, check.severity) == (reconciled, "critical"), revenue
