@@ -10,11 +10,12 @@ from pathlib import Path
 
 import duckdb
 
+from flows.incremental import INCREMENTAL_MARTS
 from ingestion import batches
 from synthetic.batches import generate_batch
 from tests.dbt_helpers import dbt
 from warehouse import local as warehouse
-from warehouse import touched
+from warehouse import publish, touched
 from warehouse.engine import DuckDBWarehouse
 
 INCREMENTAL = ("fct_orders", "fct_order_items", "fct_order_payments", "agg_hourly_metrics")
@@ -47,7 +48,7 @@ def batch_vars(warehouse_path: Path) -> dict:
     """The dbt vars ``olist incremental`` passes for what was landed since gold's latest
     load (``flows.transform.touched_vars``): the cut-off and the touched orders."""
     with DuckDBWarehouse(warehouse_path, read_only=True) as wh:
-        after = wh.scalar("select max(_loaded_at) from gold.fct_orders")
+        after = publish.published_watermark(wh, INCREMENTAL_MARTS)
         found = touched.touched_orders(wh, after)
     assert found is not None and found.order_ids  # a batch landed since: a list, not "all"
     return {"loaded_after": after.isoformat(sep=" "), **touched.dbt_vars(found)}
@@ -64,6 +65,28 @@ def alter_by_hand(warehouse_path: Path) -> str:
     finally:
         con.close()
     return order_id
+
+
+def move_to_another_person(batch: Path) -> tuple[str, str]:
+    """Deliver the first order of ``batch`` again as the second one's person (its per-order
+    customer row changes hands): (the order, its new person)."""
+    doc = json.loads(batch.read_text(encoding="utf-8"))
+    first, second = doc["orders"][0], doc["orders"][1]
+    person = second["customer"]["customer_unique_id"]
+    assert first["customer"]["customer_unique_id"] != person
+    first["customer"]["customer_unique_id"] = person
+    batch.write_text(json.dumps(doc), encoding="utf-8")
+    return first["order_id"], person
+
+
+def person_of(warehouse_path: Path, order_id: str) -> str:
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        return con.execute(
+            "select customer_unique_id from gold.fct_orders where order_id = ?", [order_id]
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def statuses(warehouse_path: Path, order_ids: list[str]) -> list[tuple[str, int]]:
@@ -94,11 +117,13 @@ def test_incremental_build_equals_full_refresh(
     assert statuses(wh, same_run) == [("delivered", 2)]
 
     updated = delivered_later(kept, landing, n=3)
+    moved = move_to_another_person(landing / "orders_update.json")
     generate_batch(sample_dir, landing, n_orders=25, seed=6)
     land(wh, landing, "b3")
     dbt(wh, tmp_path, "build", run_vars=batch_vars(wh))
 
     assert statuses(wh, updated) == [("delivered", 3)]  # merged in place, one row per order
+    assert person_of(wh, moved[0]) == moved[1]  # the order changed hands
     con = duckdb.connect(str(wh))
     try:
         # customers with an order of the sample and one of a batch: rebuilt from both
