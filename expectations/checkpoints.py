@@ -309,9 +309,9 @@ def run_suites(
     source = add(name="warehouse", connection_string=connection_string, **extra)
     definitions = []
     by_name: dict[str, TableSuite] = {}
-    touched = tuple(touched_orders) if touched_orders is not None else None
-    if loaded_after is None:
-        touched = None
+    # the touched orders scope a run only together with its watermark
+    scoped = touched_orders is not None and loaded_after is not None
+    touched = tuple(touched_orders) if scoped else None
     baseline = replace(baseline or Baseline(), touched_orders=touched)
     for suite in suites:
         table = f"{(read_schemas or {}).get(suite.schema, suite.schema)}.{suite.table}"

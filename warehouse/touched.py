@@ -65,19 +65,24 @@ def _after(loaded_after: datetime) -> str:
     return f"cast('{loaded_after.isoformat(sep=' ')}' as timestamp)"
 
 
-def snapshot_loaded_after(wh: Warehouse, loaded_after: datetime) -> str | None:
-    """The first CSV snapshot table with rows loaded after ``loaded_after``, or None."""
-    present = set(wh.tables(BRONZE, views=False))
-    for table in SNAPSHOTS:
-        if table not in present:
-            continue
-        newer = wh.scalar(
-            f"select count(*) from (select 1 from {BRONZE}.{table} "
-            f"where _loaded_at > {_after(loaded_after)} limit 1) as newer"
-        )
-        if newer:
-            return table
-    return None
+def snapshot_loaded_after(
+    wh: Warehouse, loaded_after: datetime, present: set[str] | None = None
+) -> str | None:
+    """The first CSV snapshot table with rows loaded after ``loaded_after``, or None. One
+    query for all of them (on BigQuery each query is a job); ``present``: the bronze
+    tables, when the caller listed them already."""
+    if present is None:
+        present = set(wh.tables(BRONZE, views=False))
+    tables = [t for t in SNAPSHOTS if t in present]
+    if not tables:
+        return None
+    newer = " union all ".join(
+        f"select '{table}' as snapshot from (select 1 from {BRONZE}.{table} "
+        f"where _loaded_at > {_after(loaded_after)} limit 1) as newer_{i}"
+        for i, table in enumerate(tables)
+    )
+    found = set(wh.query(newer)["snapshot"])
+    return next((t for t in tables if t in found), None)
 
 
 def touched_orders(
@@ -85,9 +90,11 @@ def touched_orders(
 ) -> Touched | None:
     """The orders with a batch row loaded after ``loaded_after`` (naive UTC), or whose
     customer was delivered again after it; None for every order (the module's docstring)."""
-    if loaded_after is None or snapshot_loaded_after(wh, loaded_after) is not None:
+    if loaded_after is None:
         return None
     present = set(wh.tables(BRONZE, views=False))
+    if snapshot_loaded_after(wh, loaded_after, present) is not None:
+        return None
     after = _after(loaded_after)
     parts = [
         f"select order_id from {BRONZE}.{table} where _loaded_at > {after}"
