@@ -1,14 +1,13 @@
 {#- The date dimension (`model`) spans the data or fails loudly: the days of gold's orders
-    (purchase and estimated delivery) it lacks, e.g. past the 10,000 days its spine can
-    hold. Future-dated orders are not gold's (see stg_olist__orders.is_future_dated). -#}
+    (fct_orders: purchase and estimated delivery) it lacks, e.g. past the 10,000 days its
+    spine can hold. Future-dated orders are not gold's (see stg_olist__orders.is_future_dated). -#}
 {% test spans_every_order(model) %}
 
 with
 
 orders as (
 
-    select * from {{ ref('stg_olist__orders') }}
-    where {{ not_future_dated() }}
+    select * from {{ ref('fct_orders') }}
 
 ),
 

@@ -1,10 +1,12 @@
-{#- Every day from the first purchase to the last estimated delivery. -#}
+{#- Every day from the first purchase to the last estimated delivery of gold's orders
+    (fct_orders, which leaves future-dated orders out). Read from the table, not the staging
+    view: the view ranks every delivery ever loaded (0.75 s at scale 10), the table's two
+    columns are a 7 ms read. -#}
 with
 
 orders as (
 
-    select * from {{ ref('stg_olist__orders') }}
-    where {{ not_future_dated() }}
+    select * from {{ ref('fct_orders') }}
 
 ),
 

@@ -1,10 +1,12 @@
-{#- Payment type × installment band, over payments of placed orders. mismatch_rate is the
-    share of those orders whose payments differ from the order value by a cent or more. -#}
+{#- Payment type × installment band, over the payments of placed orders. mismatch_rate is the
+    share of those orders whose payments differ from the order value by a cent or more. The
+    payments are read from fct_order_payments (gold's orders' payments, a table), not from
+    the staging view, which ranks every delivery ever loaded. -#}
 with
 
 payments as (
 
-    select * from {{ ref('stg_olist__order_payments') }}
+    select * from {{ ref('fct_order_payments') }}
 
 ),
 
