@@ -24,20 +24,47 @@ from quality import store as quality_store
 from reporting.quality_report import report_link, write_run_report
 from warehouse import engine, publish
 from warehouse import local as warehouse
+from warehouse.touched import touched_orders
 
 
 @task(name="publish-gold", timeout_seconds=1800)
-def publish_gold(settings: Settings, run_id: str, only: list[str] | None = None) -> list[str]:
+def publish_gold(
+    settings: Settings,
+    run_id: str,
+    only: list[str] | None = None,
+    loaded_after: datetime | None = None,
+) -> list[str]:
     """Audited marts (all, or ``only`` those) → ``gold`` of the target (``warehouse.publish``),
     then the run's quality verdict in the quality history, kept in the target at once (the
-    training gate reads it there)."""
+    training gate reads it there). ``loaded_after`` (a batch run's published watermark): the
+    order- and customer-keyed marts get only the touched orders' rows, when the previous run
+    published (``publish.rows_publishable``)."""
+    logger = get_run_logger()
+    with warehouse.connect(settings.warehouse) as con:
+        by_rows = loaded_after is not None and publish.rows_publishable(con, run_id)
     with engine.open_warehouse(settings) as wh:
-        tables = publish.publish_marts(wh, only=only)
+        # by rows only where the publish is one transaction (publish.publish_marts)
+        found = touched_orders(wh, loaded_after) if by_rows and wh.atomic_transactions else None
+        publication = publish.publish_marts(wh, only=only, touched=found)
         name = wh.name
     with warehouse.connect(settings.warehouse) as con:
         quality_store.record_run(con, run_id, _flow_run_id(), True)
     engine.keep_state(settings)
-    get_run_logger().info("published %s marts to %s gold: %s", len(tables), name, ", ".join(tables))
+    tables = publication.tables
+    logger.info("published %s marts to %s gold: %s", len(tables), name, ", ".join(tables))
+    if publication.by_rows:
+        logger.info(
+            "%s: the rows of the %s touched order(s) only",
+            ", ".join(publication.by_rows),
+            len(found.order_ids) if found else 0,
+        )
+    if publication.whole_after_mismatch:
+        logger.warning(
+            "%s copied whole: after replacing the touched orders' rows, gold's row count "
+            "differed from the audited one (gold was not the audit schema but for this "
+            "batch's orders, e.g. after a dbt build by hand)",
+            ", ".join(publication.whole_after_mismatch),
+        )
     return tables
 
 
@@ -156,7 +183,7 @@ def audit_and_publish(
             loaded_after=loaded_after,
         )
     with stages.stage("publish"):
-        publish_gold(settings, run_id, only=publish_only)
+        publish_gold(settings, run_id, only=publish_only, loaded_after=loaded_after)
     return results
 
 

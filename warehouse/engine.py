@@ -130,6 +130,9 @@ class Warehouse(Protocol):
     name: str
     # instants come back timezone-aware (BigQuery TIMESTAMP) rather than naive UTC (DuckDB)
     aware_instants: bool
+    # the statements inside transaction() commit together, DDL included (DuckDB); BigQuery's
+    # statements are atomic one by one
+    atomic_transactions: bool
 
     def query(self, sql: str) -> pd.DataFrame:
         """The rows of ``sql``, typed as DuckDB returns them (naive UTC instants, floats for
@@ -252,6 +255,7 @@ class DuckDBWarehouse(_Closing):
 
     name = DUCKDB
     aware_instants = False
+    atomic_transactions = True
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -438,6 +442,7 @@ class BigQueryWarehouse(_Closing):
 
     name = BIGQUERY
     aware_instants = True
+    atomic_transactions = False
 
     def __init__(self, target: Target) -> None:
         self.target = target

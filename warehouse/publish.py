@@ -16,6 +16,7 @@ would copy without scanning; the emulator CI tests against (crucible) has no ``C
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ import pandas as pd
 
 from quality.runs import last_run_succeeded
 from warehouse.local import scalar, table_exists
+from warehouse.touched import Touched, in_list
 
 if TYPE_CHECKING:
     from warehouse.engine import Warehouse
@@ -32,27 +34,121 @@ AUDIT_SCHEMA = "gold_audit"
 PUBLISHED_SCHEMA = "gold"
 
 
+@dataclass(frozen=True)
+class Publication:
+    """The marts a publish replaced; ``by_rows``: those of them it replaced by the touched
+    orders' rows only; ``whole_after_mismatch``: those it meant to, but copied whole because
+    the published table and its audited copy then held different row counts."""
+
+    tables: list[str]
+    by_rows: list[str] = field(default_factory=list)
+    whole_after_mismatch: list[str] = field(default_factory=list)
+
+
 def publish_marts(
     wh: Warehouse,
     audit_schema: str = AUDIT_SCHEMA,
     schema: str = PUBLISHED_SCHEMA,
     only: Sequence[str] | None = None,
-) -> list[str]:
+    touched: Touched | None = None,
+) -> Publication:
     """Replace every published mart (or the ``only`` ones an incremental run rebuilt) with
     its audited copy: all or nothing where the engine has transactions over DDL (DuckDB), one
     atomic table at a time otherwise (BigQuery; see the module docstring).
+
+    ``touched``: the orders a batch run rebuilt, given only when gold equals the audit
+    schema but for them (``rows_publishable``). The marts keyed by order or customer
+    (``ROW_MARTS``) then get only those orders' rows, deleted and inserted in the one
+    transaction; on BigQuery, which has none over several statements, they are copied whole,
+    so a reader never sees them without the touched orders. A row-replaced table whose row
+    count then differs from its audited copy's is copied whole after all (a cheap check that
+    catches a gold that was not what ``rows_publishable`` promised).
 
     Tables in ``schema`` that dbt does not build (``customer_scores``) are left alone; on
     BigQuery the published dataset must exist (docs/gcp.md creates it).
     """
     tables = _to_publish(wh.tables(audit_schema, views=False), audit_schema, only)
+    rows: dict[str, str] = {}
+    if touched is not None and wh.atomic_transactions:
+        published = set(wh.tables(schema, views=False))
+        rows = {
+            table: where
+            for table, where in _touched_rows(touched, audit_schema, schema).items()
+            if table in tables and table in published
+        }
+    publication = Publication(tables, by_rows=sorted(rows))
     with wh.transaction():
         wh.ensure_schema(schema)
         for table in _dimensions_first(tables):
+            if table in rows and _replace_rows(wh, schema, audit_schema, table, rows[table]):
+                continue
+            if table in rows:
+                publication.by_rows.remove(table)
+                publication.whole_after_mismatch.append(table)
             wh.execute(
                 f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
             )
-    return tables
+    return publication
+
+
+# the published marts whose rows belong to one order or one customer: a batch run that may
+# (``rows_publishable``) replaces only the touched orders' rows of them. At scale 10 copying
+# these four whole is 2.9 of the 4.2 s a batch's publish takes (a million rows each).
+ROW_MARTS = ("dim_customers", "fct_order_items", "fct_order_payments", "fct_orders")
+
+
+def _touched_rows(touched: Touched, audit_schema: str, schema: str) -> dict[str, str]:
+    """Each of ``ROW_MARTS`` → the condition its touched rows meet, on the published table
+    and its audited copy alike. A customer's row is touched when one of the touched orders
+    is theirs now (audit) or was (gold: an order that changed hands, or vanished), so
+    ``dim_customers`` must be replaced before ``fct_orders`` (``_dimensions_first``)."""
+    if not touched.order_ids:
+        return dict.fromkeys(ROW_MARTS, "1 = 0")
+    orders = f"order_id in ({in_list(touched.order_ids)})"
+    owners = " union distinct ".join(
+        f"select customer_unique_id from {s}.fct_orders where {orders}"
+        for s in (schema, audit_schema)
+    )
+    return {
+        "dim_customers": f"customer_unique_id in ({owners})",
+        "fct_order_items": orders,
+        "fct_order_payments": orders,
+        "fct_orders": orders,
+    }
+
+
+def _replace_rows(wh: Warehouse, schema: str, audit_schema: str, table: str, where: str) -> bool:
+    """The rows of ``schema.table`` meeting ``where`` replaced by the audited ones meeting it;
+    False (nothing to undo: the caller copies the table whole in the same transaction) when
+    the two tables' row counts then differ."""
+    wh.execute(f"delete from {schema}.{table} where {where}")
+    wh.execute(f"insert into {schema}.{table} select * from {audit_schema}.{table} where {where}")
+    counts = wh.query(
+        f"select (select count(*) from {schema}.{table}) as published, "
+        f"(select count(*) from {audit_schema}.{table}) as audited"
+    )
+    return int(counts["published"][0]) == int(counts["audited"][0])
+
+
+def rows_publishable(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """True when gold equals the audit schema but for the orders a batch run touched, so
+    that run may publish ``ROW_MARTS`` by those orders' rows: the run before ``run_id``
+    succeeded, hence published. Each run that publishes leaves gold equal to the audit schema
+    (a full copy, or the touched rows of a gold that was). A run that changed the audit
+    schema and did not publish breaks that: a failed batch is harmless (its orders are
+    touched again, from the same published watermark), but a failed daily or backfill
+    build can have rewritten any order (a new model's logic). After any run that did not
+    succeed, the next batch copies the marts whole. A ``dbt build`` run by hand into the
+    audit schema is not a run here: after one with changed models, run the daily build
+    before the next batch."""
+    if not table_exists(con, "quality", "runs"):
+        return False
+    previous = scalar(
+        con,
+        "select status from quality.runs where run_id <> ? order by started_at desc limit 1",
+        [run_id],
+    )
+    return previous == "succeeded"
 
 
 PARTIAL_DDL = """

@@ -21,6 +21,7 @@ from synthetic.batches import generate_batch
 from tests.gold_consistency import revenue_mismatches
 from tests.sample_window import END, START
 from tests.warehouse_query import value
+from warehouse import publish
 from warehouse.locking import warehouse_lock
 
 
@@ -172,6 +173,12 @@ def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_f
         == 0
     )
     assert revenue_mismatches(wh) == []
+    # the keyed marts got the touched orders' rows only (the run before published), and
+    # gold is the audit schema again
+    for table in publish.ROW_MARTS:
+        for a, b in (("gold", "gold_audit"), ("gold_audit", "gold")):
+            differ = f"select count(*) from (select * from {a}.{table} except all select * from {b}.{table})"
+            assert value(wh, differ) == 0, (table, a)
     assert (
         value(
             wh, f"select count(*) from quality.runs where run_id = '{out['run_id']}' and published"
