@@ -225,17 +225,24 @@ def _parts(
     if loaded_after is None or not suite.load_column:
         return [(suite.name, whole, expectations)]
     if touched is not None and suite.order_key is not None:
-        # rows without an order key too, so that a not-null check of the key can still fail
+        # rows without an order key too, so that a not-null check of the key can still fail.
+        # A union, not `key is null or key in (...)`: DuckDB pushes each filter of the union
+        # below the staging views' window, but not the disjunction, which ranks every
+        # delivery ever loaded (stg_olist__order_items at scale 10: 0.05 s against 0.96 s a
+        # query, and GX runs several per suite)
         key = suite.order_key
-        of_touched = (
-            f"({key} is null or {key} in ({in_list(touched)}))" if touched else f"{key} is null"
+        without_key = f"{whole} where {key} is null"
+        query = (
+            f"{whole} where {key} in ({in_list(touched)}) union all {without_key}"
+            if touched
+            else without_key
         )
         scoped = [
             e
             for e in expectations
             if judges_rows_alone(e) or judges_orders_alone(e, suite.order_key)
         ]
-        name, query = f"{suite.name}{TOUCHED}", f"{whole} where {of_touched}"
+        name = f"{suite.name}{TOUCHED}"
     else:
         after = f"{suite.load_column} > cast('{loaded_after.isoformat(sep=' ')}' as timestamp)"
         scoped = [e for e in expectations if judges_rows_alone(e)]

@@ -11,7 +11,7 @@ import duckdb
 import great_expectations.expectations as gxe
 
 from expectations import TableSuite, run_suites
-from expectations.checkpoints import docs_pages
+from expectations.checkpoints import _parts, docs_pages
 from expectations.suites import SUITES, Baseline
 
 FULL_BASELINE = Baseline(
@@ -386,6 +386,27 @@ def test_with_its_touched_orders_a_run_checks_order_keys_on_those_orders_rows(
         # no order key: the whole table
         ("expect_column_values_to_be_unique", "v"): (False, 14, 6),
     }
+
+
+def test_the_touched_scope_reads_a_plain_key_list_and_the_keyless_rows_apart() -> None:
+    """Two filters joined by a union, not `order_id is null or order_id in (...)`: with the
+    disjunction DuckDB evaluated the filter over every row of a staging view (0.96 s against
+    0.05 s a query for stg_olist__order_items at scale 10, several queries a suite), which
+    made a scale-10 batch's GX stage 36 s instead of 7 s."""
+    suite = TableSuite("silver", "v", lambda _: [], load_column="_loaded_at", order_key="order_id")
+    row_rule = gxe.ExpectColumnValuesToNotBeNull(column="v", meta={"rationale": "row"})
+
+    (_, (name, query, scoped)) = _parts(
+        suite, "silver.v", [row_rule], datetime(2026, 1, 1), ("o1", "o2")
+    )
+    (_, (_, nothing_touched, _)) = _parts(suite, "silver.v", [row_rule], datetime(2026, 1, 1), ())
+
+    assert name.endswith(":touched orders") and scoped == [row_rule]
+    assert query == (
+        "select * from silver.v where order_id in ('o1', 'o2') "
+        "union all select * from silver.v where order_id is null"
+    )
+    assert nothing_touched == "select * from silver.v where order_id is null"
 
 
 def _published_revenue(path: Path, audit_revenue: float) -> None:
