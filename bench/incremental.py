@@ -77,6 +77,14 @@ def incremental(
         path = generate_batch(data, batches, n_orders=orders, seed=batch_seed)
         ids = batch_order_ids(path)
         before_rows = orders_in_gold(warehouse, ids)
+        if before_rows:
+            # this seed's batch was loaded into the history before (a warehouse a bench run
+            # already added it to): it would measure a re-delivery, and no order would be new
+            raise SystemExit(
+                f"bench.incremental: batch {path.name}: {before_rows} of its {len(ids)} orders "
+                "are in gold.fct_orders already: give it a history without this seed's "
+                "batches (bench.ml's warehouse, which it uses by default)"
+            )
         before = set((reports / "runs").glob("incr-*/stages.json"))
         cmd = [sys.executable, "-m", "cli", *olist_incremental(warehouse, reports, batches)]
         figures = measure(cmd, env, work / f"incremental-{i + 1}.log")

@@ -253,3 +253,32 @@ def test_the_incremental_bench_runs_a_command_olist_accepts(tmp_path: Path) -> N
 
     args = build_parser().parse_args(olist_incremental(tmp_path / "wh", tmp_path, tmp_path))
     assert args.command == "incremental" and str(args.warehouse) == str(tmp_path / "wh")
+
+
+def test_the_incremental_bench_refuses_a_history_that_holds_its_batch_already(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warehouse a bench run already added this seed's batch to would measure a
+    re-delivery and report that no order reached gold; it is refused before any run."""
+    import duckdb
+
+    from bench import incremental as bench_incremental
+
+    def batch(data: Path, out: Path, n_orders: int, seed: int) -> Path:
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "orders_batch_1.json"
+        path.write_text(json.dumps({"orders": [{"order_id": "o1"}, {"order_id": "o2"}]}))
+        return path
+
+    def no_run(*args: object, **kwargs: object) -> dict:
+        raise AssertionError("the batch must not run")
+
+    wh = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(wh))
+    con.execute("create schema gold; create table gold.fct_orders as select 'o2' as order_id")
+    con.close()
+    monkeypatch.setattr(bench_incremental, "generate_batch", batch)
+    monkeypatch.setattr(bench_incremental, "measure", no_run)
+
+    with pytest.raises(SystemExit, match="1 of its 2 orders are in gold.fct_orders already"):
+        bench_incremental.incremental(tmp_path / "data", wh, tmp_path, {})
