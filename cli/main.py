@@ -811,7 +811,7 @@ def build_parser() -> argparse.ArgumentParser:
                 "--run-date",
                 metavar="YYYY-MM-DD",
                 help="'as of' date for recency and report marts (default: the latest purchase "
-                "in the data)",
+                "of gold's orders)",
             )
         if stage == "train":
             p.add_argument(

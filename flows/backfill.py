@@ -138,7 +138,9 @@ def backfill_flow(
                     command="test",
                     select=MARTS,
                 )
-            results = audit_and_publish(settings, run_id, [*contract_results, *dbt_results], stages)
+            results, _ = audit_and_publish(
+                settings, run_id, [*contract_results, *dbt_results], stages
+            )
             report = report_run(settings, run_id, results, stages)
     return outcome | {
         "published": True,

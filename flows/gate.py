@@ -33,7 +33,7 @@ def publish_gold(
     run_id: str,
     only: list[str] | None = None,
     loaded_after: datetime | None = None,
-) -> list[str]:
+) -> publish.Publication:
     """Audited marts (all, or ``only`` those) → ``gold`` of the target (``warehouse.publish``),
     then the run's quality verdict in the quality history, kept in the target at once (the
     training gate reads it there). ``loaded_after`` (a batch run's published watermark): the
@@ -65,7 +65,7 @@ def publish_gold(
             "batch's orders, e.g. after a dbt build by hand)",
             ", ".join(publication.whole_after_mismatch),
         )
-    return tables
+    return publication
 
 
 @task(name="send-quality-alert", timeout_seconds=120, **TRANSIENT_RETRIES)
@@ -169,10 +169,11 @@ def audit_and_publish(
     suites: list[str] | None = None,
     publish_only: list[str] | None = None,
     loaded_after: datetime | None = None,
-) -> list:
+) -> tuple[list, publish.Publication]:
     """GX checks on the audit schema (every suite, or those of the ``suites`` tables), then
-    publish the marts (all, or ``publish_only``). A critical failure raises before anything
-    is published. ``loaded_after``: row-level checks on the rows loaded after it only."""
+    publish the marts (all, or ``publish_only``): the checks' results and the publication.
+    A critical failure raises before anything is published. ``loaded_after``: row-level
+    checks on the rows loaded after it only, and a publish by rows where it may."""
     with stages.stage("quality"):
         results = quality_flow(
             settings,
@@ -183,8 +184,8 @@ def audit_and_publish(
             loaded_after=loaded_after,
         )
     with stages.stage("publish"):
-        publish_gold(settings, run_id, only=publish_only, loaded_after=loaded_after)
-    return results
+        publication = publish_gold(settings, run_id, only=publish_only, loaded_after=loaded_after)
+    return results, publication
 
 
 def report_run(

@@ -174,7 +174,7 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
                 exclude=UNIT_TESTS,
                 loaded_after=loaded_after.isoformat(sep=" ") if loaded_after else None,
             )
-        results = audit_and_publish(
+        results, publication = audit_and_publish(
             settings,
             run_id,
             [*contract_results, *dbt_results],
@@ -195,6 +195,8 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
     return {
         "run_id": run_id,
         "published": list(INCREMENTAL_PUBLISH),
+        # the marts published by the touched orders' rows (warehouse.publish.publish_marts)
+        "published_by_rows": publication.by_rows,
         "report": str(report),
         "stages": [t.__dict__ for t in stages.timings],
         **landed,

@@ -100,7 +100,7 @@ def platform_flow(
                     )
                 # the quality subflow gets no upstream results: it would log the contracts'
                 # and dbt's failures a second time; the parent run reports all of them
-                gx_results = audit_and_publish(settings, run_id, [], stages)
+                gx_results, _ = audit_and_publish(settings, run_id, [], stages)
             except BaseException:
                 artifacts.failed_run(settings, run_id)  # the checks on this run; an event
                 raise

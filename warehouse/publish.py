@@ -122,7 +122,11 @@ def _replace_rows(wh: Warehouse, schema: str, audit_schema: str, table: str, whe
     False (nothing to undo: the caller copies the table whole in the same transaction) when
     the two tables' row counts then differ."""
     wh.execute(f"delete from {schema}.{table} where {where}")
-    wh.execute(f"insert into {schema}.{table} select * from {audit_schema}.{table} where {where}")
+    # by name: the two tables' columns match by name (dbt's on_schema_change), not always by
+    # position. DuckDB's syntax: only engines with atomic_transactions come here
+    wh.execute(
+        f"insert into {schema}.{table} by name select * from {audit_schema}.{table} where {where}"
+    )
     counts = wh.query(
         f"select (select count(*) from {schema}.{table}) as published, "
         f"(select count(*) from {audit_schema}.{table}) as audited"
@@ -133,22 +137,23 @@ def _replace_rows(wh: Warehouse, schema: str, audit_schema: str, table: str, whe
 def rows_publishable(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     """True when gold equals the audit schema but for the orders a batch run touched, so
     that run may publish ``ROW_MARTS`` by those orders' rows: the run before ``run_id``
-    succeeded, hence published. Each run that publishes leaves gold equal to the audit schema
+    succeeded and published. Each run that publishes leaves gold equal to the audit schema
     (a full copy, or the touched rows of a gold that was). A run that changed the audit
     schema and did not publish breaks that: a failed batch is harmless (its orders are
-    touched again, from the same published watermark), but a failed daily or backfill
-    build can have rewritten any order (a new model's logic). After any run that did not
-    succeed, the next batch copies the marts whole. A ``dbt build`` run by hand into the
-    audit schema is not a run here: after one with changed models, run the daily build
-    before the next batch."""
+    touched again, from the same published watermark), but a failed daily build, or a
+    backfill that stopped after some days (it succeeds without publishing), can have
+    rewritten any order (a new model's logic). After any run that did not publish, the next
+    batch copies the marts whole. Builds outside a run are not seen here: a ``dbt build``
+    by hand into the audit schema, or ``olist transform``, which builds into ``gold``
+    itself. After one with changed models, run the daily build before the next batch."""
     if not table_exists(con, "quality", "runs"):
         return False
-    previous = scalar(
-        con,
-        "select status from quality.runs where run_id <> ? order by started_at desc limit 1",
+    previous = con.execute(
+        "select status, coalesce(published, false) from quality.runs where run_id <> ? "
+        "order by started_at desc limit 1",
         [run_id],
-    )
-    return previous == "succeeded"
+    ).fetchone()
+    return previous is not None and previous[0] == "succeeded" and bool(previous[1])
 
 
 PARTIAL_DDL = """

@@ -175,6 +175,7 @@ def test_an_incremental_run_publishes_a_new_batch_to_every_mart_built_from_the_f
     assert revenue_mismatches(wh) == []
     # the keyed marts got the touched orders' rows only (the run before published), and
     # gold is the audit schema again
+    assert out["published_by_rows"] == list(publish.ROW_MARTS)
     for table in publish.ROW_MARTS:
         for a, b in (("gold", "gold_audit"), ("gold_audit", "gold")):
             differ = f"select count(*) from (select * from {a}.{table} except all select * from {b}.{table})"

@@ -11,7 +11,7 @@ import time
 import duckdb
 import pytest
 
-from quality import runs
+from quality import runs, store
 from warehouse import publish
 from warehouse.engine import DuckDBWarehouse
 from warehouse.touched import Touched
@@ -60,14 +60,29 @@ def test_a_failed_last_run_is_not_up_to_date(con) -> None:
     assert not publish.gold_up_to_date(con)
 
 
-def test_a_batch_may_publish_by_rows_only_after_a_run_that_succeeded(con) -> None:
+def test_a_batch_may_publish_by_rows_only_after_a_run_that_published(con) -> None:
     assert not publish.rows_publishable(con, "incr-1")  # nothing ran yet
-    _run(con, "full", "succeeded")
+    runs.start_run(con, "full", None, "src")
+    store.record_run(con, "full", None, True)  # the gate's verdict: published
+    runs.finish_run(con, "full", "succeeded")
+    time.sleep(0.002)
     runs.start_run(con, "incr-1", None, "src")  # the batch run itself is not "previous"
     assert publish.rows_publishable(con, "incr-1")
     runs.finish_run(con, "incr-1", "failed")
     runs.start_run(con, "incr-2", None, "src")
     assert not publish.rows_publishable(con, "incr-2")
+
+
+def test_a_run_that_succeeded_without_publishing_is_not_enough(con) -> None:
+    """A backfill stopped by its day limit succeeds having rebuilt some days' orders in the
+    audit schema and published nothing: the next batch must copy the marts whole."""
+    runs.start_run(con, "full", None, "src")
+    store.record_run(con, "full", None, True)
+    runs.finish_run(con, "full", "succeeded")
+    time.sleep(0.002)
+    _run(con, "backfill-partial", "succeeded")
+    runs.start_run(con, "incr-1", None, "src")
+    assert not publish.rows_publishable(con, "incr-1")
 
 
 def _marts(con: duckdb.DuckDBPyConnection) -> None:
