@@ -76,19 +76,19 @@ def publish_marts(
             for table, where in _touched_rows(touched, audit_schema, schema).items()
             if table in tables and table in published
         }
-    publication = Publication(tables, by_rows=sorted(rows))
+    mismatched: list[str] = []
     with wh.transaction():
         wh.ensure_schema(schema)
         for table in _dimensions_first(tables):
-            if table in rows and _replace_rows(wh, schema, audit_schema, table, rows[table]):
-                continue
             if table in rows:
-                publication.by_rows.remove(table)
-                publication.whole_after_mismatch.append(table)
+                if _replace_rows(wh, schema, audit_schema, table, rows[table]):
+                    continue
+                mismatched.append(table)
             wh.execute(
                 f"create or replace table {schema}.{table} as select * from {audit_schema}.{table}"
             )
-    return publication
+    by_rows = sorted(set(rows) - set(mismatched))
+    return Publication(tables, by_rows=by_rows, whole_after_mismatch=mismatched)
 
 
 # the published marts whose rows belong to one order or one customer: a batch run that may
