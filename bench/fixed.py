@@ -12,14 +12,15 @@ in a fresh subprocess:
   (``olist run --data-dir ...``) and of a missing warehouse (``olist incremental
   --warehouse <none>``), each in a fresh interpreter: refused before Prefect, dbt or GX load.
 - **Prefect API start**: ``olist run`` has no ``PREFECT_API_URL`` (unless a ``make server``
-  answers: then it uses that one and starts nothing), so its first flow call starts
-  Prefect's ephemeral API server (a uvicorn subprocess on a SQLite database under
-  ``PREFECT_HOME``) and the process stops it at exit. A subprocess runs a trivial
-  ``@flow`` twice: the first call minus the second is the server's start-up; the second
-  is the per-flow overhead. Measured with a fresh ``PREFECT_HOME`` (the database is
-  created and migrated by the first run) and with a migrated one: the home the bench's
-  runs use, or alone (``python -m bench.fixed``) a home migrated as ``make setup`` does
-  (``prefect server database upgrade -y``, whose time is reported too).
+  answers: then it uses that one and starts nothing), so before its first flow it starts
+  Prefect's ephemeral API server (``cli.prefect_api.start_ephemeral_api``: a uvicorn
+  subprocess on a SQLite database under ``PREFECT_HOME``) and the process stops it at
+  exit. A subprocess starts it the same way and runs a trivial ``@flow`` twice: the first
+  call minus the second is the server's start-up; the second is the per-flow overhead.
+  Measured with a fresh ``PREFECT_HOME`` (the database is created and migrated by the
+  first run) and with a migrated one: the home the bench's runs use, or alone (``python -m
+  bench.fixed``) a home migrated as ``make setup`` does (``prefect server database upgrade
+  -y``, whose time is reported too).
 - **dbt parse**: ``dbtRunner().invoke(["parse", ...])`` as the platform's transform flow
   parses (project and profiles of the repo, ``--vars {gold_schema: gold_audit}``, the
   duckdb target on a scratch warehouse path), into a scratch ``--target-path``, never the
@@ -48,12 +49,14 @@ PREFECT_PROBE = f"""
 import json, time
 t0 = time.perf_counter()
 from prefect import flow
+from cli.prefect_api import start_ephemeral_api
 t1 = time.perf_counter()
 
 @flow(name="bench-noop", log_prints=False)
 def noop() -> int:
     return 1
 
+start_ephemeral_api(say=lambda message: None)  # as `olist` starts it, before its flow
 noop()
 t2 = time.perf_counter()
 noop()

@@ -33,7 +33,11 @@ except PrefectApiUnavailable as err:
     sys.exit(3)
 import httpx
 print("HEALTH", httpx.get(url + "/health").status_code, flush=True)
-print("SERVER", SubprocessASGIServer().server_process.pid, flush=True)
+pid = SubprocessASGIServer().server_process.pid
+print("SERVER", pid, flush=True)
+environ = dict(v.split("=", 1) for v in open(f"/proc/{pid}/environ").read().split("\\0") if v)
+keys = ("PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")
+print("ENV", {k: environ.get(k) for k in keys}, flush=True)
 if sys.argv[3:] == ["hang"]:
     time.sleep(600)
 """
@@ -88,9 +92,11 @@ def test_a_start_that_never_comes_says_what_to_do_and_leaves_no_server(home: Pat
 
 
 def test_the_server_dies_with_the_run_that_started_it(home: Path) -> None:
+    """And it skips the block catalogue (cli.prefect_api.EPHEMERAL_SERVER_ENV) under the
+    variables the user did not set."""
     proc = subprocess.Popen(
         [sys.executable, "-c", START, "600", "600", "hang"],
-        env=_env(home),
+        env={**_env(home), "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true"},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -103,6 +109,12 @@ def test_the_server_dies_with_the_run_that_started_it(home: Path) -> None:
                 server = int(line.split()[1])
                 break
         assert server is not None and _alive(server)
+        assert next(proc.stdout).strip() == "ENV " + repr(
+            {
+                "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
+                "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true",  # the user's value wins
+            }
+        )
         proc.send_signal(signal.SIGKILL)  # no atexit, no finally: only the kernel acts
         proc.wait(timeout=30)
         deadline = time.monotonic() + 60
