@@ -20,7 +20,7 @@ from contracts import CONTRACTS, check_severity
 from contracts.sources import BATCH_REFERENCES, REFERENCES, SOURCES, Reference, SourceTable
 from quality.store import CheckResult
 from warehouse.engine import DuckDBWarehouse, KeyColumn, Warehouse
-from warehouse.local import row_count, scalar, table_exists
+from warehouse.local import frame, row_count, scalar, table_exists
 
 META_COLUMNS = ("_row_number", "_batch_id", "_source_file", "_loaded_at")
 
@@ -144,10 +144,12 @@ def _validate_landed(
     reasons_text: list[str] = []
     parts: list[list[CheckResult]] = []
     for start in range(1, max(total, 1) + 1, step):
-        df = con.sql(
-            f"select * from landing.{source.table} where _row_number >= {start} "
-            f"and _row_number < {start + step}"
-        ).df()
+        df = frame(
+            con.sql(
+                f"select * from landing.{source.table} where _row_number >= {start} "
+                f"and _row_number < {start + step}"
+            )
+        )
         reasons, checks = validate_frame(df[list(source.columns)], model, source.table, run_id)
         numbers = df["_row_number"].to_numpy()
         rejected_rows.extend(int(numbers[i]) for i in reasons)
