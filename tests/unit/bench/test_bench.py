@@ -162,6 +162,30 @@ def test_summary_checks_every_target() -> None:
     assert checks["make test, wall"].met is False
 
 
+def test_a_suite_run_with_failures_is_not_a_measure_of_the_suite() -> None:
+    failed = {
+        "seconds": 821.7,
+        "tests": 682,
+        "failed": 1,
+        "exit_status": 1,
+        "at": "2026-12-02T06:39:41+00:00",
+        "note": "682 tests, 1 failed",
+    }
+    assert summary.suite_seconds(failed) == (
+        None,
+        "821.7 s not counted: 682 tests, 1 failed, 2026-12-02 06:39 UTC",
+    )
+    passed = {
+        **failed,
+        "seconds": 1249.9,
+        "failed": 0,
+        "exit_status": 0,
+        "note": "705 tests, 0 failed",
+    }
+    assert summary.suite_seconds(passed) == (1249.9, "705 tests, 0 failed, 2026-12-02 06:39 UTC")
+    assert summary.suite_seconds(None) == (None, "")
+
+
 def test_summary_without_scale_10_or_sections_is_not_applicable() -> None:
     s1 = _result(wall=70.0, rss=1500.0, floor_s=None, incr=None)
     checks = {c.name: c for c in summary.checks(s1, None)}
