@@ -38,9 +38,9 @@ RETRY_FLOOR = 300.0
 # prefect-dbt pulls in dbt: ~4.5 s here) to hash the block registry, and registers every
 # block type again whenever that hash or the database URL changed (~7 s more on a new
 # PREFECT_HOME). The ephemeral API serves one command and no UI, and a block that command
-# saves registers its own type (Block.save), so both are skipped: its start drops from
-# ~10 s to ~4 s (bench.fixed_costs). `make server`, whose UI lists the block catalogue,
-# keeps Prefect's defaults.
+# saves registers its own type (Block.save), so both are skipped: the API's start, as
+# bench.fixed times it, drops from 13 s to 7 s on a migrated PREFECT_HOME. `make server`,
+# whose UI lists the block catalogue, keeps Prefect's defaults.
 EPHEMERAL_SERVER_ENV = {
     "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
     "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
@@ -56,7 +56,7 @@ def use_running_server(say: Callable[[str], None] = print) -> str | None:
     running ``make server`` (``deployments.local``: 127.0.0.1, ``PREFECT_PORT``, default
     4200) when it answers its health check, and return that URL; else None (the ephemeral
     API, started by :func:`start_ephemeral_api`). The run then skips the ephemeral server's
-    start (~10 s, ~30 s on a fresh database) and shows in the UI already open. Must run
+    start (~7 s, ~15 s on a fresh database) and shows in the UI already open. Must run
     before Prefect is imported: Prefect reads its settings once, at import. An API URL
     set only in a Prefect profile is not seen here; set it in the environment, or
     ``OLIST_REUSE_SERVER=false`` to always start an ephemeral API."""
