@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,9 +42,24 @@ RETRY_FLOOR = 300.0
 # bench.fixed times it, drops from 13 s to 7 s on a migrated PREFECT_HOME. `make server`,
 # whose UI lists the block catalogue, keeps Prefect's defaults.
 EPHEMERAL_SERVER_ENV = {
-    "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
-    "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
 }
+# the older names Prefect still reads for them: a user's value under either name wins
+_OLDER_NAMES = {
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "PREFECT_API_BLOCKS_REGISTER_ON_START",
+    "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION",
+}
+
+
+def ephemeral_server_env(env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` with :data:`EPHEMERAL_SERVER_ENV` under the settings it does not name."""
+    unset = {
+        name: value
+        for name, value in EPHEMERAL_SERVER_ENV.items()
+        if name not in env and _OLDER_NAMES[name] not in env
+    }
+    return {**env, **unset}
 
 
 class PrefectApiUnavailable(RuntimeError):
@@ -99,7 +114,7 @@ def _children_die_with_us() -> Iterator[None]:
             if linux:
                 kwargs.setdefault("preexec_fn", _die_with_parent)
             env = kwargs.get("env")
-            kwargs["env"] = {**EPHEMERAL_SERVER_ENV, **(os.environ if env is None else env)}
+            kwargs["env"] = ephemeral_server_env(os.environ if env is None else env)
             super().__init__(*args, **kwargs)
 
     subprocess.Popen = Popen  # type: ignore[misc]

@@ -36,7 +36,8 @@ print("HEALTH", httpx.get(url + "/health").status_code, flush=True)
 pid = SubprocessASGIServer().server_process.pid
 print("SERVER", pid, flush=True)
 environ = dict(v.split("=", 1) for v in open(f"/proc/{pid}/environ").read().split("\\0") if v)
-keys = ("PREFECT_API_BLOCKS_REGISTER_ON_START", "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")
+keys = ("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION",
+        "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION")
 print("ENV", {k: environ.get(k) for k in keys}, flush=True)
 if sys.argv[3:] == ["hang"]:
     time.sleep(600)
@@ -111,8 +112,10 @@ def test_the_server_dies_with_the_run_that_started_it(home: Path) -> None:
         assert server is not None and _alive(server)
         assert next(proc.stdout).strip() == "ENV " + repr(
             {
-                "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
-                "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true",  # the user's value wins
+                "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+                # the user's value, under the older name, wins (Prefect adds the new one)
+                "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "True",
+                "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true",
             }
         )
         proc.send_signal(signal.SIGKILL)  # no atexit, no finally: only the kernel acts
