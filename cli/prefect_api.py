@@ -41,15 +41,13 @@ RETRY_FLOOR = 300.0
 # saves registers its own type (Block.save), so both are skipped: the API's start, as
 # bench.fixed times it, drops from 13 s to 7 s on a migrated PREFECT_HOME. `make server`,
 # whose UI lists the block catalogue, keeps Prefect's defaults.
-EPHEMERAL_SERVER_ENV = {
-    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
-    "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",
-}
-# the older names Prefect still reads for them: a user's value under either name wins
-_OLDER_NAMES = {
+# each setting turned off, by its current name → the older name Prefect still reads for it
+# (a user's value under either name wins)
+_OFF_ON_START = {
     "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "PREFECT_API_BLOCKS_REGISTER_ON_START",
     "PREFECT_SERVER_MEMOIZE_BLOCK_AUTO_REGISTRATION": "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION",
 }
+EPHEMERAL_SERVER_ENV = dict.fromkeys(_OFF_ON_START, "false")
 
 
 def ephemeral_server_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -57,7 +55,7 @@ def ephemeral_server_env(env: Mapping[str, str]) -> dict[str, str]:
     unset = {
         name: value
         for name, value in EPHEMERAL_SERVER_ENV.items()
-        if name not in env and _OLDER_NAMES[name] not in env
+        if name not in env and _OFF_ON_START[name] not in env
     }
     return {**env, **unset}
 

@@ -149,11 +149,11 @@ def rows_publishable(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
     if not table_exists(con, "quality", "runs"):
         return False
     previous = con.execute(
-        "select status, coalesce(published, false) from quality.runs where run_id <> ? "
-        "order by started_at desc limit 1",
+        "select status = 'succeeded' and coalesce(published, false) from quality.runs "
+        "where run_id <> ? order by started_at desc limit 1",
         [run_id],
-    ).fetchone()
-    return previous is not None and previous[0] == "succeeded" and bool(previous[1])
+    ).fetchall()  # drained, as warehouse.local.scalar does
+    return bool(previous and previous[0][0])
 
 
 PARTIAL_DDL = """

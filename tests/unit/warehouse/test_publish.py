@@ -24,10 +24,18 @@ def con():
     con.close()
 
 
-def _run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, partial: bool = False) -> None:
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    status: str,
+    partial: bool = False,
+    published: bool = False,
+) -> None:
     runs.start_run(con, run_id, None, "src")
     if partial:
         publish.record_partial_publication(con, run_id, ["fct_orders"])
+    if published:
+        store.record_run(con, run_id, None, True)  # the gate's verdict: published
     runs.finish_run(con, run_id, status)
     time.sleep(0.002)  # started_at orders the runs
 
@@ -62,10 +70,7 @@ def test_a_failed_last_run_is_not_up_to_date(con) -> None:
 
 def test_a_batch_may_publish_by_rows_only_after_a_run_that_published(con) -> None:
     assert not publish.rows_publishable(con, "incr-1")  # nothing ran yet
-    runs.start_run(con, "full", None, "src")
-    store.record_run(con, "full", None, True)  # the gate's verdict: published
-    runs.finish_run(con, "full", "succeeded")
-    time.sleep(0.002)
+    _run(con, "full", "succeeded", published=True)
     runs.start_run(con, "incr-1", None, "src")  # the batch run itself is not "previous"
     assert publish.rows_publishable(con, "incr-1")
     runs.finish_run(con, "incr-1", "failed")
@@ -76,10 +81,7 @@ def test_a_batch_may_publish_by_rows_only_after_a_run_that_published(con) -> Non
 def test_a_run_that_succeeded_without_publishing_is_not_enough(con) -> None:
     """A backfill stopped by its day limit succeeds having rebuilt some days' orders in the
     audit schema and published nothing: the next batch must copy the marts whole."""
-    runs.start_run(con, "full", None, "src")
-    store.record_run(con, "full", None, True)
-    runs.finish_run(con, "full", "succeeded")
-    time.sleep(0.002)
+    _run(con, "full", "succeeded", published=True)
     _run(con, "backfill-partial", "succeeded")
     runs.start_run(con, "incr-1", None, "src")
     assert not publish.rows_publishable(con, "incr-1")
