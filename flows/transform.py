@@ -14,7 +14,7 @@ from config.settings import Settings, load_settings
 from quality import dbt_results
 from quality import store as quality_store
 from quality.store import CheckResult
-from warehouse import engine, touched
+from warehouse import engine, publish, touched
 from warehouse import local as warehouse
 
 
@@ -87,7 +87,7 @@ def transform_flow(
     runtime_vars |= {"partition_day": partition_day} if partition_day else {}
     runtime_vars |= {"loaded_after": loaded_after} if loaded_after else {}
     if loaded_after:
-        runtime_vars |= touched_vars(settings, loaded_after)
+        runtime_vars |= touched_vars(settings, loaded_after, run_id, gold_schema)
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         if command == "test":
@@ -108,16 +108,32 @@ def transform_flow(
 
 
 @task(name="find-touched-orders", timeout_seconds=600)
-def touched_vars(settings: Settings, loaded_after: str) -> dict[str, object]:
+def touched_vars(
+    settings: Settings, loaded_after: str, run_id: str = "manual", gold_schema: str = "gold"
+) -> dict[str, object]:
     """The dbt vars naming the orders the rows loaded after ``loaded_after`` touch (none:
-    every order is recomputed)."""
+    every order is recomputed), and, when the run before ``run_id`` published (so
+    ``gold_schema`` holds what its marts were built from), the people those orders belonged
+    to there (``warehouse.touched.owners_before``)."""
+    with warehouse.connect(settings.warehouse) as con:
+        previous_published = publish.rows_publishable(con, run_id)
+    owners = None
     with engine.open_warehouse(settings, read_only=True) as wh:
         found = touched.touched_orders(wh, datetime.fromisoformat(loaded_after))
+        if found is not None and previous_published:
+            owners = touched.owners_before(wh, found.order_ids, gold_schema)
+    logger = get_run_logger()
     if found is None:
-        get_run_logger().info("incremental facts: every order is compared (warehouse.touched)")
+        logger.info("incremental facts: every order is compared (warehouse.touched)")
         return {}
-    get_run_logger().info("incremental facts: %s touched order(s) rebuilt", len(found.order_ids))
-    return touched.dbt_vars(found)
+    logger.info(
+        "incremental facts: %s touched order(s) rebuilt; dim_customers: %s",
+        len(found.order_ids),
+        "every customer compared"
+        if owners is None
+        else f"their owners rebuilt ({len(owners)} before this run)",
+    )
+    return touched.dbt_vars(found, owners)
 
 
 def _dbt_settings(settings: Settings):  # -> prefect_dbt.PrefectDbtSettings

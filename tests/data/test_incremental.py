@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from flows.incremental import INCREMENTAL_MARTS
 from ingestion import batches
@@ -44,14 +45,18 @@ def delivered_later(
     return [o["order_id"] for o in orders]
 
 
-def batch_vars(warehouse_path: Path) -> dict:
+def batch_vars(warehouse_path: Path, owners: bool = True) -> dict:
     """The dbt vars ``olist incremental`` passes for what was landed since gold's latest
-    load (``flows.transform.touched_vars``): the cut-off and the touched orders."""
+    load (``flows.transform.touched_vars``): the cut-off, the touched orders and, as after a
+    run that published (gold is what the marts were built from), their owners before the
+    build; without ``owners``, as after one that did not."""
     with DuckDBWarehouse(warehouse_path, read_only=True) as wh:
         after = publish.published_watermark(wh, INCREMENTAL_MARTS)
         found = touched.touched_orders(wh, after)
-    assert found is not None and found.order_ids  # a batch landed since: a list, not "all"
-    return {"loaded_after": after.isoformat(sep=" "), **touched.dbt_vars(found)}
+        assert found is not None and found.order_ids  # a batch landed since: not "all"
+        people = touched.owners_before(wh, found.order_ids, "gold") if owners else None
+    assert not owners or people is not None  # empty when every touched order is new
+    return {"loaded_after": after.isoformat(sep=" "), **touched.dbt_vars(found, people)}
 
 
 def alter_by_hand(warehouse_path: Path) -> str:
@@ -101,8 +106,9 @@ def statuses(warehouse_path: Path, order_ids: list[str]) -> list[tuple[str, int]
         con.close()
 
 
+@pytest.mark.parametrize("owners", [True, False], ids=["owners-named", "customers-compared"])
 def test_incremental_build_equals_full_refresh(
-    sample_dir: Path, sample_warehouse: Path, tmp_path: Path
+    sample_dir: Path, sample_warehouse: Path, tmp_path: Path, owners: bool
 ) -> None:
     wh, landing = tmp_path / "olist.duckdb", tmp_path / "batches"
     shutil.copy(sample_warehouse, wh)  # the sample loaded as b1 and built, as load + build
@@ -113,14 +119,14 @@ def test_incremental_build_equals_full_refresh(
     # the same orders again in a later file of the same run: the later delivery wins
     same_run = delivered_later(kept, landing, n=2, start=10, name="orders_update_same_run.json")
     land(wh, landing, "b2")
-    dbt(wh, tmp_path, "build", run_vars=batch_vars(wh))
+    dbt(wh, tmp_path, "build", run_vars=batch_vars(wh, owners))
     assert statuses(wh, same_run) == [("delivered", 2)]
 
     updated = delivered_later(kept, landing, n=3)
     moved = move_to_another_person(landing / "orders_update.json")
     generate_batch(sample_dir, landing, n_orders=25, seed=6)
     land(wh, landing, "b3")
-    dbt(wh, tmp_path, "build", run_vars=batch_vars(wh))
+    dbt(wh, tmp_path, "build", run_vars=batch_vars(wh, owners))
 
     assert statuses(wh, updated) == [("delivered", 3)]  # merged in place, one row per order
     assert person_of(wh, moved[0]) == moved[1]  # the order changed hands
@@ -217,3 +223,48 @@ def test_an_incremental_build_rebuilds_only_the_customers_whose_orders_changed(
     assert all(dim == facts for _, dim, facts in counts)  # ... counting old and new orders
     before = dict(returning)
     assert all(before[c] < dim for c, dim, _ in counts if c in before)
+
+
+def test_with_the_owners_named_only_their_customer_rows_are_rebuilt(
+    sample_dir: Path, sample_warehouse: Path, tmp_path: Path
+) -> None:
+    """Given the touched orders' owners, dim_customers rebuilds those people's rows only:
+    an untouched customer whose count was altered by hand keeps it, which the comparison
+    of every customer's totals (the path without owners) would restore."""
+    wh, landing = tmp_path / "olist.duckdb", tmp_path / "batches"
+    shutil.copy(sample_warehouse, wh)
+    batch = generate_batch(sample_dir, landing, n_orders=30, seed=7)
+    doc = json.loads(batch.read_text(encoding="utf-8"))
+    in_batch = sorted({o["customer"]["customer_unique_id"] for o in doc["orders"]})
+    con = duckdb.connect(str(wh))
+    try:
+        untouched = con.execute(
+            "select customer_unique_id from gold.dim_customers where customer_unique_id "
+            f"not in ({', '.join('?' for _ in in_batch)}) order by 1 limit 1",
+            in_batch,
+        ).fetchone()[0]
+        con.execute(
+            "update gold.dim_customers set orders_count = 99 where customer_unique_id = ?",
+            [untouched],
+        )
+    finally:
+        con.close()
+    land(wh, landing, "b2")
+    dbt(wh, tmp_path, "run", "--select", "+dim_customers", run_vars=batch_vars(wh))
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        kept = con.execute(
+            "select orders_count from gold.dim_customers where customer_unique_id = ?",
+            [untouched],
+        ).fetchone()
+        rebuilt = con.execute(
+            "select count(*) from gold.dim_customers as d where d.customer_unique_id in "
+            f"({', '.join('?' for _ in in_batch)}) and d.orders_count = (select count(*) "
+            "from gold.fct_orders as o where o.customer_unique_id = d.customer_unique_id)",
+            in_batch,
+        ).fetchone()
+    finally:
+        con.close()
+    assert kept == (99,)
+    assert rebuilt == (len(in_batch),)

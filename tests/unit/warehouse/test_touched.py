@@ -97,3 +97,45 @@ def test_a_key_that_is_not_plain_means_every_order(path: Path) -> None:
     assert _run(path, f"insert into bronze.batch_orders values ('o''3', 'c3', '{NEW}')") is None
     with pytest.raises(ValueError):
         touched.in_list(["o'3"])
+
+
+def _owners(path: Path, order_ids: list[str], sql: str = "") -> list[str] | None:
+    if sql:
+        con = duckdb.connect(str(path))
+        con.execute(sql)
+        con.close()
+    with DuckDBWarehouse(path, read_only=True) as wh:
+        return touched.owners_before(wh, order_ids, "gold_audit")
+
+
+FACTS = (
+    "create schema gold_audit; create table gold_audit.fct_orders "
+    "(order_id varchar, customer_unique_id varchar);"
+    "insert into gold_audit.fct_orders values ('o1', 'u1'), ('o2', 'u1'), ('o3', 'u2'), "
+    "('o4', 'u3');"
+)
+
+
+def test_owners_before_are_the_people_the_orders_belong_to_in_the_built_facts(
+    path: Path,
+) -> None:
+    assert _owners(path, ["o1", "o2", "o3", "o9"], FACTS) == ["u1", "u2"]
+
+
+def test_no_touched_order_has_no_owner(path: Path) -> None:
+    assert _owners(path, [], FACTS) == []
+
+
+def test_owners_before_are_unknown_without_built_facts(path: Path) -> None:
+    assert _owners(path, ["o1"]) is None
+
+
+def test_an_owner_key_that_is_not_plain_makes_the_owners_unknown(path: Path) -> None:
+    sql = FACTS + "insert into gold_audit.fct_orders values ('o5', 'u''5');"
+    assert _owners(path, ["o1", "o5"], sql) is None
+
+
+def test_dbt_vars_name_the_owners_only_when_known() -> None:
+    found = touched.Touched(("o1",), ("c1",))
+    assert "touched_people" not in touched.dbt_vars(found)
+    assert touched.dbt_vars(found, ["u1"])["touched_people"] == ["u1"]

@@ -11,21 +11,31 @@
 {#- Incremental (a batch costs what the batch holds): only the customers whose row can
     have changed are rebuilt, each from all of its orders, and merged.
 
-    Which ones: those whose order count, spend, first or last purchase or latest load time
-    (`_loaded_at`, the table's watermark) no longer match fct_orders. A new or re-delivered
-    order, or a changed customer row, moves the latest load time past the table's; an order
-    that vanished, or moved to another person, changes the count; an order that lost a part
-    (a corrected items, payments or reviews export) changes its value or moves its load time
-    back, which no watermark sees (rows_to_build.sql). The rest of a row (the latest state
-    and city) changes only with a new delivery, so comparing these five finds every
-    customer a full build would change. Cost: a hash aggregate over five columns of
-    fct_orders joined to the table's rows, with no sort and no write; the rebuild (the
-    window that finds the latest order) and the merge are paid only for the customers
-    found. A `_loaded_at > watermark` filter alone would read one column instead of five,
-    but would keep a customer whose order vanished or lost a part. Customers left without
-    any order are deleted by the post-hook. A backfill day (`partition_day`) and a full
-    build rebuild every customer. -#}
+    Which ones, when `olist incremental` names the orders it touched (rows_to_build.sql's
+    `touched_orders`) and the people they belonged to before this build (`touched_people`,
+    passed only when the table is what the previous run published: warehouse/touched.py):
+    the owners of those orders, now and before. A batch changes no other order, so no other
+    customer's row; an order that changed hands leaves its former owner's row to rebuild.
+    Cost: a semi-join of fct_orders with those people, and the rebuild of their rows.
+
+    Otherwise (a build without those vars): those whose order count, spend, first or last
+    purchase or latest load time (`_loaded_at`, the table's watermark) no longer match
+    fct_orders. A new or re-delivered order, or a changed customer row, moves the latest
+    load time past the table's; an order that vanished, or moved to another person, changes
+    the count; an order that lost a part (a corrected items, payments or reviews export)
+    changes its value or moves its load time back, which no watermark sees
+    (rows_to_build.sql). The rest of a row (the latest state and city) changes only with a
+    new delivery, so comparing these five finds every customer a full build would change.
+    Cost: a hash aggregate over five columns of fct_orders joined to the table's rows (0.8 s
+    of the 1.3 s this model took in a scale-10 batch). A `_loaded_at > watermark` filter
+    alone would read one column instead of five, but would keep a customer whose order
+    vanished or lost a part.
+
+    Either way customers left without any order are deleted by the post-hook. A backfill
+    day (`partition_day`) and a full build rebuild every customer. -#}
 {%- set only_changed = is_incremental() and not builds_a_subset() %}
+{%- set people = touched_keys('touched_people') if only_changed else none %}
+{%- set only_touched = people is not none and touched_keys() is not none %}
 with
 
 orders as (
@@ -34,7 +44,22 @@ orders as (
 
 ),
 
-{% if only_changed %}
+{% if only_touched %}
+changed_customers as (
+
+    select customer_unique_id
+    from orders
+    where {{ of_touched('order_id') }}
+
+    union distinct
+
+    select customer_unique_id
+    from {{ this }}
+    where {{ of_touched('customer_unique_id', 'touched_people') }}
+
+),
+
+{% elif only_changed %}
 current_totals as (
 
     select
@@ -72,7 +97,7 @@ orders_to_build as (
 
     select orders.*
     from orders
-    {%- if only_changed %}
+    {%- if only_touched or only_changed %}
     inner join changed_customers
         on orders.customer_unique_id = changed_customers.customer_unique_id
     {%- endif %}

@@ -36,10 +36,13 @@ measured as (
 ),
 
 {% set quintiles = [0.2, 0.4, 0.6, 0.8] %}
+{#- The cut points over all customers, as one row. Windows over the whole table read once
+    (`limit 1`, with no order: every row holds the same values, hence the noqa), not
+    carried on each customer's row: at scale 10 (a million customers) 0.3 s against 1.1 s.
+    The same SQL on both engines: BigQuery's percentile_cont is analytic only. -#}
 cut_points as (
 
     select
-        measured.*,
         {% for q in quintiles %}
             {{ percentile_over('recency_days', q) }} as recency_p{{ (q * 100) | int }},
             {{ percentile_over('orders_count', q) }} as frequency_p{{ (q * 100) | int }},
@@ -47,35 +50,37 @@ cut_points as (
             {%- if not loop.last %},{% endif %}
         {% endfor %}
     from measured
+    limit 1  -- noqa: AM09
 
 ),
 
 scored as (
 
     select
-        customer_unique_id,
-        orders_count,
-        historical_revenue,
-        first_order_at,
-        last_order_at,
-        tenure_days,
-        recency_days,
+        measured.customer_unique_id,
+        measured.orders_count,
+        measured.historical_revenue,
+        measured.first_order_at,
+        measured.last_order_at,
+        measured.tenure_days,
+        measured.recency_days,
         5
         {% for q in quintiles %}
-            - case when recency_days > recency_p{{ (q * 100) | int }} then 1 else 0 end
+            - case when measured.recency_days > cut_points.recency_p{{ (q * 100) | int }} then 1 else 0 end
         {% endfor %}
             as r_score,
         1
         {% for q in quintiles %}
-            + case when orders_count > frequency_p{{ (q * 100) | int }} then 1 else 0 end
+            + case when measured.orders_count > cut_points.frequency_p{{ (q * 100) | int }} then 1 else 0 end
         {% endfor %}
             as f_score,
         1
         {% for q in quintiles %}
-            + case when historical_revenue > monetary_p{{ (q * 100) | int }} then 1 else 0 end
+            + case when measured.historical_revenue > cut_points.monetary_p{{ (q * 100) | int }} then 1 else 0 end
         {% endfor %}
             as m_score
-    from cut_points
+    from measured
+    cross join cut_points
 
 ),
 
