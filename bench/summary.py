@@ -42,13 +42,16 @@ class Check:
         return {True: "met", False: "MISSED", None: "n/a"}[self.met]
 
 
-def _fmt(value: float | None, unit: str) -> str:
+def _fmt(value: float | None, unit: str, limit: float | None = None) -> str:
+    """``value`` for the table; next to ``limit``, with a third decimal where two would
+    print a missed ratio as the limit itself (1.202 as "1.20x MISSED" against 1.20x)."""
     if value is None:
         return "n/a"
     if unit == "MiB":
         return f"{value / GIB:.2f} GiB"
     if unit == "x":
-        return f"{value:.2f}x"
+        close = limit is not None and value != limit and f"{value:.2f}" == f"{limit:.2f}"
+        return f"{value:.3f}x" if close else f"{value:.2f}x"
     return f"{value:.1f} s"
 
 
@@ -197,7 +200,7 @@ def markdown(rows: list[Check], header: str, fixed: list[tuple[str, float]]) -> 
     for c in rows:
         note = f" ({c.note})" if c.note else ""
         lines.append(
-            f"| {c.name} | {_fmt(c.measured, c.unit)}{note} | {limit_text(c)} | {c.status} |"
+            f"| {c.name} | {_fmt(c.measured, c.unit, c.limit)}{note} | {limit_text(c)} | {c.status} |"
         )
     if fixed:
         lines += ["", "| fixed cost (scale 1 run) | seconds |", "|---|---|"]
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     for c in rows:
         note = f"  ({c.note})" if c.note else ""
         print(
-            f"{c.name:<{width}}  {_fmt(c.measured, c.unit):>12}  {limit_text(c):>12}  {c.status}{note}"
+            f"{c.name:<{width}}  {_fmt(c.measured, c.unit, c.limit):>12}  {limit_text(c):>12}  {c.status}{note}"
         )
     fixed = fixed_rows(s1)
     if fixed:

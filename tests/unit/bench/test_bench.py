@@ -306,3 +306,10 @@ def test_the_incremental_bench_refuses_a_history_that_holds_its_batch_already(
 
     with pytest.raises(SystemExit, match="1 of its 2 orders are in gold.fct_orders already"):
         bench_incremental.incremental(tmp_path / "data", wh, tmp_path, {})
+
+
+def test_a_ratio_that_rounds_to_its_limit_shows_a_third_decimal() -> None:
+    assert summary._fmt(1.202, "x", 1.2) == "1.202x"
+    assert summary._fmt(1.2, "x", 1.2) == "1.20x"
+    assert summary._fmt(1.38, "x", 1.2) == "1.38x"
+    assert summary._fmt(1.202, "x") == "1.20x"
