@@ -170,7 +170,7 @@ def _incremental(settings: Settings, run_id: str) -> dict | State:
                 gold_schema=publish.AUDIT_SCHEMA,
                 select=" ".join(INCREMENTAL_PUBLISH),
                 # dbt's unit tests check the models' logic on fixed rows, not the data: the
-                # daily build runs them, a batch does not pay for them again (7 tests, ~2 s)
+                # daily build runs them, a batch does not pay for them again (about 2 s)
                 exclude=UNIT_TESTS,
                 loaded_after=loaded_after.isoformat(sep=" ") if loaded_after else None,
             )

@@ -113,27 +113,25 @@ def touched_vars(
 ) -> dict[str, object]:
     """The dbt vars naming the orders the rows loaded after ``loaded_after`` touch (none:
     every order is recomputed), and, when the run before ``run_id`` published (so
-    ``gold_schema`` holds what its marts were built from), the people those orders belonged
-    to there (``warehouse.touched.owners_before``)."""
+    ``gold_schema`` holds what its marts were built from), the people and days those orders
+    had there (``warehouse.touched.before_build``)."""
     with warehouse.connect(settings.warehouse) as con:
         previous_published = publish.rows_publishable(con, run_id)
-    owners = None
+    before = None
     with engine.open_warehouse(settings, read_only=True) as wh:
         found = touched.touched_orders(wh, datetime.fromisoformat(loaded_after))
         if found is not None and previous_published:
-            owners = touched.owners_before(wh, found.order_ids, gold_schema)
+            before = touched.before_build(wh, found.order_ids, gold_schema)
     logger = get_run_logger()
     if found is None:
         logger.info("incremental facts: every order is compared (warehouse.touched)")
         return {}
     logger.info(
-        "incremental facts: %s touched order(s) rebuilt; dim_customers: %s",
+        "incremental facts: %s touched order(s) rebuilt; customer and monthly marts: %s",
         len(found.order_ids),
-        "every customer compared"
-        if owners is None
-        else f"their owners rebuilt ({len(owners)} before this run)",
+        "every row compared" if before is None else "their owners' rows and their months rebuilt",
     )
-    return touched.dbt_vars(found, owners)
+    return touched.dbt_vars(found, before)
 
 
 def _dbt_settings(settings: Settings):  # -> prefect_dbt.PrefectDbtSettings

@@ -128,39 +128,52 @@ def touched_orders(
     return Touched(tuple(keys), tuple(customers)) if plain(customers) else None
 
 
-def dbt_vars(found: Touched, owners: Sequence[str] | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class Before:
+    """What the touched orders were in the built facts before a build rewrites them: the
+    people they belonged to and the days they were purchased on (ISO dates)."""
+
+    people: tuple[str, ...]
+    days: tuple[str, ...]
+
+
+def dbt_vars(found: Touched, before: Before | None = None) -> dict[str, object]:
     """The dbt vars of ``found`` (dbt/macros/rows_to_build.sql's ``touched_keys``), and of
-    ``owners`` (``owners_before``) when known."""
+    ``before`` (``before_build``) when known."""
     named: dict[str, object] = {
         "touched_orders": list(found.order_ids),
         "touched_customers": list(found.customer_ids),
     }
-    if owners is not None:
-        named["touched_people"] = list(owners)
+    if before is not None:
+        named["touched_people"] = list(before.people)
+        named["touched_days"] = list(before.days)
     return named
 
 
-def owners_before(wh: Warehouse, order_ids: Sequence[str], schema: str) -> list[str] | None:
-    """The people (``customer_unique_id``) ``order_ids`` belong to in ``schema.fct_orders``
-    before a build rewrites it; None when that table is missing or a key is not plain.
+def before_build(wh: Warehouse, order_ids: Sequence[str], schema: str) -> Before | None:
+    """The people (``customer_unique_id``) ``order_ids`` belong to in ``schema.fct_orders``,
+    and their purchase days, before a build rewrites it; None when that table is missing or
+    a key is not plain.
 
-    With the orders' owners after the build, they are every customer whose
-    ``dim_customers`` row the batch can change: an order that changed hands, or vanished,
-    leaves its former owner's row to rebuild, and only the table before the build knows
-    who that was. dim_customers then reads the orders of those people alone instead of
-    comparing every customer's totals (1.3 s of a scale-10 batch's dbt stage). Valid only
-    when the table is what that row was built from: the caller passes it when the previous
+    With the orders' owners and days after the build, they name every row of a customer-
+    or period-grain mart the batch can change: an order that changed hands, or was dated
+    again, or vanished, leaves its former owner's row and its former period to rebuild, and
+    only the table before the build knows which. ``dim_customers`` then reads those people's
+    orders alone instead of comparing every customer's totals, and the monthly marts
+    rebuild those months alone (rows_to_build.sql's ``touched_periods``). Valid only when
+    the table is what those marts were built from: the caller passes it when the previous
     run published (``publish.rows_publishable``)."""
     if "fct_orders" not in wh.tables(schema, views=False):
         return None
     if not order_ids:
-        return []
+        return Before((), ())
     frame = wh.query(
-        f"select distinct customer_unique_id from {schema}.fct_orders "
-        f"where order_id in ({in_list(order_ids)}) and customer_unique_id is not null"
+        f"select distinct customer_unique_id, cast(purchased_at as date) as purchase_day "
+        f"from {schema}.fct_orders where order_id in ({in_list(order_ids)})"
     )
-    owners = sorted(str(k) for k in frame["customer_unique_id"])
-    return owners if plain(owners) else None
+    people = sorted({str(k) for k in frame["customer_unique_id"].dropna()})
+    days = sorted({str(d)[:10] for d in frame["purchase_day"].dropna()})
+    return Before(tuple(people), tuple(days)) if plain(people) and plain(days) else None
 
 
 def _customers_of(wh: Warehouse, order_ids: Sequence[str], present: set[str]) -> list[str]:

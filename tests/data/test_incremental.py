@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,14 @@ from warehouse import local as warehouse
 from warehouse import publish, touched
 from warehouse.engine import DuckDBWarehouse
 
-INCREMENTAL = ("fct_orders", "fct_order_items", "fct_order_payments", "agg_hourly_metrics")
+INCREMENTAL = (
+    "fct_orders",
+    "fct_order_items",
+    "fct_order_payments",
+    "agg_hourly_metrics",
+    "agg_sales_kpi",
+    "fct_seller_performance",
+)
 DOWNSTREAM = ("dim_customers", "agg_sales_daily", "fct_customer_ltv", "agg_cohort_retention")
 
 
@@ -48,15 +56,15 @@ def delivered_later(
 def batch_vars(warehouse_path: Path, owners: bool = True) -> dict:
     """The dbt vars ``olist incremental`` passes for what was landed since gold's latest
     load (``flows.transform.touched_vars``): the cut-off, the touched orders and, as after a
-    run that published (gold is what the marts were built from), their owners before the
-    build; without ``owners``, as after one that did not."""
+    run that published (gold is what the marts were built from), their owners and days
+    before the build; without ``owners``, as after one that did not."""
     with DuckDBWarehouse(warehouse_path, read_only=True) as wh:
         after = publish.published_watermark(wh, INCREMENTAL_MARTS)
         found = touched.touched_orders(wh, after)
         assert found is not None and found.order_ids  # a batch landed since: not "all"
-        people = touched.owners_before(wh, found.order_ids, "gold") if owners else None
-    assert not owners or people is not None  # empty when every touched order is new
-    return {"loaded_after": after.isoformat(sep=" "), **touched.dbt_vars(found, people)}
+        before = touched.before_build(wh, found.order_ids, "gold") if owners else None
+    assert not owners or before is not None  # empty when every touched order is new
+    return {"loaded_after": after.isoformat(sep=" "), **touched.dbt_vars(found, before)}
 
 
 def alter_by_hand(warehouse_path: Path) -> str:
@@ -82,6 +90,30 @@ def move_to_another_person(batch: Path) -> tuple[str, str]:
     first["customer"]["customer_unique_id"] = person
     batch.write_text(json.dumps(doc), encoding="utf-8")
     return first["order_id"], person
+
+
+def redate(batch: Path, index: int, days: int) -> str:
+    """Deliver the ``index``-th order of ``batch`` again with every date ``days`` earlier
+    (its purchase falls in another month): the order."""
+    doc = json.loads(batch.read_text(encoding="utf-8"))
+    order = doc["orders"][index]
+    for field, value in order.items():
+        if field.endswith(("_timestamp", "_date", "_at")) and isinstance(value, str) and value:
+            moved = datetime.fromisoformat(value) - timedelta(days=days)
+            order[field] = moved.isoformat(sep=" ")
+    batch.write_text(json.dumps(doc), encoding="utf-8")
+    return order["order_id"]
+
+
+def purchase_month(warehouse_path: Path, order_id: str) -> str:
+    con = duckdb.connect(str(warehouse_path), read_only=True)
+    try:
+        return con.execute(
+            "select strftime(purchased_at, '%Y-%m') from gold.fct_orders where order_id = ?",
+            [order_id],
+        ).fetchone()[0]
+    finally:
+        con.close()
 
 
 def person_of(warehouse_path: Path, order_id: str) -> str:
@@ -124,12 +156,16 @@ def test_incremental_build_equals_full_refresh(
 
     updated = delivered_later(kept, landing, n=3)
     moved = move_to_another_person(landing / "orders_update.json")
+    # an order purchased two months earlier than first delivered: its old month loses it
+    redated = redate(landing / "orders_update.json", index=1, days=61)
+    month_before = purchase_month(wh, redated)
     generate_batch(sample_dir, landing, n_orders=25, seed=6)
     land(wh, landing, "b3")
     dbt(wh, tmp_path, "build", run_vars=batch_vars(wh, owners))
 
     assert statuses(wh, updated) == [("delivered", 3)]  # merged in place, one row per order
     assert person_of(wh, moved[0]) == moved[1]  # the order changed hands
+    assert purchase_month(wh, redated) != month_before  # ... and this one changed months
     con = duckdb.connect(str(wh))
     try:
         # customers with an order of the sample and one of a batch: rebuilt from both

@@ -99,43 +99,49 @@ def test_a_key_that_is_not_plain_means_every_order(path: Path) -> None:
         touched.in_list(["o'3"])
 
 
-def _owners(path: Path, order_ids: list[str], sql: str = "") -> list[str] | None:
+def _before(path: Path, order_ids: list[str], sql: str = "") -> touched.Before | None:
     if sql:
         con = duckdb.connect(str(path))
         con.execute(sql)
         con.close()
     with DuckDBWarehouse(path, read_only=True) as wh:
-        return touched.owners_before(wh, order_ids, "gold_audit")
+        return touched.before_build(wh, order_ids, "gold_audit")
 
 
 FACTS = (
     "create schema gold_audit; create table gold_audit.fct_orders "
-    "(order_id varchar, customer_unique_id varchar);"
-    "insert into gold_audit.fct_orders values ('o1', 'u1'), ('o2', 'u1'), ('o3', 'u2'), "
-    "('o4', 'u3');"
+    "(order_id varchar, customer_unique_id varchar, purchased_at timestamp);"
+    "insert into gold_audit.fct_orders values ('o1', 'u1', '2018-01-01 10:00:00'), "
+    "('o2', 'u1', '2018-01-01 23:00:00'), ('o3', 'u2', '2018-02-03 00:00:00'), "
+    "('o4', 'u3', '2018-03-04 00:00:00');"
 )
 
 
-def test_owners_before_are_the_people_the_orders_belong_to_in_the_built_facts(
+def test_before_the_build_the_orders_have_their_owners_and_days_in_the_built_facts(
     path: Path,
 ) -> None:
-    assert _owners(path, ["o1", "o2", "o3", "o9"], FACTS) == ["u1", "u2"]
+    assert _before(path, ["o1", "o2", "o3", "o9"], FACTS) == touched.Before(
+        ("u1", "u2"), ("2018-01-01", "2018-02-03")
+    )
 
 
-def test_no_touched_order_has_no_owner(path: Path) -> None:
-    assert _owners(path, [], FACTS) == []
+def test_no_touched_order_has_nothing_before(path: Path) -> None:
+    assert _before(path, [], FACTS) == touched.Before((), ())
 
 
-def test_owners_before_are_unknown_without_built_facts(path: Path) -> None:
-    assert _owners(path, ["o1"]) is None
+def test_nothing_is_known_before_without_built_facts(path: Path) -> None:
+    assert _before(path, ["o1"]) is None
 
 
-def test_an_owner_key_that_is_not_plain_makes_the_owners_unknown(path: Path) -> None:
-    sql = FACTS + "insert into gold_audit.fct_orders values ('o5', 'u''5');"
-    assert _owners(path, ["o1", "o5"], sql) is None
+def test_an_owner_key_that_is_not_plain_makes_nothing_known(path: Path) -> None:
+    sql = FACTS + "insert into gold_audit.fct_orders values ('o5', 'u''5', '2018-01-01');"
+    assert _before(path, ["o1", "o5"], sql) is None
 
 
-def test_dbt_vars_name_the_owners_only_when_known() -> None:
+def test_dbt_vars_name_the_owners_and_days_only_when_known() -> None:
     found = touched.Touched(("o1",), ("c1",))
     assert "touched_people" not in touched.dbt_vars(found)
-    assert touched.dbt_vars(found, ["u1"])["touched_people"] == ["u1"]
+    assert "touched_days" not in touched.dbt_vars(found)
+    named = touched.dbt_vars(found, touched.Before(("u1",), ("2018-01-01",)))
+    assert named["touched_people"] == ["u1"]
+    assert named["touched_days"] == ["2018-01-01"]

@@ -1,17 +1,37 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['seller_id', 'month_start'],
+        incremental_strategy='merge',
+        on_schema_change='fail',
+        post_hook="{{ delete_vanished_in_months(['seller_id', 'month_start'], '
+            select distinct
+                seller_id,
+                ' ~ purchase_month('purchased_at') ~ ' as month_start
+            from ' ~ ref('fct_order_items') ~ '
+            where ' ~ is_placed()) }}",
+    )
+}}
+
 {#- Seller × purchase month. A seller-month is a delay outlier when its average delivery
-    time is above Q3 + 1.5 × IQR of all sellers' averages in that month. -#}
+    time is above Q3 + 1.5 × IQR of all sellers' averages in that month.
+
+    Incremental by month, as agg_sales_kpi (touched_periods.sql): every figure of a row,
+    the outlier cut points included, comes from its month's orders alone. -#}
+{%- set months = touched_periods('month', ref('fct_orders')) %}
 with
 
 order_items as (
 
     select * from {{ ref('fct_order_items') }}
-    where {{ is_placed() }}
+    where {{ is_placed() }} and {{ in_periods(purchase_month('purchased_at'), months) }}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    where {{ in_periods(purchase_month('purchased_at'), months) }}
 
 ),
 
@@ -115,6 +135,12 @@ final as (
         and monthly_spread.month_start = product_sales.month_start
         and product_sales.sales_rank = 1
 
+),
+
+merged as (
+
+    {{ rows_of_months('final', months) }}
+
 )
 
-select * from final
+select * from merged

@@ -1,16 +1,40 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['month_start', 'category', 'customer_state'],
+        incremental_strategy='merge',
+        on_schema_change='fail',
+        post_hook="{{ delete_vanished_in_months(['month_start', 'category', 'customer_state'], '
+            select distinct
+                ' ~ purchase_month('orders.purchased_at') ~ ' as month_start,
+                items.category,
+                orders.customer_state
+            from ' ~ ref('fct_order_items') ~ ' as items
+            inner join ' ~ ref('fct_orders') ~ ' as orders on items.order_id = orders.order_id') }}",
+    )
+}}
+
 {#- Month × category × customer state. An order with items in two categories counts once
-    in each; its delivery and review count once per category it touches. -#}
+    in each; its delivery and review count once per category it touches.
+
+    Incremental by month (touched_periods.sql): a batch run rebuilds the months of the
+    orders it touched, from all of each month's orders, and merges them; a month's rows
+    whose key no longer has an order are deleted by the post-hook. Without the batch's
+    vars every month is computed and the rows that differ are merged. -#}
+{%- set months = touched_periods('month', ref('fct_orders')) %}
 with
 
 order_items as (
 
     select * from {{ ref('fct_order_items') }}
+    where {{ in_periods(purchase_month('purchased_at'), months) }}
 
 ),
 
 orders as (
 
     select * from {{ ref('fct_orders') }}
+    where {{ in_periods(purchase_month('purchased_at'), months) }}
 
 ),
 
@@ -29,7 +53,7 @@ order_categories as (
 joined as (
 
     select
-        cast({{ dbt.date_trunc('month', 'orders.purchased_at') }} as date) as month_start,
+        {{ purchase_month('orders.purchased_at') }} as month_start,
         order_categories.category,
         orders.customer_state,
         orders.order_id,
@@ -78,6 +102,12 @@ final as (
         cast(avg_review_score as {{ type_rate() }}) as avg_review_score
     from aggregated
 
+),
+
+merged as (
+
+    {{ rows_of_months('final', months) }}
+
 )
 
-select * from final
+select * from merged
