@@ -40,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, median, runtime_env
+from bench.common import ROOT, median, migrate, runtime_env
 from warehouse.dbt_cli import dbt_paths
 
 MARK = "BENCH_JSON "
@@ -168,22 +168,6 @@ def cli_latency(work: Path, repeat: int) -> dict:
             runs.append(time.perf_counter() - start)
         out[label] = {"seconds": round(median(runs) or 0, 2), "runs": [round(r, 2) for r in runs]}
     return out
-
-
-def migrate(home: Path) -> float:
-    """Seconds of ``prefect server database upgrade -y`` on ``home``: what ``make setup``
-    runs once, so that no run's ephemeral API migrates."""
-    env = runtime_env(PREFECT_HOME=str(home))
-    env.pop("PREFECT_API_URL", None)
-    start = time.perf_counter()
-    subprocess.run(
-        [str(Path(sys.executable).with_name("prefect")), "server", "database", "upgrade", "-y"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    return time.perf_counter() - start
 
 
 def prefect_start(home: Path, fresh: bool, repeat: int) -> dict:

@@ -22,7 +22,15 @@ from pathlib import Path
 
 import duckdb
 
-from bench.common import measure, median, private_home, runtime_env, scale_data, stamp
+from bench.common import (
+    measure,
+    median,
+    migrated_home,
+    private_home,
+    runtime_env,
+    scale_data,
+    stamp,
+)
 from synthetic.batches import generate_batch
 
 
@@ -149,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     wh = run_dir / "wh.duckdb"
     print(f"bench.incremental: copying {history} → {wh}", flush=True)
     shutil.copyfile(history, wh)
+    migrated_home(work / "prefect")
     env = runtime_env(
         PREFECT_HOME=str(work / "prefect"),
         OLIST_MLFLOW_DIR=str(run_dir / "mlruns"),

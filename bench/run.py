@@ -42,6 +42,7 @@ from bench.common import (
     machine,
     measure,
     median,
+    migrated_home,
     private_home,
     runtime_env,
     stamp,
@@ -219,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         f"work folder {bench_dir}",
         flush=True,
     )
+    migration = migrated_home(work / "prefect")
+    if migration is not None:
+        print(f"  Prefect database migrated (as make setup does): {migration:.1f}s", flush=True)
     generate = measure(
         [sys.executable, "-m", "cli", "generate", "--scale", str(args.scale)]
         + ["--seed", str(args.seed), "--out", str(data), "--force"],
