@@ -15,17 +15,45 @@
 {%- endmacro %}
 
 
-{#- Exact continuous percentile as a window function (BigQuery has no aggregate form). -#}
-{% macro percentile_over(expr, fraction, partition_by=none) -%}
-    {{ return(adapter.dispatch('percentile_over')(expr, fraction, partition_by)) }}
+{#- Exact continuous percentiles, one row per group of `relation`: the `group_by` columns
+    (a list; empty: one row over all of it), then one column per (alias, expression,
+    fraction) of `percentiles`. DuckDB has the aggregate (quantile_cont), which sorts each
+    group once; BigQuery's percentile_cont is analytic only, so there every row carries its
+    group's value and one row per group is kept. A mart joins the result back on its group
+    (with null-safe keys where a group column may be null). At scale 10 the aggregate takes
+    0.30 s against 0.76 s for the window in agg_delivery_performance. -#}
+{% macro percentiles_by(relation, group_by, percentiles) -%}
+    {{ return(adapter.dispatch('percentiles_by')(relation, group_by, percentiles)) }}
 {%- endmacro %}
 
-{% macro default__percentile_over(expr, fraction, partition_by) -%}
-    percentile_cont({{ expr }}, {{ fraction }}) over ({% if partition_by %}partition by {{ partition_by }}{% endif %})
+{% macro default__percentiles_by(relation, group_by, percentiles) -%}
+    select {% if group_by %}distinct{% endif %}
+        {%- for column in group_by %}
+        {{ column }},
+        {%- endfor %}
+        {%- for alias, expr, fraction in percentiles %}
+        percentile_cont({{ expr }}, {{ fraction }}) over (
+            {%- if group_by %}partition by {{ group_by | join(', ') }}{% endif -%}
+        ) as {{ alias }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ relation }}
+    {%- if not group_by %}
+    limit 1
+    {%- endif %}
 {%- endmacro %}
 
-{% macro duckdb__percentile_over(expr, fraction, partition_by) -%}
-    quantile_cont({{ expr }}, {{ fraction }}) over ({% if partition_by %}partition by {{ partition_by }}{% endif %})
+{% macro duckdb__percentiles_by(relation, group_by, percentiles) -%}
+    select
+        {%- for column in group_by %}
+        {{ column }},
+        {%- endfor %}
+        {%- for alias, expr, fraction in percentiles %}
+        quantile_cont({{ expr }}, {{ fraction }}) as {{ alias }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ relation }}
+    {%- if group_by %}
+    group by {{ group_by | join(', ') }}
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -19,13 +19,13 @@ in_brazil as (
 
 ),
 
-with_medians as (
+medians as (
 
-    select
-        zip_code_prefix,
-        {{ percentile_over('latitude', 0.5, 'zip_code_prefix') }} as median_latitude,
-        {{ percentile_over('longitude', 0.5, 'zip_code_prefix') }} as median_longitude
-    from in_brazil
+    {{ percentiles_by(
+        'in_brazil',
+        ['zip_code_prefix'],
+        [('median_latitude', 'latitude', 0.5), ('median_longitude', 'longitude', 0.5)]
+    ) }}
 
 ),
 
@@ -47,12 +47,10 @@ city_counts as (
 aggregated as (
 
     select
-        zip_code_prefix,
-        min(median_latitude) as latitude,
-        min(median_longitude) as longitude,
+        in_brazil.zip_code_prefix,
         count(*) as points
-    from with_medians
-    group by zip_code_prefix
+    from in_brazil
+    group by in_brazil.zip_code_prefix
 
 ),
 
@@ -60,12 +58,13 @@ final as (
 
     select
         aggregated.zip_code_prefix,
-        aggregated.latitude,
-        aggregated.longitude,
+        medians.median_latitude as latitude,
+        medians.median_longitude as longitude,
         city_counts.city,
         city_counts.state,
         aggregated.points
     from aggregated
+    inner join medians on aggregated.zip_code_prefix = medians.zip_code_prefix
     inner join city_counts
         on aggregated.zip_code_prefix = city_counts.zip_code_prefix
         and city_counts.popularity_rank = 1

@@ -36,21 +36,20 @@ measured as (
 ),
 
 {% set quintiles = [0.2, 0.4, 0.6, 0.8] %}
-{#- The cut points over all customers, as one row. Windows over the whole table read once
-    (`limit 1`, with no order: every row holds the same values, hence the noqa), not
-    carried on each customer's row: at scale 10 (a million customers) 0.3 s against 1.1 s.
-    The same SQL on both engines: BigQuery's percentile_cont is analytic only. -#}
+{#- The cut points over all customers, as one row, not carried on each customer's row: at
+    scale 10 (a million customers) 0.3 s against 1.1 s. -#}
+{%- set cuts = [] %}
+{%- for q in quintiles %}
+    {%- set p = (q * 100) | int %}
+    {%- do cuts.extend([
+        ('recency_p' ~ p, 'recency_days', q),
+        ('frequency_p' ~ p, 'orders_count', q),
+        ('monetary_p' ~ p, 'historical_revenue', q),
+    ]) %}
+{%- endfor %}
 cut_points as (
 
-    select
-        {% for q in quintiles %}
-            {{ percentile_over('recency_days', q) }} as recency_p{{ (q * 100) | int }},
-            {{ percentile_over('orders_count', q) }} as frequency_p{{ (q * 100) | int }},
-            {{ percentile_over('historical_revenue', q) }} as monetary_p{{ (q * 100) | int }}
-            {%- if not loop.last %},{% endif %}
-        {% endfor %}
-    from measured
-    limit 1  -- noqa: AM09
+    {{ percentiles_by('measured', [], cuts) }}
 
 ),
 

@@ -50,27 +50,40 @@ by_dimension as (
 
 ),
 
-with_p90 as (
+p90 as (
 
-    select
-        by_dimension.*,
-        {{ percentile_over('delivery_days', 0.9, 'dimension, dimension_value') }} as p90_delivery_days
-    from by_dimension
+    {{ percentiles_by(
+        'by_dimension',
+        ['dimension', 'dimension_value'],
+        [('p90_delivery_days', 'delivery_days', 0.9)]
+    ) }}
 
 ),
 
 aggregated as (
 
     select
-        dimension,
-        dimension_value,
+        by_dimension.dimension,
+        by_dimension.dimension_value,
         count(*) as delivered_orders,
-        avg(delivery_days) as avg_delivery_days,
-        max(p90_delivery_days) as p90_delivery_days,
-        avg(delay_days) as avg_estimate_error_days,
-        avg(case when is_late then 1.0 else 0.0 end) as late_rate
-    from with_p90
-    group by dimension, dimension_value
+        avg(by_dimension.delivery_days) as avg_delivery_days,
+        avg(by_dimension.delay_days) as avg_estimate_error_days,
+        avg(case when by_dimension.is_late then 1.0 else 0.0 end) as late_rate
+    from by_dimension
+    group by by_dimension.dimension, by_dimension.dimension_value
+
+),
+
+with_p90 as (
+
+    select
+        aggregated.*,
+        p90.p90_delivery_days
+    from aggregated
+    left join p90
+        on aggregated.dimension = p90.dimension
+        -- an order without a customer state is a group of its own
+        and aggregated.dimension_value is not distinct from p90.dimension_value
 
 ),
 
@@ -84,7 +97,7 @@ final as (
         cast(p90_delivery_days as {{ type_rate() }}) as p90_delivery_days,
         cast(avg_estimate_error_days as {{ type_rate() }}) as avg_estimate_error_days,
         cast(late_rate as {{ type_rate() }}) as late_rate
-    from aggregated
+    from with_p90
 
 )
 

@@ -97,13 +97,27 @@ product_sales as (
 
 ),
 
+monthly_quartiles as (
+
+    {{ percentiles_by(
+        'aggregated',
+        ['month_start'],
+        [
+            ('q1_delivery_days', 'avg_delivery_days', 0.25),
+            ('q3_delivery_days', 'avg_delivery_days', 0.75),
+        ]
+    ) }}
+
+),
+
 monthly_spread as (
 
     select
         aggregated.*,
-        {{ percentile_over('avg_delivery_days', 0.25, 'month_start') }} as q1_delivery_days,
-        {{ percentile_over('avg_delivery_days', 0.75, 'month_start') }} as q3_delivery_days
+        monthly_quartiles.q1_delivery_days,
+        monthly_quartiles.q3_delivery_days
     from aggregated
+    left join monthly_quartiles on aggregated.month_start = monthly_quartiles.month_start
 
 ),
 
