@@ -172,6 +172,33 @@ def test_an_expectation_whose_query_fails_reports_the_error(tmp_path: Path) -> N
     assert outcome.exception and "missing" in outcome.exception
 
 
+def test_a_suite_reads_its_columns_names_without_computing_the_rows(tmp_path: Path) -> None:
+    """GX runs a query asset's query to learn its column names; whole, it would compute
+    every row of a staging view for that (read_column_names_without_rows). Here computing a
+    row of ``boom`` raises, and no expectation reads it."""
+    path = tmp_path / "wh.duckdb"
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema gold")
+        con.execute(
+            "create view gold.t as select i as k, error('a row was computed') as boom "
+            "from range(3) r(i)"
+        )
+    finally:
+        con.close()
+    suite = TableSuite(
+        "gold",
+        "t",
+        lambda _: [
+            gxe.ExpectColumnValuesToNotBeNull(
+                column="k", severity="critical", meta={"rationale": "keys"}
+            )
+        ],
+    )
+    (outcome,) = run_suites(f"duckdb:///{path}", [suite])
+    assert outcome.exception is None and outcome.success and outcome.element_count == 3
+
+
 def test_a_pair_check_names_both_columns(tmp_path: Path) -> None:
     """A pair expectation has no ``column``: its outcome (and so its check_results row and
     the report) names ``column_A, column_B`` instead of nothing."""
