@@ -100,12 +100,14 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child, before 
 
 
 @contextmanager
-def _children_die_with_us() -> Iterator[None]:
+def _children_die_with_us(once_started: Callable[[], None] | None = None) -> Iterator[None]:
     """Processes started meanwhile (Prefect's server) end when this process ends, even
     when it is killed (Linux ``PR_SET_PDEATHSIG``; elsewhere Prefect's atexit stop), and
-    get :data:`EPHEMERAL_SERVER_ENV` under the variables the user did not set."""
+    get :data:`EPHEMERAL_SERVER_ENV` under the variables the user did not set. The first
+    one started is followed by ``once_started`` (see :func:`start_ephemeral_api`)."""
     original = subprocess.Popen
     linux = sys.platform.startswith("linux")
+    pending = [once_started] if once_started else []
 
     class Popen(original):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -114,12 +116,23 @@ def _children_die_with_us() -> Iterator[None]:
             env = kwargs.get("env")
             kwargs["env"] = ephemeral_server_env(os.environ if env is None else env)
             super().__init__(*args, **kwargs)
+            if pending:
+                _meanwhile(pending.pop())
 
     subprocess.Popen = Popen  # type: ignore[misc]
     try:
         yield
     finally:
         subprocess.Popen = original  # type: ignore[misc]
+
+
+def _meanwhile(work: Callable[[], None]) -> None:
+    """Run ``work`` while the server starts; a failure is left to the stage that needs
+    the same work again, which reports it in its own context."""
+    try:
+        work()
+    except Exception:  # noqa: BLE001 - see the docstring
+        return
 
 
 def _healthy(url: str) -> bool:
@@ -135,11 +148,20 @@ def start_ephemeral_api(
     timeout: float | None = None,
     retry_timeout: float | None = None,
     say: Callable[[str], None] = print,
+    while_starting: Callable[[], None] | None = None,
 ) -> str | None:
     """Start Prefect's ephemeral API server (the flows then reuse it) and return its URL;
     None when a server is configured (``PREFECT_API_URL``). A start that times out is
     given one longer wait (the same process, if it is still migrating; else a new one);
-    a second failure raises ``PrefectApiUnavailable`` with what to do."""
+    a second failure raises ``PrefectApiUnavailable`` with what to do.
+
+    ``while_starting`` runs in this thread once the server's process is started and
+    before its health is polled: the server takes ~6 s to answer, on a core of its own,
+    and a command can meanwhile import what its stages will need (``cli.main``:
+    importing dbt and GX there cut an `olist run`'s start from 15.4 to 11.0 s). The
+    wait for the server counts its own polls, not this work, so it cannot time out the
+    start. An exception it raises is ignored (the stage repeats the import and reports
+    it); it does not run when no server is started."""
     if not uses_ephemeral_api():
         return None
     from prefect.server.api.server import SubprocessASGIServer
@@ -149,7 +171,7 @@ def start_ephemeral_api(
     second = float(retry_timeout or max(RETRY_FACTOR * first, RETRY_FLOOR))
     server = SubprocessASGIServer()
     try:
-        with _children_die_with_us():
+        with _children_die_with_us(once_started=while_starting):
             server.start(timeout=max(1, round(first)))
         return server.api_url
     except RuntimeError as err:

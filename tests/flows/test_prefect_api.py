@@ -22,14 +22,20 @@ configure_runtime()
 from cli.prefect_api import PrefectApiUnavailable, start_ephemeral_api
 from prefect.server.api.server import SubprocessASGIServer
 timeout, retry = float(sys.argv[1]), float(sys.argv[2])
+def children():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and
+            open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid())
+            and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+def meanwhile():
+    print("MEANWHILE", children(), flush=True)
+    raise ImportError("a stage's module that does not import")
 try:
     url = start_ephemeral_api(timeout=timeout, retry_timeout=retry,
-                              say=lambda m: print("SAY", m, flush=True))
+                              say=lambda m: print("SAY", m, flush=True),
+                              while_starting=meanwhile)
 except PrefectApiUnavailable as err:
     print("UNAVAILABLE", err, flush=True)
-    print("CHILDREN", [p for p in os.listdir("/proc") if p.isdigit() and
-          open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[1] == str(os.getpid())
-          and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"], flush=True)
+    print("CHILDREN", children(), flush=True)
     sys.exit(3)
 import httpx
 print("HEALTH", httpx.get(url + "/health").status_code, flush=True)
@@ -94,7 +100,8 @@ def test_a_start_that_never_comes_says_what_to_do_and_leaves_no_server(home: Pat
 
 def test_the_server_dies_with_the_run_that_started_it(home: Path) -> None:
     """And it skips the block catalogue (cli.prefect_api.EPHEMERAL_SERVER_ENV) under the
-    variables the user did not set."""
+    variables the user did not set; the command's own work (``while_starting``) ran
+    while that server process was starting, and its failure did not stop the start."""
     proc = subprocess.Popen(
         [sys.executable, "-c", START, "600", "600", "hang"],
         env={**_env(home), "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "true"},
@@ -104,12 +111,15 @@ def test_the_server_dies_with_the_run_that_started_it(home: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        server = None
+        server, meanwhile = None, None
         for line in proc.stdout:
+            if line.startswith("MEANWHILE "):
+                meanwhile = line.split(" ", 1)[1].strip()
             if line.startswith("SERVER "):
                 server = int(line.split()[1])
                 break
         assert server is not None and _alive(server)
+        assert meanwhile == f"[{server}]"  # after the server's process started, once
         assert next(proc.stdout).strip() == "ENV " + repr(
             {
                 "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",

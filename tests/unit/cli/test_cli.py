@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import build_parser
+from config.settings import load_settings
 from warehouse.locking import warehouse_lock
 
 
@@ -493,3 +494,23 @@ def test_a_failed_node_makes_the_progress_line_an_error() -> None:
     line = DbtProgress(every=25).rewrite(_dbt_record("1 of 9 FAIL 3 not_null_x"))
     assert line is not None and line.levelno == logging.ERROR
     assert "(1 fail)" in line.getMessage()
+
+
+def test_an_incremental_run_loads_dbt_and_gx_early_only_when_batch_files_wait(
+    tmp_path: Path,
+) -> None:
+    """``olist incremental`` imports dbt and GX while Prefect's API starts only when its
+    local batches folder holds a batch file: with none (the usual 15-minute case) it runs
+    neither stage and must not pay their imports."""
+    from cli.main import _batches_waiting
+
+    folder = tmp_path / "batches"
+    settings = load_settings().model_copy(update={"batches_dir": folder, "batches_uri": None})
+    assert not _batches_waiting(settings)  # no folder yet
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not a batch", encoding="utf-8")
+    assert not _batches_waiting(settings)
+    (folder / "orders_001.json").write_text("{}", encoding="utf-8")
+    assert _batches_waiting(settings)
+    in_a_bucket = settings.model_copy(update={"batches_uri": "gs://bucket/batches"})
+    assert not _batches_waiting(in_a_bucket)  # a bucket is not listed for this
